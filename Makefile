@@ -1,0 +1,36 @@
+# yafgate: the two commands of the README, and a few more for developers.
+# `make run` and `make test` start the project's own PostgreSQL and Redis
+# (scripts/services installs them from Debian packages when missing).
+
+SERVICES := scripts/services
+# Tests are I/O bound (real HTTP, PostgreSQL, Redis); run more than the cores.
+TEST_THREADS ?= 8
+
+.PHONY: run test services stop status lint docs bench fuzz clean
+
+run: services
+	cargo build --release --locked
+	./target/release/yafgate migrate --demo
+	./target/release/yafgate serve
+
+test: services
+	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
+
+services:
+	$(SERVICES) start
+
+stop:
+	$(SERVICES) stop
+
+status:
+	$(SERVICES) status
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+docs:
+	cargo run --quiet -- docs > docs/methods.md
+
+clean: stop
+	rm -rf .run target

@@ -1,0 +1,12 @@
+//! Handler modules, one file per namespace, each with a `register`.
+
+pub mod system;
+
+use crate::registry::Registry;
+
+/// Every method the gateway answers.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    system::register(&mut r);
+    r
+}

@@ -1,0 +1,211 @@
+//! The request pipeline of DESIGN §2.5: from a parsed body to a handler's
+//! answer, each check in its order with its code.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::apps::App;
+use crate::config::Config;
+use crate::context::{AppState, Caller, Ctx};
+use crate::error::{ApiError, ApiResult, code};
+use crate::protocol::Reply;
+use crate::protocol::body::Submission;
+use crate::protocol::sign;
+use crate::protocol::types::{Platform, Timestamp, Version, scalar_text};
+use crate::registry::{Entry, Lookup};
+
+/// Metrics label for requests that never named a registered method.
+pub const UNKNOWN_METHOD: &str = "_unknown";
+
+/// What the pipeline learnt about a request, for the log line and headers.
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// Registered method name, or [`UNKNOWN_METHOD`].
+    pub method: &'static str,
+    pub appid: Option<String>,
+    pub v: Option<String>,
+    pub user_id: Option<i64>,
+    /// Masked parameters for the log.
+    pub params: Option<String>,
+    /// Whether the (known, enabled) appid lets the request's Origin read the answer.
+    pub origin_allowed: Option<bool>,
+}
+
+/// Run one submission through every check and, when all pass, its handler.
+pub async fn process(
+    state: &Arc<AppState>,
+    sub: Submission,
+    ip: IpAddr,
+    origin: Option<&str>,
+    request_id: &str,
+    trace: &mut Trace,
+) -> ApiResult<Reply> {
+    trace.method = UNKNOWN_METHOD;
+    let config = state.config.load_full();
+    let data = decode_data(&sub.data)?;
+    let head = Head::read(&data)?;
+    trace.appid = Some(head.appid.to_string());
+    trace.v = Some(head.v_text.to_string());
+    let app = known_app(&config, head.appid)?;
+    trace.origin_allowed = origin.map(|o| app.allows_origin(o));
+    if !app.ip_allowed(ip) {
+        return Err(ApiError::new(code::IP_NOT_ALLOWED, "当前 IP 不允许访问"));
+    }
+    verify_signature(state, app, &sub)?;
+    check_timestamp(&config, state.clock.now(), head.timestamp)?;
+    let entry = find_method(state, &head)?;
+    trace.method = entry.method.name;
+    if !app.may_call(head.method) {
+        return Err(ApiError::new(code::FORBIDDEN, "您没有权限访问该接口"));
+    }
+    trace.params = Some(crate::telemetry::masked_params(
+        &data,
+        &config.settings.log.mask,
+    ));
+    let caller = caller(&head, entry, &data, ip, request_id)?;
+    let ctx = Ctx {
+        state: state.clone(),
+        config: config.clone(),
+        caller: Arc::new(caller),
+        files: Arc::new(sub.files),
+    };
+    let deadline = Duration::from_millis(config.settings.server.handler_timeout_ms);
+    match tokio::time::timeout(deadline, entry.call(ctx, Arc::new(Value::Object(data)))).await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::Internal(anyhow::anyhow!(
+            "handler {} exceeded {} ms",
+            entry.method.name,
+            deadline.as_millis()
+        ))),
+    }
+}
+
+fn decode_data(raw: &[u8]) -> ApiResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::new(
+            code::METHOD_MISSING,
+            "data 参数缺失或不是合法的 JSON 对象",
+        )),
+    }
+}
+
+/// The four parameters checked before anything else.
+struct Head<'a> {
+    method: &'a str,
+    v: Version,
+    v_text: &'a str,
+    appid: &'a str,
+    timestamp: &'a Value,
+}
+
+impl<'a> Head<'a> {
+    fn read(data: &'a Map<String, Value>) -> ApiResult<Self> {
+        let text = |key: &str| match data.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.as_str()),
+            _ => None,
+        };
+        let method = text("method").ok_or_else(|| missing(code::METHOD_MISSING, "method"))?;
+        let v_text = text("v").ok_or_else(|| missing(code::VERSION_MISSING, "v"))?;
+        let v = v_text
+            .parse()
+            .map_err(|_| ApiError::new(code::VERSION_MISSING, "参数 v 格式不正确"))?;
+        let appid = text("appid").ok_or_else(|| missing(code::APPID_INVALID, "appid"))?;
+        let timestamp = data
+            .get("timestamp")
+            .filter(|t| scalar_text(t).is_some_and(|s| !s.is_empty()))
+            .ok_or_else(|| missing(code::TIMESTAMP_INVALID, "timestamp"))?;
+        Ok(Self {
+            method,
+            v,
+            v_text,
+            appid,
+            timestamp,
+        })
+    }
+}
+
+fn missing(code: u16, name: &str) -> ApiError {
+    ApiError::new(code, format!("缺少参数 {name}"))
+}
+
+fn known_app<'c>(config: &'c Config, appid: &str) -> ApiResult<&'c App> {
+    config
+        .apps
+        .get(appid)
+        .filter(|a| a.enabled)
+        .ok_or_else(|| ApiError::new(code::APPID_INVALID, "appid 无效或已停用"))
+}
+
+fn verify_signature(state: &AppState, app: &App, sub: &Submission) -> ApiResult<()> {
+    // One message whatever was wrong: missing, malformed or mismatched.
+    let slot = sign::verify(&sub.data, &sub.sign, &app.secrets)
+        .ok_or_else(|| ApiError::new(code::FORBIDDEN, "签名错误"))?;
+    state.metrics.secret_slot(&app.appid, &slot.label);
+    Ok(())
+}
+
+fn check_timestamp(config: &Config, now: i64, value: &Value) -> ApiResult<()> {
+    let ts = Timestamp::from_value(value)
+        .ok_or_else(|| ApiError::new(code::TIMESTAMP_INVALID, "参数 timestamp 格式不正确"))?;
+    if !ts.within(now, config.settings.protocol.timestamp_skew_secs) {
+        return Err(ApiError::new(
+            code::TIMESTAMP_INVALID,
+            "请求已过期，请校准设备时间后重试",
+        ));
+    }
+    Ok(())
+}
+
+fn find_method<'s>(state: &'s AppState, head: &Head<'_>) -> ApiResult<&'s Entry> {
+    match state.registry.find(head.method, &head.v) {
+        Lookup::Found(e) => Ok(e),
+        Lookup::Missing => Err(ApiError::new(code::NO_SUCH_METHOD, "您访问的接口不存在")),
+    }
+}
+
+/// The fixed parameters beyond the first four (DESIGN §2.2); `bare`
+/// methods (system.ping) skip them.
+fn caller(
+    head: &Head<'_>,
+    entry: &Entry,
+    data: &Map<String, Value>,
+    ip: IpAddr,
+    request_id: &str,
+) -> ApiResult<Caller> {
+    let mut caller = Caller {
+        request_id: request_id.to_string(),
+        appid: head.appid.to_string(),
+        v: head.v.clone(),
+        method: entry.method.name,
+        platform: None,
+        unique_id: String::new(),
+        app_v: String::new(),
+        channel: String::new(),
+        device_token: String::new(),
+        ip,
+    };
+    if entry.method.bare {
+        return Ok(caller);
+    }
+    let field = |key: &str| -> ApiResult<String> {
+        data.get(key)
+            .and_then(scalar_text)
+            .map(|s| s.into_owned())
+            .ok_or_else(|| ApiError::business(format!("缺少参数 {key}")))
+    };
+    caller.unique_id = field("unique_id")?;
+    caller.app_v = field("app_v")?;
+    let platform = data
+        .get("platform")
+        .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
+    caller.platform = Some(Platform::from_value(platform).ok_or_else(|| {
+        ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web）")
+    })?);
+    caller.channel = field("channel")?;
+    caller.device_token = field("device_token")?;
+    Ok(caller)
+}

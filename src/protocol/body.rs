@@ -1,0 +1,275 @@
+//! Request bodies: form-urlencoded, multipart/form-data (file parts are not
+//! signed) and JSON `{"data": "...", "sign": "..."}`, each reduced to the raw
+//! `data` text, the `sign` and any files.
+
+use bytes::Bytes;
+use serde::Deserialize;
+
+/// How many parts a multipart body may have at most.
+const MAX_PARTS: usize = 16;
+
+/// The body encodings the endpoint accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    Form,
+    Json,
+    Multipart { boundary: String },
+}
+
+impl BodyKind {
+    /// Recognise a Content-Type header; `None` means HTTP 415.
+    pub fn from_content_type(header: &str) -> Option<Self> {
+        let essence = header.split(';').next()?.trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/x-www-form-urlencoded" => Some(Self::Form),
+            "application/json" => Some(Self::Json),
+            "multipart/form-data" => multer::parse_boundary(header)
+                .ok()
+                .map(|boundary| Self::Multipart { boundary }),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an upload (its size limit is the upload limit).
+    pub fn is_multipart(&self) -> bool {
+        matches!(self, Self::Multipart { .. })
+    }
+}
+
+/// An uploaded file part.
+#[derive(Debug, Clone)]
+pub struct FilePart {
+    /// The form field name (`image` for system.upload).
+    pub field: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// What a body says: the signed `data` text, its `sign`, unsigned files.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// Exactly the bytes the client signed. Empty when the body had none.
+    pub data: Bytes,
+    /// Empty when missing.
+    pub sign: String,
+    pub files: Vec<FilePart>,
+}
+
+/// A body that could not be read as the declared encoding.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BodyError {
+    #[error("body is not valid {0}")]
+    Malformed(&'static str),
+    #[error("body exceeds the size limit")]
+    TooLarge,
+}
+
+/// Reduce a complete body to a [`Submission`].
+///
+/// # Errors
+/// The body is not what its Content-Type says, or a part is over `limit`.
+pub async fn parse(kind: &BodyKind, body: Bytes, limit: usize) -> Result<Submission, BodyError> {
+    match kind {
+        BodyKind::Form => Ok(parse_form(&body)),
+        BodyKind::Json => parse_json(&body),
+        BodyKind::Multipart { boundary } => parse_multipart(boundary, body, limit).await,
+    }
+}
+
+fn parse_form(body: &[u8]) -> Submission {
+    let mut sub = Submission::default();
+    let (mut have_data, mut have_sign) = (false, false);
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "data" if !have_data => {
+                sub.data = Bytes::from(v.into_owned());
+                have_data = true;
+            }
+            "sign" if !have_sign => {
+                sub.sign = v.into_owned();
+                have_sign = true;
+            }
+            _ => {}
+        }
+    }
+    sub
+}
+
+#[derive(Deserialize)]
+struct JsonBody {
+    data: Option<String>,
+    sign: Option<String>,
+}
+
+fn parse_json(body: &[u8]) -> Result<Submission, BodyError> {
+    let b: JsonBody = serde_json::from_slice(body).map_err(|_| BodyError::Malformed("JSON"))?;
+    Ok(Submission {
+        data: Bytes::from(b.data.unwrap_or_default()),
+        sign: b.sign.unwrap_or_default(),
+        files: Vec::new(),
+    })
+}
+
+async fn parse_multipart(
+    boundary: &str,
+    body: Bytes,
+    limit: usize,
+) -> Result<Submission, BodyError> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(limit as u64)
+            .per_field(limit as u64),
+    );
+    let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let mut sub = Submission::default();
+    let mut parts = 0;
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(BodyError::Malformed("multipart (too many parts)"));
+        }
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let content_type = field.content_type().map(ToString::to_string);
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        match name.as_str() {
+            "data" if file_name.is_none() && sub.data.is_empty() => sub.data = bytes,
+            "sign" if file_name.is_none() && sub.sign.is_empty() => {
+                sub.sign = String::from_utf8(bytes.to_vec()).unwrap_or_default();
+            }
+            _ => sub.files.push(FilePart {
+                field: name,
+                file_name,
+                content_type,
+                bytes,
+            }),
+        }
+    }
+    Ok(sub)
+}
+
+fn multipart_error(e: multer::Error) -> BodyError {
+    match e {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
+            BodyError::TooLarge
+        }
+        _ => BodyError::Malformed("multipart"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn content_types_are_recognised_with_parameters() {
+        assert_eq!(
+            BodyKind::from_content_type("application/x-www-form-urlencoded; charset=UTF-8"),
+            Some(BodyKind::Form)
+        );
+        assert_eq!(
+            BodyKind::from_content_type("Application/JSON"),
+            Some(BodyKind::Json)
+        );
+        assert_eq!(
+            BodyKind::from_content_type("multipart/form-data; boundary=XyZ"),
+            Some(BodyKind::Multipart {
+                boundary: "XyZ".into()
+            })
+        );
+        for bad in ["text/plain", "multipart/form-data", "", "application/xml"] {
+            assert_eq!(BodyKind::from_content_type(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn form_bodies_keep_the_exact_data_text() {
+        let data = r#"{"a":"x y+z&","n":1}"#;
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("data", data)
+            .append_pair("sign", "ABC")
+            .append_pair("data", "second is ignored")
+            .finish();
+        let s = block(parse(&BodyKind::Form, Bytes::from(body), 1 << 20)).unwrap();
+        assert_eq!(&s.data[..], data.as_bytes());
+        assert_eq!(s.sign, "ABC");
+    }
+
+    #[test]
+    fn json_bodies_carry_data_as_a_string() {
+        let s = block(parse(
+            &BodyKind::Json,
+            Bytes::from_static(br#"{"data":"{\"a\":1}","sign":"S"}"#),
+            1 << 20,
+        ))
+        .unwrap();
+        assert_eq!(&s.data[..], br#"{"a":1}"#);
+        assert_eq!(s.sign, "S");
+        for bad in [&b"{\"data\":{\"a\":1}}"[..], b"[1]", b"{", b""] {
+            assert_eq!(
+                block(parse(&BodyKind::Json, Bytes::from(bad.to_vec()), 1 << 20)).unwrap_err(),
+                BodyError::Malformed("JSON")
+            );
+        }
+    }
+
+    fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Bytes {
+        let mut b = Vec::new();
+        for (name, file, bytes) in parts {
+            b.extend_from_slice(b"--B\r\n");
+            match file {
+                Some(f) => b.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes()),
+                None => b.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+            }
+            b.extend_from_slice(bytes);
+            b.extend_from_slice(b"\r\n");
+        }
+        b.extend_from_slice(b"--B--\r\n");
+        Bytes::from(b)
+    }
+
+    #[test]
+    fn multipart_separates_signed_fields_from_files() {
+        let kind = BodyKind::Multipart {
+            boundary: "B".into(),
+        };
+        let body = multipart(&[
+            ("data", None, b"{\"a\":1}"),
+            ("sign", None, b"S"),
+            ("image", Some("a.png"), b"\x89PNG"),
+        ]);
+        let s = block(parse(&kind, body, 1 << 20)).unwrap();
+        assert_eq!(&s.data[..], b"{\"a\":1}");
+        assert_eq!(s.sign, "S");
+        assert_eq!(s.files.len(), 1);
+        assert_eq!(s.files[0].field, "image");
+        assert_eq!(&s.files[0].bytes[..], b"\x89PNG");
+    }
+
+    #[test]
+    fn truncated_or_oversized_multipart_is_refused() {
+        let kind = BodyKind::Multipart {
+            boundary: "B".into(),
+        };
+        let body = multipart(&[("data", None, b"{}")]);
+        let cut = body.slice(..body.len() - 8);
+        assert_eq!(
+            block(parse(&kind, cut, 1 << 20)).unwrap_err(),
+            BodyError::Malformed("multipart")
+        );
+        let big = multipart(&[("image", Some("a.png"), &[0u8; 4096])]);
+        assert_eq!(
+            block(parse(&kind, big, 1024)).unwrap_err(),
+            BodyError::TooLarge
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Request signatures: `upper(hex(md5(data + secret)))` over the raw `data`
+//! bytes as received, compared case-insensitively in constant time.
+
+use md5::{Digest, Md5};
+use subtle::ConstantTimeEq;
+
+use crate::apps::SecretSlot;
+
+/// The signature of `data` with `secret`, as clients compute it.
+pub fn sign(data: &[u8], secret: &str) -> String {
+    hex::encode_upper(digest(data, secret))
+}
+
+fn digest(data: &[u8], secret: &str) -> [u8; 16] {
+    let mut h = Md5::new();
+    h.update(data);
+    h.update(secret.as_bytes());
+    h.finalize().into()
+}
+
+/// The index of the secret that verifies `provided`, if any.
+///
+/// Every slot is tried, so the time taken does not tell which one (or
+/// whether any) matched; each comparison is constant-time.
+pub fn verify<'a>(data: &[u8], provided: &str, slots: &'a [SecretSlot]) -> Option<&'a SecretSlot> {
+    let provided = decode_sign(provided)?;
+    let mut found = None;
+    for slot in slots {
+        let ok = digest(data, slot.value.expose()).ct_eq(&provided);
+        if bool::from(ok) && found.is_none() {
+            found = Some(slot);
+        }
+    }
+    found
+}
+
+/// 32 hex digits, either case, to 16 bytes.
+fn decode_sign(text: &str) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    if text.len() != 32 {
+        return None;
+    }
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+
+    const GOLDEN_DATA: &str = r#"{"method":"user.login","v":"1.0.0","appid":"ios_app_id","timestamp":"1493898621","unique_id":"68f66b5b72b864dd389748bffe112f4f","username":"18575202691","password":"123456"}"#;
+    const GOLDEN_SECRET: &str = "7512100214f62d7de8ba01b281d6da02";
+    const GOLDEN_SIGN: &str = "01E62683A5D2B7CD901F5F98C08F10EF";
+
+    fn slots(values: &[&str]) -> Vec<SecretSlot> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| SecretSlot {
+                label: i.to_string(),
+                value: Secret::new(*v),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_golden_vector_signs_as_documented() {
+        assert_eq!(sign(GOLDEN_DATA.as_bytes(), GOLDEN_SECRET), GOLDEN_SIGN);
+    }
+
+    #[test]
+    fn verification_ignores_case_and_reports_the_slot() {
+        let s = slots(&["0000000000000000", GOLDEN_SECRET]);
+        let hit = verify(GOLDEN_DATA.as_bytes(), &GOLDEN_SIGN.to_lowercase(), &s).unwrap();
+        assert_eq!(hit.label, "1");
+    }
+
+    #[test]
+    fn a_changed_byte_or_bad_sign_fails() {
+        let s = slots(&[GOLDEN_SECRET]);
+        let altered = GOLDEN_DATA.replace("123456", "123457");
+        assert!(verify(altered.as_bytes(), GOLDEN_SIGN, &s).is_none());
+        for bad in [
+            "",
+            "01E6",
+            "ZZE62683A5D2B7CD901F5F98C08F10EF",
+            &format!("{GOLDEN_SIGN}00"),
+        ] {
+            assert!(verify(GOLDEN_DATA.as_bytes(), bad, &s).is_none(), "{bad}");
+        }
+    }
+}

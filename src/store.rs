@@ -1,0 +1,224 @@
+//! The two stores: a PostgreSQL pool for business data and a Redis pool for
+//! sessions, tokens, codes, counters and bans; migrations; readiness.
+//! Pools are lazy, so the gateway starts while a store is down and recovers
+//! when it returns.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
+use deadpool_redis::redis::AsyncConnectionConfig;
+use deadpool_redis::{Pool as RedisPool, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::error::ApiResult;
+use crate::settings::Settings;
+
+/// Advisory-lock key that serialises `migrate` across instances.
+const MIGRATION_LOCK: i64 = 0x0079_6166_6761_7465; // "yafgate"
+
+mod embedded {
+    refinery::embed_migrations!("sql/migrations");
+}
+
+/// Demo data, applied by `migrate --demo` and `make run`; each file is
+/// idempotent.
+pub const DEMO_DATA: &[(&str, &str)] = &[];
+
+/// A fingerprint of the schema and demo data this build carries; test
+/// harnesses key their template databases on it.
+pub fn schema_fingerprint() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for m in embedded::migrations::runner().get_migrations() {
+        m.version().hash(&mut h);
+        m.checksum().hash(&mut h);
+    }
+    DEMO_DATA.hash(&mut h);
+    h.finish()
+}
+
+/// Both pools and the Redis key namespace.
+#[derive(Clone)]
+pub struct Stores {
+    pub pg: PgPool,
+    pub redis: RedisPool,
+    prefix: String,
+}
+
+impl Stores {
+    /// Build both pools. No connection is opened here.
+    ///
+    /// # Errors
+    /// A URL that does not parse.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            pg: pg_pool(settings)?,
+            redis: redis_pool(settings)?,
+            prefix: settings.redis.key_prefix.clone(),
+        })
+    }
+
+    /// A Redis key in this deployment's namespace.
+    pub fn key(&self, name: impl std::fmt::Display) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    /// The Redis key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A PostgreSQL connection from the pool.
+    ///
+    /// # Errors
+    /// The pool cannot produce one within the acquire timeout.
+    pub async fn pg(&self) -> ApiResult<deadpool_postgres::Object> {
+        Ok(self.pg.get().await?)
+    }
+
+    /// A Redis connection from the pool.
+    ///
+    /// # Errors
+    /// The pool cannot produce one within the connect timeout.
+    pub async fn redis(&self) -> ApiResult<deadpool_redis::Connection> {
+        Ok(self.redis.get().await?)
+    }
+
+    /// Whether each store answers within `deadline`: (postgres, redis).
+    pub async fn readiness(&self, deadline: Duration) -> (bool, bool) {
+        let pg = async {
+            let c = self.pg.get().await.ok()?;
+            c.simple_query("SELECT 1").await.ok()
+        };
+        let redis = async {
+            let mut c = self.redis.get().await.ok()?;
+            deadpool_redis::redis::cmd("PING")
+                .query_async::<String>(&mut c)
+                .await
+                .ok()
+        };
+        let (pg, redis) = tokio::join!(
+            tokio::time::timeout(deadline, pg),
+            tokio::time::timeout(deadline, redis)
+        );
+        (matches!(pg, Ok(Some(_))), matches!(redis, Ok(Some(_))))
+    }
+}
+
+fn pg_config(settings: &Settings) -> anyhow::Result<tokio_postgres::Config> {
+    let pg = &settings.postgres;
+    let mut cfg: tokio_postgres::Config = pg
+        .url
+        .expose()
+        .parse()
+        .context("postgres.url does not parse")?;
+    cfg.connect_timeout(Duration::from_millis(pg.connect_timeout_ms));
+    cfg.keepalives(true);
+    cfg.application_name("yafgate");
+    let statement = format!("-c statement_timeout={}", pg.statement_timeout_ms);
+    let options = match cfg.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} {statement}"),
+        _ => statement,
+    };
+    cfg.options(&options);
+    Ok(cfg)
+}
+
+fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
+    let pg = &settings.postgres;
+    let manager = Manager::from_config(
+        pg_config(settings)?,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let acquire = Duration::from_millis(pg.acquire_timeout_ms);
+    PgPool::builder(manager)
+        .max_size(pg.pool_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(acquire))
+        .create_timeout(Some(Duration::from_millis(pg.connect_timeout_ms)))
+        .recycle_timeout(Some(acquire))
+        .build()
+        .context("building the postgres pool")
+}
+
+fn redis_pool(settings: &Settings) -> anyhow::Result<RedisPool> {
+    let r = &settings.redis;
+    let connect = Duration::from_millis(r.connect_timeout_ms);
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(connect))
+        .set_response_timeout(Some(Duration::from_millis(r.command_timeout_ms)));
+    let manager = deadpool_redis::Manager::new_with_config(r.url.expose(), config)
+        .context("redis.url does not parse")?;
+    RedisPool::builder(manager)
+        .max_size(r.pool_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(connect))
+        .create_timeout(Some(connect))
+        .recycle_timeout(Some(connect))
+        .build()
+        .context("building the redis pool")
+}
+
+/// Apply pending migrations (each in its own transaction, recorded in
+/// `refinery_schema_history`), then the demo data when `demo` is set.
+/// Instances migrating at once take turns on an advisory lock.
+///
+/// # Errors
+/// PostgreSQL cannot be reached, or a migration fails (it is rolled back).
+pub async fn migrate(settings: &Settings, demo: bool) -> anyhow::Result<MigrationReport> {
+    let (mut client, conn) = pg_config(settings)?
+        .connect(NoTls)
+        .await
+        .context("connecting to postgres")?;
+    let driver = tokio::spawn(conn);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .context("taking the migration lock")?;
+    let result = apply(&mut client, demo).await;
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    drop(client);
+    let _ = driver.await;
+    result
+}
+
+/// What `migrate` did.
+#[derive(Debug, Default)]
+pub struct MigrationReport {
+    /// Migrations applied now, as `V<n>__<name>`.
+    pub applied: Vec<String>,
+    /// Demo files loaded.
+    pub demo: Vec<&'static str>,
+}
+
+async fn apply(client: &mut tokio_postgres::Client, demo: bool) -> anyhow::Result<MigrationReport> {
+    let report = embedded::migrations::runner()
+        .run_async(client)
+        .await
+        .context("applying migrations")?;
+    let mut out = MigrationReport {
+        applied: report
+            .applied_migrations()
+            .iter()
+            .map(|m| format!("V{}__{}", m.version(), m.name()))
+            .collect(),
+        demo: Vec::new(),
+    };
+    if demo {
+        for (name, sql) in DEMO_DATA {
+            let tx = client.transaction().await?;
+            tx.batch_execute(sql)
+                .await
+                .with_context(|| format!("loading demo data {name}"))?;
+            tx.commit().await?;
+            out.demo.push(name);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,6 @@
+//! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
+
+mod foundation;
+mod helpers;
+mod protocol;
+mod reload;
