@@ -8,9 +8,11 @@ use chrono::TimeZone;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigCell};
+use crate::error::{ApiError, ApiResult, code};
 use crate::protocol::body::FilePart;
 use crate::protocol::types::{Platform, Version};
 use crate::registry::Registry;
+use crate::session::SessionUser;
 use crate::store::Stores;
 use crate::telemetry::Metrics;
 
@@ -59,9 +61,22 @@ pub struct Ctx {
     pub caller: Arc<Caller>,
     /// Unsigned file parts (multipart uploads).
     pub files: Arc<Vec<FilePart>>,
+    /// The logged-in user: always set for `Access::User` methods, set for
+    /// `Access::OptionalUser` methods when the token is valid.
+    pub user: Option<Arc<SessionUser>>,
 }
 
 impl Ctx {
+    /// The logged-in user.
+    ///
+    /// # Errors
+    /// 602 when there is none (only reachable from `OptionalUser` methods).
+    pub fn user(&self) -> ApiResult<&SessionUser> {
+        self.user
+            .as_deref()
+            .ok_or_else(|| ApiError::new(code::NOT_LOGGED_IN, "您还未登录"))
+    }
+
     /// Unix seconds now, by the gateway's clock.
     pub fn now(&self) -> i64 {
         self.state.clock.now()

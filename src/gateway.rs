@@ -71,6 +71,7 @@ pub async fn process(
         config: config.clone(),
         caller: Arc::new(caller),
         files: Arc::new(sub.files),
+        user: None,
     };
     let deadline = Duration::from_millis(config.settings.server.handler_timeout_ms);
     match tokio::time::timeout(deadline, entry.call(ctx, Arc::new(Value::Object(data)))).await {

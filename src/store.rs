@@ -23,7 +23,8 @@ mod embedded {
 
 /// Demo data, applied by `migrate --demo` and `make run`; each file is
 /// idempotent.
-pub const DEMO_DATA: &[(&str, &str)] = &[];
+pub const DEMO_DATA: &[(&str, &str)] =
+    &[("10_users.sql", include_str!("../sql/demo/10_users.sql"))];
 
 /// A fingerprint of the schema and demo data this build carries; test
 /// harnesses key their template databases on it.
