@@ -27,6 +27,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Random per process; prefixes request ids so instances do not collide.
     pub instance: u32,
+    /// The `ip_bans` table as last read (refreshed in the background).
+    pub bans: arc_swap::ArcSwap<Vec<crate::guards::TableBan>>,
 }
 
 impl AppState {

@@ -92,8 +92,8 @@ impl From<deadpool_postgres::PoolError> for ApiError {
     }
 }
 
-impl From<deadpool_redis::redis::RedisError> for ApiError {
-    fn from(e: deadpool_redis::redis::RedisError) -> Self {
+impl From<redis::RedisError> for ApiError {
+    fn from(e: redis::RedisError) -> Self {
         Self::Internal(anyhow::Error::new(e).context("redis"))
     }
 }

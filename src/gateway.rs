@@ -15,7 +15,9 @@ use crate::protocol::Reply;
 use crate::protocol::body::Submission;
 use crate::protocol::sign;
 use crate::protocol::types::{Platform, Timestamp, Version, scalar_text};
-use crate::registry::{Entry, Lookup};
+use crate::registry::{Access, Entry, Lookup};
+use crate::session::SessionUser;
+use crate::{guards, reqtoken};
 
 /// Metrics label for requests that never named a registered method.
 pub const UNKNOWN_METHOD: &str = "_unknown";
@@ -54,25 +56,70 @@ pub async fn process(
     if !app.ip_allowed(ip) {
         return Err(ApiError::new(code::IP_NOT_ALLOWED, "当前 IP 不允许访问"));
     }
+    // Looked up now so system.ping's ban check stays off the stores;
+    // a miss is reported at its own step below.
+    let lookup = state.registry.find(head.method, &head.v);
+    let bare = matches!(lookup, Lookup::Found(e) if e.method.bare);
+    guards::check_ban(state, &config, ip, bare).await?;
     verify_signature(state, app, &sub)?;
     check_timestamp(&config, state.clock.now(), head.timestamp)?;
-    let entry = find_method(state, &head)?;
+    let Lookup::Found(entry) = lookup else {
+        return Err(ApiError::new(code::NO_SUCH_METHOD, "您访问的接口不存在"));
+    };
     trace.method = entry.method.name;
     if !app.may_call(head.method) {
         return Err(ApiError::new(code::FORBIDDEN, "您没有权限访问该接口"));
+    }
+    if !bare {
+        guards::rate_limit(state, app, entry.method.name).await?;
     }
     trace.params = Some(crate::telemetry::masked_params(
         &data,
         &config.settings.log.mask,
     ));
     let caller = caller(&head, entry, &data, ip, request_id)?;
+    let result = serve(state, &config, entry, caller, data, sub.files, trace).await;
+    if let Err(ApiError::Refused { .. }) = &result {
+        if config
+            .settings
+            .guards
+            .watched_methods
+            .iter()
+            .any(|m| m == entry.method.name)
+        {
+            if let Err(e) = guards::count_failure(state, &config, ip).await {
+                tracing::warn!(error = %e, "failure not counted against the IP");
+            }
+        }
+    }
+    result
+}
+
+/// The steps after the caller is known: session, write switch, request
+/// token, parameters, handler.
+async fn serve(
+    state: &Arc<AppState>,
+    config: &Arc<Config>,
+    entry: &Entry,
+    caller: Caller,
+    data: Map<String, Value>,
+    files: Vec<crate::protocol::body::FilePart>,
+    trace: &mut Trace,
+) -> ApiResult<Reply> {
+    let user = session(state, config, entry, &data).await?;
+    trace.user_id = user.as_ref().map(|u| u.id);
+    guards::check_write(config, entry.method.write, trace.user_id)?;
     let ctx = Ctx {
         state: state.clone(),
         config: config.clone(),
         caller: Arc::new(caller),
-        files: Arc::new(sub.files),
-        user: None,
+        files: Arc::new(files),
+        user: user.map(Arc::new),
     };
+    let policy = &config.settings.request_token;
+    if policy.needed(entry.method.name, entry.method.needs_req_token_by_default()) {
+        reqtoken::consume(&ctx, data.get("req_token").and_then(Value::as_str)).await?;
+    }
     let deadline = Duration::from_millis(config.settings.server.handler_timeout_ms);
     match tokio::time::timeout(deadline, entry.call(ctx, Arc::new(Value::Object(data)))).await {
         Ok(result) => result,
@@ -81,6 +128,26 @@ pub async fn process(
             entry.method.name,
             deadline.as_millis()
         ))),
+    }
+}
+
+/// The session step: required (602/601/603/606), optional (a bad token
+/// just means no user) or not looked at.
+async fn session(
+    state: &AppState,
+    config: &Config,
+    entry: &Entry,
+    data: &Map<String, Value>,
+) -> ApiResult<Option<SessionUser>> {
+    if entry.method.access == Access::Public {
+        return Ok(None);
+    }
+    let token = data.get("token").and_then(scalar_text).unwrap_or_default();
+    let resolved = crate::session::resolve(&state.stores, &config.settings.session, &token).await;
+    match (entry.method.access, resolved) {
+        (_, Ok(user)) => Ok(Some(user)),
+        (Access::OptionalUser, Err(ApiError::Refused { .. })) => Ok(None),
+        (_, Err(e)) => Err(e),
     }
 }
 
@@ -159,13 +226,6 @@ fn check_timestamp(config: &Config, now: i64, value: &Value) -> ApiResult<()> {
         ));
     }
     Ok(())
-}
-
-fn find_method<'s>(state: &'s AppState, head: &Head<'_>) -> ApiResult<&'s Entry> {
-    match state.registry.find(head.method, &head.v) {
-        Lookup::Found(e) => Ok(e),
-        Lookup::Missing => Err(ApiError::new(code::NO_SUCH_METHOD, "您访问的接口不存在")),
-    }
 }
 
 /// The fixed parameters beyond the first four (DESIGN §2.2); `bare`

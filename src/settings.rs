@@ -123,6 +123,10 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub protocol: ProtocolSettings,
     pub log: LogSettings,
+    pub session: crate::policies::SessionSettings,
+    pub sms: crate::policies::SmsSettings,
+    pub guards: crate::policies::GuardSettings,
+    pub request_token: crate::policies::RequestTokenSettings,
 }
 
 impl Default for Settings {
@@ -137,6 +141,10 @@ impl Default for Settings {
             redis: RedisSettings::default(),
             protocol: ProtocolSettings::default(),
             log: LogSettings::default(),
+            session: Default::default(),
+            sms: Default::default(),
+            guards: Default::default(),
+            request_token: Default::default(),
         }
     }
 }
@@ -404,6 +412,15 @@ impl Settings {
                 "protocol.timestamp_skew_secs",
                 "must be between 1 and 86400",
             );
+        }
+        if let Err((key, why)) = crate::policies::validate(
+            self.env,
+            &self.session,
+            &self.sms,
+            &self.guards,
+            &self.request_token,
+        ) {
+            return bad(key, &why);
         }
         Ok(())
     }

@@ -58,6 +58,7 @@ impl Application {
             registry,
             http,
             instance: rand::random(),
+            bans: ArcSwap::from_pointee(Vec::new()),
         });
         Ok(Self {
             listener,
@@ -96,6 +97,10 @@ impl Application {
         let reloader = tokio::spawn(crate::reload::run(
             state.clone(),
             triggers,
+            wait_for(stop_rx.clone()),
+        ));
+        let bans = tokio::spawn(crate::guards::refresh_ban_table(
+            state.clone(),
             wait_for(stop_rx),
         ));
         let graceful = GracefulShutdown::new();
@@ -112,6 +117,7 @@ impl Application {
             () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the remaining connections"),
         }
         let _ = reloader.await;
+        let _ = bans.await;
         Ok(())
     }
 }

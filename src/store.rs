@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
-use deadpool_redis::redis::AsyncConnectionConfig;
 use deadpool_redis::{Pool as RedisPool, Runtime};
+use redis::AsyncConnectionConfig;
 use tokio_postgres::NoTls;
 
 use crate::error::ApiResult;
@@ -94,10 +94,7 @@ impl Stores {
         };
         let redis = async {
             let mut c = self.redis.get().await.ok()?;
-            deadpool_redis::redis::cmd("PING")
-                .query_async::<String>(&mut c)
-                .await
-                .ok()
+            redis::cmd("PING").query_async::<String>(&mut c).await.ok()
         };
         let (pg, redis) = tokio::join!(
             tokio::time::timeout(deadline, pg),

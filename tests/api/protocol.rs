@@ -261,7 +261,7 @@ async fn every_check_answers_with_its_code_and_message() {
             "ios_app_id",
             IOS_SECRET,
             Box::new(move |d| {
-                d.insert("timestamp".into(), json!((now - 601).to_string()));
+                d.insert("timestamp".into(), json!((now - 660).to_string()));
             }),
             507,
             "请求已过期",
@@ -271,7 +271,7 @@ async fn every_check_answers_with_its_code_and_message() {
             "ios_app_id",
             IOS_SECRET,
             Box::new(move |d| {
-                d.insert("timestamp".into(), json!(now + 601));
+                d.insert("timestamp".into(), json!(now + 660));
             }),
             507,
             "请求已过期",

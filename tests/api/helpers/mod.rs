@@ -4,8 +4,10 @@
 //! of a migrated template), its own Redis key prefix and its own config
 //! folder, all removed when the test ends.
 
+pub mod accounts;
 pub mod db;
 pub mod procs;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -87,6 +89,12 @@ pub struct Options {
     pub top: String,
     /// Keys inside the harness's `[server]` table.
     pub server_extra: String,
+    /// Keys inside the harness's `[sms]` table.
+    pub sms_extra: String,
+    /// Keys inside the harness's `[guards]` table.
+    pub guards_extra: String,
+    /// Share another gateway's Redis namespace (a second instance).
+    pub redis_prefix: Option<String>,
 }
 
 impl Default for Options {
@@ -99,6 +107,9 @@ impl Default for Options {
             redis_url: None,
             top: String::new(),
             server_extra: String::new(),
+            sms_extra: String::new(),
+            guards_extra: String::new(),
+            redis_prefix: None,
         }
     }
 }
@@ -118,6 +129,21 @@ pub struct TestApp {
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
+/// Options for a second instance sharing `app`'s database and Redis namespace.
+pub fn second_instance_of(app: &TestApp) -> Options {
+    Options {
+        postgres_url: Some(
+            app.database
+                .as_ref()
+                .expect("the first instance owns a database")
+                .url
+                .clone(),
+        ),
+        redis_prefix: Some(app.redis_prefix.clone()),
+        ..Options::default()
+    }
+}
+
 /// A unique name part for this process and test.
 pub fn unique(prefix: &str) -> String {
     format!(
@@ -127,6 +153,21 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// Gateway logs in the test output (errors only unless RUST_LOG says more),
+/// so a failing test shows the cause of a 500.
+fn init_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 /// A gateway with the default test config.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
@@ -134,6 +175,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// A gateway with `opts`.
 pub async fn spawn_app_with(opts: Options) -> TestApp {
+    init_logs();
     let services = procs::services();
     let (database, pg_url) = match opts.postgres_url.clone() {
         Some(url) => (None, url),
@@ -147,7 +189,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .redis_url
         .clone()
         .unwrap_or_else(|| services.redis_url.clone());
-    let redis_prefix = format!("{}:", unique("t"));
+    let redis_prefix = opts
+        .redis_prefix
+        .clone()
+        .unwrap_or_else(|| format!("{}:", unique("t")));
     let dir = tempfile::tempdir().expect("temp dir");
     let gateway = gateway_toml(&opts, &pg_url, &redis_url, &redis_prefix);
     std::fs::write(dir.path().join("gateway.toml"), gateway).unwrap();
@@ -190,6 +235,13 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 
 fn gateway_toml(opts: &Options, pg: &str, redis: &str, prefix: &str) -> String {
     let (top, server, extra) = (&opts.top, &opts.server_extra, &opts.gateway_extra);
+    let sms = with_defaults(
+        &opts.sms_extra,
+        &[("echo_code", "true"), ("interval_secs", "1")],
+    );
+    // Tests poll past SMS intervals, which count as refusals: keep the
+    // automatic IP ban out of the way unless a test sets it.
+    let guards = with_defaults(&opts.guards_extra, &[("ip_max_failures", "100000")]);
     format!(
         r#"env = "test"
 {top}
@@ -210,9 +262,29 @@ url = "{redis}"
 pool_size = 8
 key_prefix = "{prefix}"
 
+[sms]
+{sms}
+
+[guards]
+{guards}
+
 {extra}
 "#
     )
+}
+
+/// `extra` plus each default whose key `extra` does not set.
+fn with_defaults(extra: &str, defaults: &[(&str, &str)]) -> String {
+    let mut out = extra.to_string();
+    for (key, value) in defaults {
+        let set = extra
+            .lines()
+            .any(|l| l.split('=').next().is_some_and(|k| k.trim() == *key));
+        if !set {
+            out.push_str(&format!("\n{key} = {value}"));
+        }
+    }
+    out
 }
 
 impl TestApp {
@@ -379,6 +451,27 @@ where
     loop {
         if check().await {
             return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Call `f` every 20 ms until `done` holds for its result (or `secs` pass);
+/// that result.
+pub async fn poll_until<T, F, Fut>(what: &str, secs: u64, mut f: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = f().await;
+        if done(&v) {
+            return v;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
