@@ -86,6 +86,8 @@ pub fn free_port() -> u16 {
 pub struct PrivateRedis {
     pub port: u16,
     child: Option<Child>,
+    /// With an append-only file synced on every write (survives a kill).
+    aof: Option<tempfile::TempDir>,
 }
 
 impl PrivateRedis {
@@ -94,7 +96,17 @@ impl PrivateRedis {
         Self {
             port: free_port(),
             child: None,
+            aof: None,
         }
+    }
+
+    /// Start one that persists every write (appendfsync always), as a
+    /// production Redis holding sessions and tokens should.
+    pub async fn persistent() -> Self {
+        let mut r = Self::stopped();
+        r.aof = Some(tempfile::tempdir().unwrap());
+        r.resume().await;
+        r
     }
 
     /// Start on a fresh port and wait until it answers.
@@ -112,17 +124,22 @@ impl PrivateRedis {
     /// Start (again) on the same port and wait until it answers.
     pub async fn resume(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+        let mut cmd = Command::new("redis-server");
+        cmd.args([
+            "--port",
+            &self.port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ]);
+        match &self.aof {
+            Some(dir) => cmd
+                .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+                .arg(dir.path()),
+            None => cmd.args(["--appendonly", "no"]),
+        };
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -178,5 +195,225 @@ pub async fn wait_exit(child: &mut Child, secs: u64) -> Option<std::process::Exi
             return None;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A PostgreSQL cluster of the test's own (initdb in a temp folder), with
+/// the project's schema and demo data, stopped and removed when dropped.
+pub struct PrivatePostgres {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    running: bool,
+}
+
+fn as_postgres(program: &std::path::Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
+
+impl PrivatePostgres {
+    /// initdb, start, create and migrate database `yafgate` (with demo data).
+    pub async fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("yafgate-pg-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        if is_root() {
+            let ok = Command::new("chown")
+                .arg("postgres:")
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success(), "chown to postgres");
+        }
+        let bin = &services().pg_bin;
+        let out = as_postgres(&bin.join("initdb"))
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut pg = Self {
+            port: free_port(),
+            dir,
+            running: false,
+        };
+        pg.resume().await;
+        let (admin, conn) = tokio_postgres::connect(&pg.url("postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(conn);
+        admin
+            .batch_execute("CREATE DATABASE yafgate")
+            .await
+            .unwrap();
+        drop(admin);
+        let _ = driver.await;
+        let mut settings = yafgate::settings::Settings::default();
+        settings.postgres.url = yafgate::settings::Secret::new(pg.url("yafgate"));
+        yafgate::store::migrate(&settings, true).await.unwrap();
+        pg
+    }
+
+    /// URL of database `db`.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// Start (again) on the same port and data.
+    pub async fn resume(&mut self) {
+        let data = self.dir.path().join("data");
+        let out = as_postgres(&services().pg_bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(self.dir.path().join("data/server.log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=100",
+                self.port
+            ))
+            .args(["-w", "-t", "60", "start"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.running = true;
+    }
+
+    /// Stop at once, as a crash would (`pg_ctl stop -m immediate`).
+    pub fn crash(&mut self) {
+        if !self.running {
+            return;
+        }
+        let _ = as_postgres(&services().pg_bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+        self.running = false;
+    }
+
+    /// A client on database `db`.
+    pub async fn client(&self, db: &str) -> tokio_postgres::Client {
+        let (c, conn) = tokio_postgres::connect(&self.url(db), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        c
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.crash();
+    }
+}
+
+/// A gateway running as its own process, stopped when dropped.
+pub struct GatewayProcess {
+    pub port: u16,
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl GatewayProcess {
+    /// Write `gateway` (its `[server]` table gets the listen address) and
+    /// `apps`, start `yafgate serve`, wait until it answers.
+    pub async fn start(gateway: &str, apps: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let text = gateway.replacen(
+            "[server]\n",
+            &format!("[server]\nlisten = \"127.0.0.1:{port}\"\n"),
+            1,
+        );
+        assert!(
+            text.contains("listen ="),
+            "the gateway config needs a [server] table"
+        );
+        std::fs::write(dir.path().join("gateway.toml"), text).unwrap();
+        std::fs::write(dir.path().join("apps.toml"), apps).unwrap();
+        let child = gateway_bin()
+            .arg("--config")
+            .arg(dir.path().join("gateway.toml"))
+            .arg("serve")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}/healthz");
+        super::wait_until("the gateway process answers", 30, || {
+            let url = url.clone();
+            async move { reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) }
+        })
+        .await;
+        Self { port, child, dir }
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    /// Send a signal by name (TERM, HUP, …).
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Peak resident memory so far (VmHWM), KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        proc_status_kib(self.child.id(), "VmHWM")
+    }
+
+    /// Resident memory now (VmRSS), KiB.
+    pub fn rss_kib(&self) -> u64 {
+        proc_status_kib(self.child.id(), "VmRSS")
+    }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

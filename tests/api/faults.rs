@@ -1,0 +1,385 @@
+//! Faults (issue: load and faults): each test runs its own PostgreSQL or
+//! Redis and stops it under load, so the rest of the suite is undisturbed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::helpers::procs::{GatewayProcess, PrivatePostgres, PrivateRedis};
+use crate::helpers::*;
+
+const MOBILE: &str = "13612345678";
+const PASSWORD: &str = "secret_123";
+
+/// Codes seen by a background load, by kind.
+#[derive(Default)]
+struct Tally {
+    ok: AtomicUsize,
+    internal: AtomicUsize,
+    other: AtomicUsize,
+}
+
+/// Call `method` from `workers` tasks until `stop`, tallying the answers.
+/// Every answer must be a well-formed envelope; a 500 must carry only the
+/// plain message.
+fn load(
+    app: &Arc<TestApp>,
+    workers: usize,
+    method: &'static str,
+    params: Value,
+    stop: &Arc<AtomicBool>,
+    tally: &Arc<Tally>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..workers)
+        .map(|_| {
+            let (app, stop, tally, params) =
+                (app.clone(), stop.clone(), tally.clone(), params.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let env = app.call(method, params.clone()).await;
+                    match env["code"].as_i64() {
+                        Some(200) => tally.ok.fetch_add(1, Ordering::Relaxed),
+                        Some(500) => {
+                            assert_eq!(env, json!({"code": 500, "msg": "服务器繁忙，请稍后重试"}));
+                            tally.internal.fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => tally.other.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect()
+}
+
+async fn finish(tasks: Vec<tokio::task::JoinHandle<()>>, stop: &AtomicBool) {
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await
+            .expect("no load task failed (a hang would time out the client)");
+    }
+}
+
+#[tokio::test]
+async fn redis_stopping_under_load_gives_500s_then_recovers_without_restart() {
+    let mut redis = PrivateRedis::start().await;
+    let app = Arc::new(
+        spawn_app_with(Options {
+            redis_url: Some(redis.url()),
+            ..Options::default()
+        })
+        .await,
+    );
+    let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
+    let tasks = load(
+        &app,
+        8,
+        "system.request.token",
+        json!({"number": 1}),
+        &stop,
+        &tally,
+    );
+    wait_until("load flows", 10, || async {
+        tally.ok.load(Ordering::Relaxed) > 20
+    })
+    .await;
+
+    redis.kill();
+    wait_until("requests fail with 500 while redis is down", 15, || async {
+        tally.internal.load(Ordering::Relaxed) > 20
+    })
+    .await;
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_code(&app.call("system.ping", json!({})).await, 200);
+
+    redis.resume().await;
+    let before = tally.ok.load(Ordering::Relaxed);
+    wait_until("requests succeed again", 15, || async {
+        tally.ok.load(Ordering::Relaxed) > before + 20
+    })
+    .await;
+    finish(tasks, &stop).await;
+    assert_eq!(tally.other.load(Ordering::Relaxed), 0, "only 200 or 500");
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn postgres_stopping_under_load_gives_500s_then_recovers_without_restart() {
+    let mut pg = PrivatePostgres::start().await;
+    let app = Arc::new(
+        spawn_app_with(Options {
+            postgres_url: Some(pg.url("yafgate")),
+            ..Options::default()
+        })
+        .await,
+    );
+    let token = app.login_token("13800138000", "demo123456").await;
+    let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
+    let tasks = load(
+        &app,
+        8,
+        "user.detail",
+        json!({"token": token}),
+        &stop,
+        &tally,
+    );
+    wait_until("load flows", 10, || async {
+        tally.ok.load(Ordering::Relaxed) > 20
+    })
+    .await;
+
+    pg.crash();
+    wait_until(
+        "requests fail with 500 while postgres is down",
+        15,
+        || async { tally.internal.load(Ordering::Relaxed) > 20 },
+    )
+    .await;
+    assert_eq!(
+        app.get("/readyz").await.text().await.unwrap(),
+        r#"{"postgres":"down","redis":"up"}"#
+    );
+
+    pg.resume().await;
+    let before = tally.ok.load(Ordering::Relaxed);
+    wait_until("requests succeed again", 20, || async {
+        tally.ok.load(Ordering::Relaxed) > before + 20
+    })
+    .await;
+    finish(tasks, &stop).await;
+    assert_eq!(tally.other.load(Ordering::Relaxed), 0, "only 200 or 500");
+}
+
+#[tokio::test]
+async fn tokens_and_codes_are_never_accepted_twice_across_a_redis_restart() {
+    let mut redis = PrivateRedis::persistent().await;
+    let app = spawn_app_with(Options {
+        redis_url: Some(redis.url()),
+        gateway_extra: "[request_token]\nrequire = [\"user.pwd.edit\"]\n".into(),
+        ..Options::default()
+    })
+    .await;
+    // A code used to register, a request token used once, one left unused.
+    let code = app.sms_code(MOBILE, "USER_REGISTER_CODE").await;
+    let reg = app
+        .call(
+            "user.register",
+            json!({"mobile": MOBILE, "password": PASSWORD, "code": code}),
+        )
+        .await;
+    assert_code(&reg, 200);
+    let session = reg["data"]["token"].as_str().unwrap().to_string();
+    let tokens = app
+        .call_with_token("system.request.token", &session, json!({"number": 2}))
+        .await;
+    let (used, unused) = (
+        tokens["data"]["tokens"][0].as_str().unwrap().to_string(),
+        tokens["data"]["tokens"][1].as_str().unwrap().to_string(),
+    );
+    let edit = |t: String| {
+        app.call_with_token(
+            "user.pwd.edit",
+            &session,
+            json!({"old_pwd": PASSWORD, "new_pwd": PASSWORD, "req_token": t}),
+        )
+    };
+    assert_code(&edit(used.clone()).await, 200);
+
+    redis.kill();
+    redis.resume().await;
+
+    wait_until("the gateway reaches redis again", 15, || async {
+        app.get("/readyz").await.status() == 200
+    })
+    .await;
+    assert_code(
+        &app.call_with_token("user.detail", &session, json!({}))
+            .await,
+        200,
+    );
+    assert_code(&edit(used).await, 503);
+    let again = app
+        .call(
+            "user.register",
+            json!({"mobile": "13612345679", "password": PASSWORD, "code": code}),
+        )
+        .await;
+    assert_code(&again, 700);
+    assert_code(&edit(unused.clone()).await, 200);
+    assert_code(&edit(unused).await, 503);
+}
+
+#[tokio::test]
+async fn a_registration_cut_off_by_a_postgres_crash_leaves_no_user() {
+    let mut pg = PrivatePostgres::start().await;
+    let app = Arc::new(
+        spawn_app_with(Options {
+            postgres_url: Some(pg.url("yafgate")),
+            ..Options::default()
+        })
+        .await,
+    );
+    let admin = pg.client("yafgate").await;
+    // Hold the insert long enough to crash the server under it.
+    admin
+        .batch_execute(
+            "CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$;
+             CREATE TRIGGER hold BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION hold();",
+        )
+        .await
+        .unwrap();
+    let code = app.sms_code(MOBILE, "USER_REGISTER_CODE").await;
+    let register = {
+        let (app, code) = (app.clone(), code.clone());
+        tokio::spawn(async move {
+            app.call(
+                "user.register",
+                json!({"mobile": MOBILE, "password": PASSWORD, "code": code}),
+            )
+            .await
+        })
+    };
+    wait_until("the insert is under way", 15, || async {
+        let rows = admin
+            .query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'INSERT INTO users%' AND state = 'active'", &[])
+            .await
+            .unwrap();
+        !rows.is_empty()
+    })
+    .await;
+    pg.crash();
+    assert_eq!(
+        register.await.unwrap(),
+        json!({"code": 500, "msg": "服务器繁忙，请稍后重试"})
+    );
+
+    pg.resume().await;
+    let admin = pg.client("yafgate").await;
+    let n: i64 = admin
+        .query_one("SELECT count(*) FROM users WHERE mobile = $1", &[&MOBILE])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "no half-created user");
+    admin
+        .batch_execute("DROP TRIGGER hold ON users")
+        .await
+        .unwrap();
+    // The code was not used up by the failed attempt.
+    let env = app
+        .call(
+            "user.register",
+            json!({"mobile": MOBILE, "password": PASSWORD, "code": code}),
+        )
+        .await;
+    assert_code(&env, 200);
+}
+
+#[tokio::test]
+async fn reload_storms_under_load_never_break_a_request() {
+    let app = Arc::new(spawn_app().await);
+    let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
+    let tasks = load(&app, 6, "system.ping", json!({}), &stop, &tally);
+    let second = default_apps().replacen(
+        &format!("secrets = [\"{IOS_SECRET}\"]"),
+        &format!("secrets = [\"{IOS_SECRET}\", \"another-secret-0000000000000001\"]"),
+        1,
+    );
+    for i in 0..60 {
+        let text = match i % 3 {
+            0 => second.clone(),
+            1 => "[apps.ios_app_id\nbroken".to_string(),
+            _ => default_apps(),
+        };
+        app.write_apps(&text);
+        if i % 10 == 9 {
+            // Let the watcher catch up now and then, so reloads really happen.
+            let seen = app.state.metrics.reloads(true) + app.state.metrics.reloads(false);
+            wait_until("a reload happens", 10, || async {
+                app.state.metrics.reloads(true) + app.state.metrics.reloads(false) > seen
+            })
+            .await;
+        }
+    }
+    finish(tasks, &stop).await;
+    assert!(tally.ok.load(Ordering::Relaxed) > 0);
+    assert_eq!(
+        tally.internal.load(Ordering::Relaxed) + tally.other.load(Ordering::Relaxed),
+        0,
+        "every ping answered 200"
+    );
+    assert!(
+        app.state.metrics.reloads(true) > 0,
+        "some reloads were taken"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let services = crate::helpers::procs::services();
+    let db = crate::helpers::db::TestDb::create().await;
+    let gw = GatewayProcess::start(
+        &format!(
+            "env = \"test\"\n[server]\nshutdown_grace_ms = 10000\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{}:\"\n",
+            db.url,
+            services.redis_url,
+            unique("term")
+        ),
+        &default_apps(),
+    )
+    .await;
+    let remote = Remote::new(gw.url());
+
+    // A request whose body is still arriving when SIGTERM comes.
+    let data = json!({"method": "system.ping", "v": "1.0.0", "appid": "ios_app_id", "timestamp": chrono::Utc::now().timestamp().to_string()}).to_string();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("data", &data)
+        .append_pair(
+            "sign",
+            &yafgate::protocol::sign::sign(data.as_bytes(), IOS_SECRET),
+        )
+        .finish();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body.as_bytes()[..10]).await.unwrap();
+
+    // Other clients keep calling while it stops.
+    let busy: Vec<_> = (0..8)
+        .map(|_| {
+            let r = remote.clone();
+            tokio::spawn(async move {
+                let mut answered = 0;
+                while let Ok(env) = r
+                    .try_call_as("ios_app_id", IOS_SECRET, "system.ping", json!({}))
+                    .await
+                {
+                    assert_eq!(env["code"], 200, "{env}");
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    gw.signal("TERM");
+    s.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).await.unwrap();
+    let resp = String::from_utf8_lossy(&resp);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains(r#""code":200"#), "{resp}");
+    for b in busy {
+        b.await.unwrap();
+    }
+    let mut gw = gw;
+    let status = crate::helpers::procs::wait_exit(&mut gw.child, 15)
+        .await
+        .expect("the gateway exits");
+    assert!(status.success(), "{status:?}");
+}
