@@ -340,15 +340,23 @@ async fn sigterm_lets_in_flight_requests_finish() {
             &yafgate::protocol::sign::sign(data.as_bytes(), IOS_SECRET),
         )
         .finish();
+    // `Expect: 100-continue` makes the server say when it has taken the
+    // request and waits for its body: only then does SIGTERM come.
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
         .await
         .unwrap();
     let head = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).await.unwrap();
-    s.write_all(&body.as_bytes()[..10]).await.unwrap();
+    let mut interim = [0u8; 25];
+    s.read_exact(&mut interim).await.unwrap();
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
 
     // Other clients keep calling while it stops.
     let busy: Vec<_> = (0..8)
@@ -368,7 +376,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
         })
         .collect();
     gw.signal("TERM");
-    s.write_all(&body.as_bytes()[10..]).await.unwrap();
+    s.write_all(body.as_bytes()).await.unwrap();
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).await.unwrap();
     let resp = String::from_utf8_lossy(&resp);

@@ -86,7 +86,10 @@ async fn ensure_template(name: &str) {
     }
 }
 
-/// Drop databases left by test processes that no longer run.
+/// Drop databases left by test processes that no longer run: per-test
+/// copies (`yafgate_t<pid>_<n>`) and half-built templates
+/// (`yafgate_tpl_<hash>_b<pid>`). Finished templates stay: test runs of
+/// other checkouts may be using them.
 async fn sweep_stale(admin: &tokio_postgres::Client) {
     let rows = admin
         .query(
@@ -95,17 +98,19 @@ async fn sweep_stale(admin: &tokio_postgres::Client) {
         )
         .await
         .unwrap();
+    let dead = |pid: &str| {
+        pid.parse::<u32>()
+            .is_ok_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+    };
     for row in rows {
         let name: String = row.get(0);
-        let pid = name
-            .strip_prefix("yafgate_t")
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|p| p.parse::<u32>().ok());
-        let stale_test_db =
-            pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
-        let old_template = name.starts_with("yafgate_tpl_")
-            && name != format!("yafgate_tpl_{:016x}", yafgate::store::schema_fingerprint());
-        if stale_test_db || old_template {
+        let owner = match name.strip_prefix("yafgate_tpl_") {
+            Some(rest) => rest.split_once("_b").map(|(_, pid)| pid),
+            None => name
+                .strip_prefix("yafgate_t")
+                .and_then(|rest| rest.split('_').next()),
+        };
+        if owner.is_some_and(dead) {
             let _ = admin
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await;
