@@ -27,6 +27,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Random per process; prefixes request ids so instances do not collide.
     pub instance: u32,
+    /// Public answers kept for `cache.ttl_ms`.
+    pub cache: crate::cache::AnswerCache,
 }
 
 impl AppState {

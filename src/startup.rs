@@ -50,6 +50,7 @@ impl Application {
             .connect_timeout(Duration::from_secs(2))
             .build()
             .context("building the HTTP client")?;
+        let cache = crate::cache::AnswerCache::new(config.settings.cache.max_bytes);
         let state = Arc::new(AppState {
             config: Arc::new(ArcSwap::from_pointee(config)),
             stores,
@@ -58,6 +59,7 @@ impl Application {
             registry,
             http,
             instance: rand::random(),
+            cache,
         });
         Ok(Self {
             listener,
