@@ -1,4 +1,5 @@
-//! Handler modules, one file per namespace, each with a `register`.
+//! Handler modules, one file per namespace, each with a `register`; and
+//! the helpers they share (paging, parameter checks).
 
 pub mod system;
 

@@ -4,3 +4,4 @@ mod foundation;
 mod helpers;
 mod protocol;
 mod reload;
+mod system_catalogue;

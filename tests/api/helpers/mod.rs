@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod procs;
+pub mod shape;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
