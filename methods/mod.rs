@@ -1,6 +1,10 @@
 //! Handler modules, one file per namespace, each with a `register`; and
 //! the helpers they share (paging, parameter checks).
 
+pub mod news;
+pub mod notice;
+pub mod paging;
+pub mod params;
 pub mod system;
 
 use crate::registry::Registry;
@@ -9,5 +13,7 @@ use crate::registry::Registry;
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     system::register(&mut r);
+    notice::register(&mut r);
+    news::register(&mut r);
     r
 }

@@ -2,6 +2,8 @@
 
 mod foundation;
 mod helpers;
+mod news;
+mod notice;
 mod protocol;
 mod reload;
 mod system_catalogue;
