@@ -1,6 +1,7 @@
 //! Handler modules, one file per namespace, each with a `register`; and
 //! the helpers they share (paging, parameter checks).
 
+pub mod goods;
 pub mod news;
 pub mod notice;
 pub mod paging;
@@ -15,5 +16,6 @@ pub fn registry() -> Registry {
     system::register(&mut r);
     notice::register(&mut r);
     news::register(&mut r);
+    goods::register(&mut r);
     r
 }

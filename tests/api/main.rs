@@ -1,6 +1,7 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
 mod foundation;
+mod goods;
 mod helpers;
 mod news;
 mod notice;
