@@ -1,5 +1,6 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
+mod answer_cache;
 mod foundation;
 mod goods;
 mod helpers;
