@@ -1,6 +1,7 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
 mod answer_cache;
+mod docs;
 mod foundation;
 mod goods;
 mod helpers;
