@@ -92,6 +92,10 @@ impl GoodsQuery {
             return Err(ApiError::business("最低价格不能高于最高价格"));
         }
         let keywords = p.keywords.as_str().trim().to_string();
+        // PostgreSQL text cannot hold NUL; it is no one's search either.
+        if keywords.contains('\0') {
+            return Err(ApiError::business("参数 keywords 不正确"));
+        }
         if keywords.chars().count() > MAX_KEYWORDS {
             return Err(ApiError::business(format!(
                 "参数 keywords 不能超过 {MAX_KEYWORDS} 个字"
@@ -524,6 +528,7 @@ mod tests {
                 query(-1.0, -1.0, &"键".repeat(51)),
                 "参数 keywords 不能超过 50 个字",
             ),
+            (query(-1.0, -1.0, "a\0b"), "参数 keywords 不正确"),
         ];
         for (result, msg) in cases {
             assert_eq!(result.unwrap_err().public_msg(), msg);

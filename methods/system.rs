@@ -277,6 +277,9 @@ async fn ads(ctx: Ctx, p: AdsParams) -> ApiResult<Reply> {
     if code.is_empty() {
         return Err(ApiError::business("参数 code 不能为空"));
     }
+    if code.contains('\0') {
+        return Err(ApiError::business("参数 code 不正确"));
+    }
     let list = ads_of(&ctx, code)
         .await?
         .ok_or_else(|| ApiError::not_found("广告位不存在"))?;

@@ -175,6 +175,10 @@ async fn goods_list_refuses_bad_parameters_by_name() {
             query(json!(-1), &"商".repeat(51), json!(-1), json!(-1), json!(1)),
             "参数 keywords 不能超过 50 个字",
         ),
+        (
+            query(json!(-1), "a\u{0}b", json!(-1), json!(-1), json!(1)),
+            "参数 keywords 不正确",
+        ),
     ];
     for (params, msg) in cases {
         let env = app.call("goods.list", params.clone()).await;

@@ -78,6 +78,7 @@ async fn news_pages_hold_twenty_and_say_whether_more_follow() {
         (3, 3, 10, false),
         (4, 4, 0, false),
         (1000, 1000, 0, false),
+        (i64::MAX / 10, i64::MAX / 10, 0, false),
     ];
     for (asked, answered, rows, isnext) in cases {
         let data = page(&app, json!(-1), json!(asked)).await;
