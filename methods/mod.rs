@@ -1,5 +1,11 @@
-//! Handler modules, one file per namespace, each with a `register`.
+//! Handler modules, one file per namespace, each with a `register`; and
+//! the helpers they share (paging, parameter checks).
 
+pub mod goods;
+pub mod news;
+pub mod notice;
+pub mod paging;
+pub mod params;
 pub mod sms;
 pub mod system;
 pub mod user;
@@ -12,5 +18,8 @@ pub fn registry() -> Registry {
     system::register(&mut r);
     user::register(&mut r);
     sms::register(&mut r);
+    notice::register(&mut r);
+    news::register(&mut r);
+    goods::register(&mut r);
     r
 }

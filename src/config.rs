@@ -92,6 +92,9 @@ impl Config {
         if a.log.format != b.log.format {
             changed.push("log.format");
         }
+        if a.cache.max_bytes != b.cache.max_bytes {
+            changed.push("cache.max_bytes");
+        }
         changed
     }
 }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub instance: u32,
     /// The `ip_bans` table as last read (refreshed in the background).
     pub bans: arc_swap::ArcSwap<Vec<crate::guards::TableBan>>,
+    /// Public answers kept for `cache.ttl_ms`.
+    pub cache: crate::cache::AnswerCache,
 }
 
 impl AppState {

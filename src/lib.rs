@@ -4,6 +4,7 @@
 //! the handlers in `methods/`).
 
 pub mod apps;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;

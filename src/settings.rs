@@ -127,6 +127,7 @@ pub struct Settings {
     pub sms: crate::policies::SmsSettings,
     pub guards: crate::policies::GuardSettings,
     pub request_token: crate::policies::RequestTokenSettings,
+    pub cache: CacheSettings,
 }
 
 impl Default for Settings {
@@ -145,6 +146,7 @@ impl Default for Settings {
             sms: Default::default(),
             guards: Default::default(),
             request_token: Default::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -317,6 +319,27 @@ pub enum LogFormat {
     Json,
 }
 
+/// The in-process cache of public answers (src/cache.rs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    /// How long a cached answer is served, in milliseconds: the most a
+    /// public answer can lag behind PostgreSQL. 0 turns the cache off.
+    pub ttl_ms: u64,
+    /// Memory bound of the cache (keys and answers), in bytes; the least
+    /// used entries make room. Needs a restart.
+    pub max_bytes: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            ttl_ms: 2_000,
+            max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// Why settings could not be loaded; the message names file, key and reason.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -422,6 +445,12 @@ impl Settings {
         ) {
             return bad(key, &why);
         }
+        if self.cache.ttl_ms > 600_000 {
+            return bad("cache.ttl_ms", "must be at most 600000 (10 minutes)");
+        }
+        if self.cache.max_bytes < 1024 * 1024 {
+            return bad("cache.max_bytes", "must be at least 1048576 (1 MiB)");
+        }
         Ok(())
     }
 }
@@ -511,6 +540,21 @@ mod tests {
         let p = write(dir.path(), "[protocol]\ntimestamp_skew_secs = 0\n");
         let err = Settings::load(&p, false).unwrap_err().to_string();
         assert!(err.contains("protocol.timestamp_skew_secs"), "{err}");
+    }
+
+    #[test]
+    fn cache_ttl_and_size_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, key) in [
+            ("[cache]\nttl_ms = 600001\n", "cache.ttl_ms"),
+            ("[cache]\nmax_bytes = 1000\n", "cache.max_bytes"),
+        ] {
+            let p = write(dir.path(), text);
+            let err = Settings::load(&p, false).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let p = write(dir.path(), "[cache]\nttl_ms = 0\n");
+        assert_eq!(Settings::load(&p, false).unwrap().cache.ttl_ms, 0);
     }
 
     #[test]

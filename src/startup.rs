@@ -50,6 +50,7 @@ impl Application {
             .connect_timeout(Duration::from_secs(2))
             .build()
             .context("building the HTTP client")?;
+        let cache = crate::cache::AnswerCache::new(config.settings.cache.max_bytes);
         let state = Arc::new(AppState {
             config: Arc::new(ArcSwap::from_pointee(config)),
             stores,
@@ -59,6 +60,7 @@ impl Application {
             http,
             instance: rand::random(),
             bans: ArcSwap::from_pointee(Vec::new()),
+            cache,
         });
         Ok(Self {
             listener,

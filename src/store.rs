@@ -23,8 +23,28 @@ mod embedded {
 
 /// Demo data, applied by `migrate --demo` and `make run`; each file is
 /// idempotent.
-pub const DEMO_DATA: &[(&str, &str)] =
-    &[("10_users.sql", include_str!("../sql/demo/10_users.sql"))];
+pub const DEMO_DATA: &[(&str, &str)] = &[
+    ("10_users.sql", include_str!("../sql/demo/10_users.sql")),
+    (
+        "20_categories.sql",
+        include_str!("../sql/demo/20_categories.sql"),
+    ),
+    ("21_news.sql", include_str!("../sql/demo/21_news.sql")),
+    ("22_ads.sql", include_str!("../sql/demo/22_ads.sql")),
+    ("23_links.sql", include_str!("../sql/demo/23_links.sql")),
+    ("24_notices.sql", include_str!("../sql/demo/24_notices.sql")),
+    (
+        "25_messages.sql",
+        include_str!("../sql/demo/25_messages.sql"),
+    ),
+    ("26_goods.sql", include_str!("../sql/demo/26_goods.sql")),
+    ("27_orders.sql", include_str!("../sql/demo/27_orders.sql")),
+    (
+        "28_upgrades.sql",
+        include_str!("../sql/demo/28_upgrades.sql"),
+    ),
+    ("29_files.sql", include_str!("../sql/demo/29_files.sql")),
+];
 
 /// A fingerprint of the schema and demo data this build carries; test
 /// harnesses key their template databases on it.

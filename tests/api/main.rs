@@ -1,12 +1,18 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
 mod accounts;
+mod answer_cache;
+mod docs;
 mod faults;
 mod foundation;
+mod goods;
 mod guards;
 mod helpers;
 mod instances;
 mod logs;
+mod news;
+mod notice;
 mod protocol;
 mod reload;
 mod sms;
+mod system_catalogue;

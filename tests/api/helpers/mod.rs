@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod db;
 pub mod procs;
+pub mod shape;
 pub mod webhook;
 
 use std::path::{Path, PathBuf};

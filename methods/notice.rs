@@ -1,0 +1,126 @@
+//! notice.*: system notices (seed 003 §2.17–2.19). The list and the detail
+//! are public and cached; notice.unread.count needs a user (later).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::cache;
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::protocol::Reply;
+use crate::protocol::types::Int;
+use crate::registry::{Method, Registry};
+
+use super::paging::{PageNo, Paged};
+use super::params::resource_id;
+
+/// Register the notice namespace.
+pub fn register(r: &mut Registry) {
+    r.add(
+        Method::new("notice.list", "1.0.0")
+            .summary("公告列表（seed §2.17）：已发布的公告，新的在前，每页 20 条。"),
+        list,
+    );
+    r.add(
+        Method::new("notice.detail", "1.0.0")
+            .summary("公告详情（seed §2.18）；不存在、隐藏或未到发布时间时 404。"),
+        detail,
+    );
+}
+
+// §2.17 notice.list --------------------------------------------------------
+
+/// Parameters of notice.list.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListParams {
+    /// 页码，从 1 开始（小于 1 按 1 处理）
+    pub page: Int,
+}
+
+#[derive(Serialize)]
+struct NoticeItem {
+    noticeid: i64,
+    title: String,
+    summary: String,
+    c_time: String,
+}
+
+async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+    let page = PageNo::new(p.page);
+    cache::reply(&ctx, page, notice_page(&ctx, page)).await
+}
+
+async fn notice_page(ctx: &Ctx, page: PageNo) -> ApiResult<Paged<NoticeItem>> {
+    let db = ctx.state.stores.pg().await?;
+    let now = ctx.now();
+    let count = db
+        .prepare_cached(
+            "SELECT count(*) FROM notices WHERE display AND publish_time <= to_timestamp($1::bigint)",
+        )
+        .await?;
+    let total: i64 = db.query_one(&count, &[&now]).await?.get(0);
+    let stmt = db
+        .prepare_cached(
+            "SELECT id, title, summary, extract(epoch FROM publish_time)::bigint FROM notices \
+             WHERE display AND publish_time <= to_timestamp($1::bigint) \
+             ORDER BY publish_time DESC, id DESC LIMIT $2 OFFSET $3",
+        )
+        .await?;
+    let rows = db
+        .query(&stmt, &[&now, &page.limit(), &page.offset()])
+        .await?;
+    let list = rows
+        .iter()
+        .map(|r| NoticeItem {
+            noticeid: r.get(0),
+            title: r.get(1),
+            summary: r.get(2),
+            c_time: ctx.time_string(r.get(3)),
+        })
+        .collect();
+    Ok(Paged::new(list, total, page))
+}
+
+// §2.18 notice.detail ------------------------------------------------------
+
+/// Parameters of notice.detail.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DetailParams {
+    /// 公告 ID
+    pub noticeid: Int,
+}
+
+#[derive(Serialize)]
+struct NoticeDetail {
+    noticeid: i64,
+    title: String,
+    summary: String,
+    body: String,
+    c_time: String,
+}
+
+async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
+    let id = resource_id("noticeid", p.noticeid)?;
+    cache::reply(&ctx, id, notice(&ctx, id)).await
+}
+
+async fn notice(ctx: &Ctx, id: i64) -> ApiResult<NoticeDetail> {
+    let db = ctx.state.stores.pg().await?;
+    let stmt = db
+        .prepare_cached(
+            "SELECT id, title, summary, body, extract(epoch FROM publish_time)::bigint FROM notices \
+             WHERE id = $1 AND display AND publish_time <= to_timestamp($2::bigint)",
+        )
+        .await?;
+    let row = db
+        .query_opt(&stmt, &[&id, &ctx.now()])
+        .await?
+        .ok_or_else(|| ApiError::not_found("公告不存在或已删除"))?;
+    Ok(NoticeDetail {
+        noticeid: row.get(0),
+        title: row.get(1),
+        summary: row.get(2),
+        body: row.get(3),
+        c_time: ctx.time_string(row.get(4)),
+    })
+}
