@@ -2,8 +2,10 @@
 //! the helpers they share (paging, parameter checks).
 
 pub mod goods;
+pub mod message;
 pub mod news;
 pub mod notice;
+pub mod order;
 pub mod paging;
 pub mod params;
 pub mod sms;
@@ -21,5 +23,7 @@ pub fn registry() -> Registry {
     notice::register(&mut r);
     news::register(&mut r);
     goods::register(&mut r);
+    message::register(&mut r);
+    order::register(&mut r);
     r
 }

@@ -1,5 +1,6 @@
 //! notice.*: system notices (seed 003 §2.17–2.19). The list and the detail
-//! are public and cached; notice.unread.count needs a user (later).
+//! are public and cached; a logged-in reader's detail call marks the notice
+//! read, which notice.unread.count counts.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,15 @@ pub fn register(r: &mut Registry) {
     );
     r.add(
         Method::new("notice.detail", "1.0.0")
-            .summary("公告详情（seed §2.18）；不存在、隐藏或未到发布时间时 404。"),
+            .optional_user()
+            .summary("公告详情（seed §2.18）；不存在、隐藏或未到发布时间时 404。带有效 token 时记为该用户已读。"),
         detail,
+    );
+    r.add(
+        Method::new("notice.unread.count", "1.0.0")
+            .user()
+            .summary("当前用户未读公告数（seed §2.19）：已发布、未在 notice.detail 中读过的公告。"),
+        unread_count,
     );
 }
 
@@ -101,7 +109,46 @@ struct NoticeDetail {
 
 async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
     let id = resource_id("noticeid", p.noticeid)?;
-    cache::reply(&ctx, id, notice(&ctx, id)).await
+    let reply = cache::reply(&ctx, id, notice(&ctx, id)).await?;
+    if let Some(user) = &ctx.user {
+        mark_read(&ctx, user.id, id).await?;
+    }
+    Ok(reply)
+}
+
+async fn mark_read(ctx: &Ctx, user: i64, notice: i64) -> ApiResult<()> {
+    let db = ctx.state.stores.pg().await?;
+    let stmt = db
+        .prepare_cached(
+            "INSERT INTO notice_reads (notice_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    db.execute(&stmt, &[&notice, &user]).await?;
+    Ok(())
+}
+
+// §2.19 notice.unread.count ------------------------------------------------
+
+/// notice.unread.count takes only the session `token`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UnreadParams {}
+
+#[derive(Serialize)]
+struct Unread {
+    count: i64,
+}
+
+async fn unread_count(ctx: Ctx, _: UnreadParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    let db = ctx.state.stores.pg().await?;
+    let stmt = db
+        .prepare_cached(
+            "SELECT count(*) FROM notices n WHERE n.display AND n.publish_time <= to_timestamp($2::bigint) \
+             AND NOT EXISTS (SELECT 1 FROM notice_reads r WHERE r.notice_id = n.id AND r.user_id = $1)",
+        )
+        .await?;
+    let count: i64 = db.query_one(&stmt, &[&user, &ctx.now()]).await?.get(0);
+    Reply::data("success", &Unread { count })
 }
 
 async fn notice(ctx: &Ctx, id: i64) -> ApiResult<NoticeDetail> {

@@ -27,6 +27,20 @@ pub fn register(r: &mut Registry) {
         ping,
     );
     r.add(
+        Method::new("system.init", "1.0.0")
+            .optional_user()
+            .summary("APP 启动初始化（seed §2.1）：token_status（1 令牌有效并已续期，0 无效或未传，从不报错）、升级信息、启动广告（app_start，没有时 {}）、导航与菜单链接（配置 [init]）、弹窗公告（没有时 {}）。"),
+        init,
+    );
+    r.add(
+        Method::new("system.upload", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .summary("图片上传（seed §2.4）：multipart 表单，图片放在字段 image（不参与签名）。按文件内容识别 JPG、PNG、GIF、WebP；大小上限见 [upload] max_image_bytes。"),
+        upload,
+    );
+    r.add(
         Method::new("system.request.token", "1.0.0")
             .optional_user()
             .summary("获取防重复提交令牌（number 1-5 个，30 分钟有效，一次性）。需要令牌的接口以 req_token 传入。"),
@@ -705,4 +719,124 @@ mod tests {
         assert_eq!(nodes[0].sub.0[0].cat_id, 1);
         assert!(nodes[0].sub.0[0].sub.0.is_empty());
     }
+}
+
+// §2.1 system.init -----------------------------------------------------------
+
+#[derive(Serialize)]
+struct Button {
+    txt: String,
+    url: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NoticeDialog {
+    title: String,
+    summary: String,
+    edition: String,
+}
+
+#[derive(Serialize)]
+struct Init {
+    /// 1 when the token is live (and now refreshed), else 0.
+    token_status: i16,
+    upgrade: Upgrade,
+    /// The start-up ad, or `{}`.
+    start_ad: serde_json::Value,
+    app_home_right_btn_url: String,
+    app_service: Button,
+    app_about: Button,
+    app_feedback: Button,
+    /// The pop-up notice, or `{}`.
+    notice_dialog: serde_json::Value,
+}
+
+/// Parameters of system.init: only the (optional) `token`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct InitParams {}
+
+async fn init(ctx: Ctx, _: InitParams) -> ApiResult<Reply> {
+    let links = &ctx.config.settings.init;
+    let start_ad = ads_of(&ctx, START_AD)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .next();
+    let dialog = cache::value(&ctx, "notice_dialog", notice_dialog(&ctx)).await?;
+    let button = |txt: &str, url: &str| Button {
+        txt: txt.to_string(),
+        url: url.to_string(),
+    };
+    Reply::data(
+        "success",
+        &Init {
+            token_status: i16::from(ctx.user.is_some()),
+            upgrade: upgrade_for(&ctx).await?,
+            start_ad: object_or_empty(start_ad)?,
+            app_home_right_btn_url: links.home_right_btn_url.clone(),
+            app_service: button(&links.service_txt, &links.service_url),
+            app_about: button(&links.about_txt, &links.about_url),
+            app_feedback: button(&links.feedback_txt, &links.feedback_url),
+            notice_dialog: object_or_empty(dialog)?,
+        },
+    )
+}
+
+fn object_or_empty<T: Serialize>(v: Option<T>) -> ApiResult<serde_json::Value> {
+    match v {
+        Some(v) => serde_json::to_value(v).map_err(|e| ApiError::Internal(e.into())),
+        None => Ok(serde_json::Value::Object(serde_json::Map::new())),
+    }
+}
+
+/// The newest published notice flagged as a dialog.
+async fn notice_dialog(ctx: &Ctx) -> ApiResult<Option<NoticeDialog>> {
+    let db = ctx.state.stores.pg().await?;
+    let stmt = db
+        .prepare_cached(
+            "SELECT title, summary, edition FROM notices \
+             WHERE display AND dialog AND publish_time <= to_timestamp($1::bigint) \
+             ORDER BY publish_time DESC, id DESC LIMIT 1",
+        )
+        .await?;
+    Ok(db
+        .query_opt(&stmt, &[&ctx.now()])
+        .await?
+        .map(|r| NoticeDialog {
+            title: r.get(0),
+            summary: r.get(1),
+            edition: r.get(2),
+        }))
+}
+
+// §2.4 system.upload ---------------------------------------------------------
+
+/// Parameters of system.upload: the signed `token`; the image itself is the
+/// unsigned multipart part `image`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UploadParams {}
+
+#[derive(Serialize)]
+struct Uploaded {
+    file_id: String,
+    image_url: String,
+    relative_image_url: String,
+}
+
+async fn upload(ctx: Ctx, _: UploadParams) -> ApiResult<Reply> {
+    let stored = crate::upload::store_image(&ctx, "image").await?;
+    let base = ctx
+        .config
+        .settings
+        .upload
+        .public_base_url
+        .trim_end_matches('/');
+    Reply::data(
+        "上传成功",
+        &Uploaded {
+            file_id: stored.file_id.to_string(),
+            image_url: format!("{base}{}", stored.relative_url),
+            relative_image_url: stored.relative_url,
+        },
+    )
 }

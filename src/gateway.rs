@@ -253,10 +253,14 @@ fn caller(
         return Ok(caller);
     }
     let field = |key: &str| -> ApiResult<String> {
-        data.get(key)
+        let text = data
+            .get(key)
             .and_then(scalar_text)
-            .map(|s| s.into_owned())
-            .ok_or_else(|| ApiError::business(format!("缺少参数 {key}")))
+            .ok_or_else(|| ApiError::business(format!("缺少参数 {key}")))?;
+        if text.contains('\0') || text.len() > 255 {
+            return Err(ApiError::business(format!("参数 {key} 格式不正确")));
+        }
+        Ok(text.into_owned())
     };
     caller.unique_id = field("unique_id")?;
     caller.app_v = field("app_v")?;

@@ -25,6 +25,7 @@ pub mod sms;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod upload;
 
 #[path = "../methods/mod.rs"]
 pub mod methods;

@@ -128,6 +128,8 @@ pub struct Settings {
     pub guards: crate::policies::GuardSettings,
     pub request_token: crate::policies::RequestTokenSettings,
     pub cache: CacheSettings,
+    pub upload: crate::policies::UploadSettings,
+    pub init: crate::policies::InitSettings,
 }
 
 impl Default for Settings {
@@ -147,6 +149,8 @@ impl Default for Settings {
             guards: Default::default(),
             request_token: Default::default(),
             cache: CacheSettings::default(),
+            upload: Default::default(),
+            init: Default::default(),
         }
     }
 }
@@ -434,6 +438,20 @@ impl Settings {
             return bad(
                 "protocol.timestamp_skew_secs",
                 "must be between 1 and 86400",
+            );
+        }
+        if self.upload.max_image_bytes == 0 || self.upload.max_image_bytes > s.upload_limit_bytes {
+            return bad(
+                "upload.max_image_bytes",
+                "must be between 1 and server.upload_limit_bytes",
+            );
+        }
+        if !(self.upload.public_base_url.starts_with("http://")
+            || self.upload.public_base_url.starts_with("https://"))
+        {
+            return bad(
+                "upload.public_base_url",
+                "must be an http:// or https:// URL",
             );
         }
         if let Err((key, why)) = crate::policies::validate(

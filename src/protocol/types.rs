@@ -269,10 +269,17 @@ impl<'de> Deserialize<'de> for Text {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
+            // NUL can be neither stored (PostgreSQL refuses it) nor meant.
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                self.visit_string(v.to_string())
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                if v.contains('\0') {
+                    return Err(E::invalid_value(
+                        de::Unexpected::Str(&v),
+                        &"text without NUL",
+                    ));
+                }
                 Ok(Text(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
@@ -374,6 +381,7 @@ mod tests {
         let f: Float = serde_json::from_value(json!("9.5")).unwrap();
         assert_eq!(f, Float(9.5));
         assert!(serde_json::from_value::<Float>(json!("NaN")).is_err());
+        assert!(serde_json::from_value::<Text>(json!("a\u{0}b")).is_err());
         let t: Text = serde_json::from_value(json!(18575202691_i64)).unwrap();
         assert_eq!(t.as_str(), "18575202691");
         assert!(serde_json::from_value::<Text>(json!({})).is_err());

@@ -177,7 +177,7 @@ async fn goods_list_refuses_bad_parameters_by_name() {
         ),
         (
             query(json!(-1), "a\u{0}b", json!(-1), json!(-1), json!(1)),
-            "参数 keywords 不正确",
+            "参数 keywords 格式不正确",
         ),
     ];
     for (params, msg) in cases {

@@ -16,3 +16,4 @@ mod protocol;
 mod reload;
 mod sms;
 mod system_catalogue;
+mod user_catalogue;

@@ -830,3 +830,29 @@ async fn metrics_are_refused_outside_the_allow_list() {
     .await;
     assert_eq!(app.get("/metrics").await.status(), 403);
 }
+
+#[tokio::test]
+async fn nul_bytes_and_overlong_fixed_parameters_are_refused_as_503() {
+    let app = spawn_app().await;
+    for (key, value) in [
+        ("unique_id", "dev\u{0}ice".to_string()),
+        ("channel", "x".repeat(300)),
+        ("app_v", "1.0\u{0}".to_string()),
+    ] {
+        let env = app
+            .call("system.request.token", json!({key: value, "number": 1}))
+            .await;
+        assert_eq!(
+            env,
+            json!({"code": 503, "msg": format!("参数 {key} 格式不正确")}),
+            "{key}"
+        );
+    }
+    let env = app
+        .call(
+            "user.login",
+            json!({"mobile": "1380013800\u{0}", "login_type": 2, "code": "x"}),
+        )
+        .await;
+    assert_code(&env, 503);
+}

@@ -200,7 +200,7 @@ async fn ads_refuse_a_missing_or_empty_code_by_name() {
         (json!({"code": ""}), "参数 code 不能为空"),
         (json!({"code": "  "}), "参数 code 不能为空"),
         (json!({"code": ["home_banner"]}), "参数 code 格式不正确"),
-        (json!({"code": "home\u{0}banner"}), "参数 code 不正确"),
+        (json!({"code": "home\u{0}banner"}), "参数 code 格式不正确"),
     ] {
         let env = app.call("system.ads", params.clone()).await;
         assert_code(&env, 503);

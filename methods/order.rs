@@ -1,0 +1,215 @@
+//! order.*: the user's mall orders (seed 003 §2.26). Only the caller's own
+//! orders are ever listed.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, TimeZone};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::methods::paging::{PageNo, Paged};
+use crate::protocol::Reply;
+use crate::protocol::types::{Int, Text};
+use crate::registry::{Method, Registry};
+
+/// Register the order namespace.
+pub fn register(r: &mut Registry) {
+    r.add(
+        Method::new("order.list", "1.0.0")
+            .user()
+            .summary("订单列表（seed §2.26）：当前用户的订单，新的在前，每页 20 条。筛选：order_sn（空为全部）、order_status（-1 全部；0 待付款、1 待发货、2 已发货、3 交易成功、4 已关闭）、下单时间 start_time / end_time（\"Y-m-d H:i:s\"，空为不限）。"),
+        list,
+    );
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ListParams {
+    /// 订单号，默认空字符串
+    #[serde(default)]
+    order_sn: Text,
+    /// 订单状态，默认 -1（全部）
+    #[serde(default = "any_status")]
+    order_status: Int,
+    /// 起始下单时间 Y-m-d H:i:s，默认空字符串
+    #[serde(default)]
+    start_time: Text,
+    /// 截止下单时间 Y-m-d H:i:s，默认空字符串
+    #[serde(default)]
+    end_time: Text,
+    /// 页码，默认 1
+    #[serde(default = "first_page")]
+    page: Int,
+}
+
+fn any_status() -> Int {
+    Int(-1)
+}
+
+fn first_page() -> Int {
+    Int(1)
+}
+
+#[derive(Serialize)]
+struct Order {
+    orderid: i64,
+    order_sn: String,
+    total_price: i32,
+    pay_time: Option<String>,
+    order_status: i16,
+    shipping_time: Option<String>,
+    done_time: Option<String>,
+    closed_time: Option<String>,
+    receiver_name: String,
+    receiver_province: String,
+    receiver_city: String,
+    receiver_district: String,
+    receiver_street: String,
+    receiver_address: String,
+    receiver_mobile: String,
+    c_time: String,
+    order_status_label: String,
+    goods_list: Vec<Item>,
+}
+
+#[derive(Serialize)]
+struct Item {
+    goodsid: i64,
+    goods_name: String,
+    goods_image: String,
+    productid: i64,
+    spec_val: String,
+    market_price: i32,
+    sales_price: i32,
+    quantity: i32,
+    payment_price: i32,
+    total_price: i32,
+}
+
+/// Parse a "Y-m-d H:i:s" filter in the configured timezone; '' is no bound.
+fn bound(ctx: &Ctx, text: &Text, name: &str) -> ApiResult<Option<i64>> {
+    let t = text.as_str().trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .and_then(|naive| {
+            ctx.config
+                .settings
+                .timezone
+                .0
+                .from_local_datetime(&naive)
+                .single()
+        })
+        .map(|t| Some(t.timestamp()))
+        .ok_or_else(|| ApiError::business(format!("参数 {name} 格式不正确（Y-m-d H:i:s）")))
+}
+
+const FILTER: &str = "o.user_id = $1 AND ($2 = '' OR o.order_sn = $2) AND ($3::smallint = -1 OR o.order_status = $3) \
+     AND ($4::bigint IS NULL OR o.created_at >= to_timestamp($4)) \
+     AND ($5::bigint IS NULL OR o.created_at <= to_timestamp($5))";
+
+async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    let status = i16::try_from(p.order_status.0)
+        .ok()
+        .filter(|s| (-1..=4).contains(s))
+        .ok_or_else(|| ApiError::business("参数 order_status 不正确（-1 全部，0-4）"))?;
+    let (start, end) = (
+        bound(&ctx, &p.start_time, "start_time")?,
+        bound(&ctx, &p.end_time, "end_time")?,
+    );
+    let page = PageNo::new(p.page);
+    let sn = p.order_sn.as_str().trim();
+    let db = ctx.state.stores.pg().await?;
+    let count = db
+        .prepare_cached(&format!("SELECT count(*) FROM orders o WHERE {FILTER}"))
+        .await?;
+    let total: i64 = db
+        .query_one(&count, &[&user, &sn, &status, &start, &end])
+        .await?
+        .get(0);
+    let stmt = db
+        .prepare_cached(&format!(
+            "SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint, o.order_status, \
+             extract(epoch FROM o.shipping_time)::bigint, extract(epoch FROM o.done_time)::bigint, \
+             extract(epoch FROM o.closed_time)::bigint, o.receiver_name, o.receiver_province, o.receiver_city, \
+             o.receiver_district, o.receiver_street, o.receiver_address, o.receiver_mobile, \
+             extract(epoch FROM o.created_at)::bigint, s.label \
+             FROM orders o JOIN order_statuses s ON s.status = o.order_status \
+             WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7"
+        ))
+        .await?;
+    let rows = db
+        .query(
+            &stmt,
+            &[
+                &user,
+                &sn,
+                &status,
+                &start,
+                &end,
+                &page.limit(),
+                &page.offset(),
+            ],
+        )
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let mut items = items_of(&db, &ids).await?;
+    let time = |v: Option<i64>| v.map(|t| ctx.time_string(t));
+    let list = rows
+        .iter()
+        .map(|r| Order {
+            orderid: r.get(0),
+            order_sn: r.get(1),
+            total_price: r.get(2),
+            pay_time: time(r.get(3)),
+            order_status: r.get(4),
+            shipping_time: time(r.get(5)),
+            done_time: time(r.get(6)),
+            closed_time: time(r.get(7)),
+            receiver_name: r.get(8),
+            receiver_province: r.get(9),
+            receiver_city: r.get(10),
+            receiver_district: r.get(11),
+            receiver_street: r.get(12),
+            receiver_address: r.get(13),
+            receiver_mobile: r.get(14),
+            c_time: ctx.time_string(r.get(15)),
+            order_status_label: r.get(16),
+            goods_list: items.remove(&r.get::<_, i64>(0)).unwrap_or_default(),
+        })
+        .collect();
+    Reply::data("success", &Paged::new(list, total, page))
+}
+
+async fn items_of(
+    db: &deadpool_postgres::Object,
+    orders: &[i64],
+) -> ApiResult<HashMap<i64, Vec<Item>>> {
+    let stmt = db
+        .prepare_cached(
+            "SELECT order_id, goods_id, goods_name, goods_image, product_id, spec_val, market_price, \
+             sales_price, quantity, payment_price, total_price FROM order_items \
+             WHERE order_id = ANY($1) ORDER BY order_id, id",
+        )
+        .await?;
+    let mut out: HashMap<i64, Vec<Item>> = HashMap::new();
+    for r in db.query(&stmt, &[&orders]).await? {
+        out.entry(r.get(0)).or_default().push(Item {
+            goodsid: r.get(1),
+            goods_name: r.get(2),
+            goods_image: r.get(3),
+            productid: r.get(4),
+            spec_val: r.get(5),
+            market_price: r.get(6),
+            sales_price: r.get(7),
+            quantity: r.get(8),
+            payment_price: r.get(9),
+            total_price: r.get(10),
+        });
+    }
+    Ok(out)
+}
