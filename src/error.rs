@@ -98,11 +98,5 @@ impl From<redis::RedisError> for ApiError {
     }
 }
 
-impl From<deadpool_redis::PoolError> for ApiError {
-    fn from(e: deadpool_redis::PoolError) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("redis pool"))
-    }
-}
-
 /// Shorthand for handler and pipeline results.
 pub type ApiResult<T> = Result<T, ApiError>;

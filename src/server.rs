@@ -388,10 +388,6 @@ fn metrics(state: &AppState) -> Resp {
     state
         .metrics
         .pool("postgres", pg.size, pg.available, pg.max_size);
-    let redis = state.stores.redis.status();
-    state
-        .metrics
-        .pool("redis", redis.size, redis.available, redis.max_size);
     text(
         StatusCode::OK,
         "text/plain; version=0.0.4; charset=utf-8",

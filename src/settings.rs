@@ -243,8 +243,7 @@ impl Default for PostgresSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct RedisSettings {
     pub url: Secret,
-    pub pool_size: usize,
-    /// Deadline to open a connection or to get one from the pool.
+    /// Deadline to open the connection.
     pub connect_timeout_ms: u64,
     /// Deadline for one command (or pipeline).
     pub command_timeout_ms: u64,
@@ -257,7 +256,6 @@ impl Default for RedisSettings {
     fn default() -> Self {
         Self {
             url: Secret::new("redis://127.0.0.1:56379/0"),
-            pool_size: 32,
             connect_timeout_ms: 1_000,
             command_timeout_ms: 1_000,
             key_prefix: "yafgate:".into(),
@@ -422,9 +420,6 @@ impl Settings {
         }
         if self.postgres.pool_size == 0 {
             return bad("postgres.pool_size", "must be at least 1");
-        }
-        if self.redis.pool_size == 0 {
-            return bad("redis.pool_size", "must be at least 1");
         }
         if !self.postgres.url.expose().starts_with("postgres://")
             && !self.postgres.url.expose().starts_with("postgresql://")

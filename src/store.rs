@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use deadpool_postgres::Runtime;
 use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
-use deadpool_redis::{Pool as RedisPool, Runtime};
-use redis::AsyncConnectionConfig;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_postgres::NoTls;
 
 use crate::error::ApiResult;
@@ -63,7 +63,9 @@ pub fn schema_fingerprint() -> u64 {
 #[derive(Clone)]
 pub struct Stores {
     pub pg: PgPool,
-    pub redis: RedisPool,
+    /// One multiplexed, self-reconnecting connection: concurrent requests
+    /// pipeline over it, and no checkout costs a round trip.
+    redis: ConnectionManager,
     prefix: String,
 }
 
@@ -75,7 +77,7 @@ impl Stores {
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         Ok(Self {
             pg: pg_pool(settings)?,
-            redis: redis_pool(settings)?,
+            redis: redis_manager(settings)?,
             prefix: settings.redis.key_prefix.clone(),
         })
     }
@@ -102,8 +104,8 @@ impl Stores {
     ///
     /// # Errors
     /// The pool cannot produce one within the connect timeout.
-    pub async fn redis(&self) -> ApiResult<deadpool_redis::Connection> {
-        Ok(self.redis.get().await?)
+    pub async fn redis(&self) -> ApiResult<ConnectionManager> {
+        Ok(self.redis.clone())
     }
 
     /// Whether each store answers within `deadline`: (postgres, redis).
@@ -113,7 +115,7 @@ impl Stores {
             c.simple_query("SELECT 1").await.ok()
         };
         let redis = async {
-            let mut c = self.redis.get().await.ok()?;
+            let mut c = self.redis.clone();
             redis::cmd("PING").query_async::<String>(&mut c).await.ok()
         };
         let (pg, redis) = tokio::join!(
@@ -163,22 +165,19 @@ fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
         .context("building the postgres pool")
 }
 
-fn redis_pool(settings: &Settings) -> anyhow::Result<RedisPool> {
+fn redis_manager(settings: &Settings) -> anyhow::Result<ConnectionManager> {
     let r = &settings.redis;
-    let connect = Duration::from_millis(r.connect_timeout_ms);
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(connect))
-        .set_response_timeout(Some(Duration::from_millis(r.command_timeout_ms)));
-    let manager = deadpool_redis::Manager::new_with_config(r.url.expose(), config)
-        .context("redis.url does not parse")?;
-    RedisPool::builder(manager)
-        .max_size(r.pool_size)
-        .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(connect))
-        .create_timeout(Some(connect))
-        .recycle_timeout(Some(connect))
-        .build()
-        .context("building the redis pool")
+    let client = redis::Client::open(r.url.expose()).context("redis.url does not parse")?;
+    // Lazy: nothing is dialled until the first command, so the gateway
+    // starts while Redis is down. While it stays down each command fails
+    // after one quick retry (a 500), and the next one dials again.
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(r.connect_timeout_ms)))
+        .set_response_timeout(Some(Duration::from_millis(r.command_timeout_ms)))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(10))
+        .set_max_delay(Duration::from_millis(100));
+    ConnectionManager::new_lazy_with_config(client, config).context("building the redis connection")
 }
 
 /// Apply pending migrations (each in its own transaction, recorded in

@@ -260,7 +260,6 @@ acquire_timeout_ms = 1500
 
 [redis]
 url = "{redis}"
-pool_size = 8
 key_prefix = "{prefix}"
 
 [sms]

@@ -8,8 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use deadpool_redis::redis;
-
 /// Where `scripts/services start` put PostgreSQL and Redis.
 pub struct Services {
     pub pg_url: String,
