@@ -4,6 +4,7 @@ mod accounts;
 mod foundation;
 mod guards;
 mod helpers;
+mod hostile;
 mod logs;
 mod protocol;
 mod reload;
