@@ -29,6 +29,9 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
+fuzz:
+	scripts/fuzz
+
 docs:
 	cargo run --quiet -- docs > docs/methods.md
 

@@ -151,7 +151,12 @@ async fn session(
     }
 }
 
-fn decode_data(raw: &[u8]) -> ApiResult<Map<String, Value>> {
+/// Decode the signed `data` text, which must be a JSON object (step one of
+/// DESIGN §2.5).
+///
+/// # Errors
+/// Code 504 when `raw` is not JSON or not an object.
+pub fn decode_data(raw: &[u8]) -> ApiResult<Map<String, Value>> {
     match serde_json::from_slice::<Value>(raw) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(ApiError::new(
@@ -162,7 +167,7 @@ fn decode_data(raw: &[u8]) -> ApiResult<Map<String, Value>> {
 }
 
 /// The four parameters checked before anything else.
-struct Head<'a> {
+pub struct Head<'a> {
     method: &'a str,
     v: Version,
     v_text: &'a str,
@@ -194,6 +199,15 @@ impl<'a> Head<'a> {
             timestamp,
         })
     }
+}
+
+/// Check that `data` names a method, a well-formed `v`, an appid and a
+/// timestamp (the presence checks of DESIGN §2.5), as the pipeline does.
+///
+/// # Errors
+/// Codes 504, 505, 506 or 507 for the first of them missing or malformed.
+pub fn read_head(data: &Map<String, Value>) -> ApiResult<Head<'_>> {
+    Head::read(data)
 }
 
 fn missing(code: u16, name: &str) -> ApiError {

@@ -8,6 +8,7 @@ mod foundation;
 mod goods;
 mod guards;
 mod helpers;
+mod hostile;
 mod instances;
 mod logs;
 mod news;
