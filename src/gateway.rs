@@ -121,7 +121,7 @@ async fn serve(
         reqtoken::consume(&ctx, data.get("req_token").and_then(Value::as_str)).await?;
     }
     let deadline = Duration::from_millis(config.settings.server.handler_timeout_ms);
-    match tokio::time::timeout(deadline, entry.call(ctx, Arc::new(Value::Object(data)))).await {
+    match tokio::time::timeout(deadline, run_handler(entry, ctx, data)).await {
         Ok(result) => result,
         Err(_) => Err(ApiError::Internal(anyhow::anyhow!(
             "handler {} exceeded {} ms",
@@ -129,6 +129,36 @@ async fn serve(
             deadline.as_millis()
         ))),
     }
+}
+
+/// Run the handler, turning a panic into a 500. A write method runs in a
+/// task of its own: neither a client that hangs up nor the deadline can
+/// stop it half-way through its writes. Reads run in place.
+async fn run_handler(entry: &Entry, ctx: Ctx, data: Map<String, Value>) -> ApiResult<Reply> {
+    use futures_util::FutureExt;
+    let name = entry.method.name;
+    let call = std::panic::AssertUnwindSafe(entry.call(ctx, Arc::new(Value::Object(data))))
+        .catch_unwind()
+        .map(move |r| {
+            r.unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(ApiError::Internal(anyhow::anyhow!(
+                    "handler {name} panicked: {what}"
+                )))
+            })
+        });
+    if !entry.method.write {
+        return call.await;
+    }
+    tokio::spawn(call).await.unwrap_or_else(|e| {
+        Err(ApiError::Internal(anyhow::anyhow!(
+            "handler {name} task failed: {e}"
+        )))
+    })
 }
 
 /// The session step: required (602/601/603/606), optional (a bad token

@@ -212,37 +212,8 @@ async fn post(
             );
         }
     };
-    // The pipeline runs in its own task: a client that hangs up must not
-    // cancel a handler half-way through its writes.
-    let task_state = state.clone();
-    let task_id = request_id.to_string();
-    let task_origin = origin.clone();
-    let joined = tokio::spawn(async move {
-        let mut trace = Trace::default();
-        let result = gateway::process(
-            &task_state,
-            sub,
-            ip,
-            task_origin.as_deref(),
-            &task_id,
-            &mut trace,
-        )
-        .await;
-        (trace, result)
-    })
-    .await;
-    let (trace, result) = match joined {
-        Ok(pair) => pair,
-        Err(e) => (
-            Trace {
-                method: gateway::UNKNOWN_METHOD,
-                ..Trace::default()
-            },
-            Err(ApiError::Internal(anyhow::anyhow!(
-                "handler task failed: {e}"
-            ))),
-        ),
-    };
+    let mut trace = Trace::default();
+    let result = gateway::process(state, sub, ip, origin.as_deref(), request_id, &mut trace).await;
     answer(
         state,
         started,
