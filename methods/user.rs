@@ -1,9 +1,6 @@
 //! user.*: register, login, logout, detail, password edit and recovery
 //! (seed 003 §2.5–2.7, 2.10–2.12; DESIGN §4).
 
-use std::sync::LazyLock;
-
-use redis::Script;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -231,23 +228,6 @@ fn platform(ctx: &Ctx) -> ApiResult<crate::protocol::types::Platform> {
 
 // ---------------------------------------------------------------- login
 
-/// Login lock: failures per mobile, and the 24-hour lock they lead to.
-static LOGIN_FAILED: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local fails, lock, max, lock_secs, till = KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local n = redis.call('INCR', fails)
-if n == 1 then redis.call('EXPIRE', fails, lock_secs) end
-if n >= max then
-  redis.call('SET', lock, till, 'EX', lock_secs)
-  redis.call('DEL', fails)
-  return 1
-end
-return 0
-",
-    )
-});
-
 fn lock_keys(ctx: &Ctx, mobile: &Mobile) -> (String, String) {
     let s = &ctx.state.stores;
     (
@@ -280,21 +260,17 @@ async fn ensure_not_locked(ctx: &Ctx, mobile: &Mobile) -> ApiResult<()> {
 async fn login_failed(ctx: &Ctx, mobile: &Mobile, refusal: ApiError) -> ApiError {
     let g = &ctx.config.settings.guards;
     let until = ctx.now() + g.login_lock_secs as i64;
-    let (fails, lock) = lock_keys(ctx, mobile);
-    let counted = async {
-        let mut c = ctx.state.stores.redis().await?;
-        let locked: i64 = LOGIN_FAILED
-            .key(fails)
-            .key(lock)
-            .arg(g.login_max_failures)
-            .arg(g.login_lock_secs)
-            .arg(until)
-            .invoke_async(&mut c)
-            .await?;
-        Ok::<_, ApiError>(locked == 1)
-    }
-    .await;
-    match counted {
+    let (counter, lock) = lock_keys(ctx, mobile);
+    let strikes = crate::guards::Strikes {
+        counter,
+        lock,
+        window_secs: g.login_lock_secs,
+        max: g.login_max_failures,
+        lock_secs: g.login_lock_secs,
+        until,
+        state: &ctx.state,
+    };
+    match strikes.strike().await {
         Ok(true) => locked_until(ctx, until),
         Ok(false) => refusal,
         Err(e) => e,

@@ -72,17 +72,17 @@ pub async fn check_ban(state: &AppState, config: &Config, ip: IpAddr, bare: bool
     }
 }
 
-/// Count a failed call of a watched method from `ip`; at the configured
-/// number within the window, ban the IP.
-static COUNT_FAILURE: LazyLock<Script> = LazyLock::new(|| {
+/// Count one strike; at `max` strikes within `window` seconds, set the lock
+/// key (value: its end, Unix seconds) for `lock_secs` and start over.
+static STRIKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local fails, ban, window, max, ban_secs, till = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local n = redis.call('INCR', fails)
-if n == 1 then redis.call('EXPIRE', fails, window) end
+local strikes, lock, window, max, lock_secs, till = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local n = redis.call('INCR', strikes)
+if n == 1 then redis.call('EXPIRE', strikes, window) end
 if n >= max then
-  redis.call('SET', ban, till, 'EX', ban_secs)
-  redis.call('DEL', fails)
+  redis.call('SET', lock, till, 'EX', lock_secs)
+  redis.call('DEL', strikes)
   return 1
 end
 return 0
@@ -90,24 +90,60 @@ return 0
     )
 });
 
-/// Record a refused call of a watched method from `ip`.
+/// A failure counter that locks something once it reaches its limit: the
+/// IP ban here, the login lock of a mobile in user.login.
+pub struct Strikes<'a> {
+    /// The counter's key (already prefixed).
+    pub counter: String,
+    /// The lock's key (already prefixed).
+    pub lock: String,
+    pub window_secs: u64,
+    pub max: u32,
+    pub lock_secs: u64,
+    /// When the lock would end, Unix seconds.
+    pub until: i64,
+    pub state: &'a AppState,
+}
+
+impl Strikes<'_> {
+    /// Count one strike; whether it set the lock.
+    ///
+    /// # Errors
+    /// Redis failures.
+    pub async fn strike(self) -> ApiResult<bool> {
+        let mut c = self.state.stores.redis().await?;
+        let locked: i64 = STRIKE
+            .key(self.counter)
+            .key(self.lock)
+            .arg(self.window_secs)
+            .arg(self.max)
+            .arg(self.lock_secs)
+            .arg(self.until)
+            .invoke_async(&mut c)
+            .await?;
+        Ok(locked == 1)
+    }
+}
+
+/// Record a refused call of a watched method from `ip`; enough of them ban it.
 ///
 /// # Errors
 /// Redis failures.
 pub async fn count_failure(state: &AppState, config: &Config, ip: IpAddr) -> ApiResult<()> {
     let g = &config.settings.guards;
     let until = state.clock.now() + g.ip_ban_secs as i64;
-    let mut c = state.stores.redis().await?;
-    let banned: i64 = COUNT_FAILURE
-        .key(state.stores.key(format!("ipfail:{ip}")))
-        .key(state.stores.key(format!("ban:{ip}")))
-        .arg(g.ip_failure_window_secs)
-        .arg(g.ip_max_failures)
-        .arg(g.ip_ban_secs)
-        .arg(until)
-        .invoke_async(&mut c)
-        .await?;
-    if banned == 1 {
+    let banned = Strikes {
+        counter: state.stores.key(format!("ipfail:{ip}")),
+        lock: state.stores.key(format!("ban:{ip}")),
+        window_secs: g.ip_failure_window_secs,
+        max: g.ip_max_failures,
+        lock_secs: g.ip_ban_secs,
+        until,
+        state,
+    }
+    .strike()
+    .await?;
+    if banned {
         tracing::warn!(%ip, until = %format_time(config, until), "IP banned after repeated failures");
     }
     Ok(())
