@@ -39,6 +39,7 @@ pub struct Trace {
 /// Run one submission through every check and, when all pass, its handler.
 pub async fn process(
     state: &Arc<AppState>,
+    config: Arc<Config>,
     sub: Submission,
     ip: IpAddr,
     origin: Option<&str>,
@@ -46,7 +47,6 @@ pub async fn process(
     trace: &mut Trace,
 ) -> ApiResult<Reply> {
     trace.method = UNKNOWN_METHOD;
-    let config = state.config.load_full();
     let data = decode_data(&sub.data)?;
     let head = Head::read(&data)?;
     trace.appid = Some(head.appid.to_string());

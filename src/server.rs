@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use crate::config::Config;
 use crate::context::AppState;
 use crate::error::{ApiError, code};
 use crate::gateway::{self, Trace};
@@ -37,10 +38,9 @@ pub async fn route(state: Arc<AppState>, peer: SocketAddr, req: Request<Incoming
         }
         "/readyz" => ops(&req, || readyz(&state)).await,
         "/metrics" => {
-            let ip = client_ip_of(&state, peer, req.headers());
-            let allowed = state
-                .config
-                .load()
+            let config = state.config.load();
+            let ip = client_ip_of(&config, peer, req.headers());
+            let allowed = config
                 .settings
                 .server
                 .metrics_allow
@@ -97,8 +97,7 @@ fn request_id(state: &AppState, headers: &HeaderMap) -> String {
     )
 }
 
-fn client_ip_of(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    let config = state.config.load();
+fn client_ip_of(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
@@ -183,13 +182,15 @@ async fn post(
     request_id: &str,
 ) -> Resp {
     let started = Instant::now();
-    let ip = client_ip_of(state, peer, req.headers());
+    // One configuration snapshot for the whole request, limits to handler.
+    let config = state.config.load_full();
+    let ip = client_ip_of(&config, peer, req.headers());
     let origin = req
         .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let sub = match read_submission(state, req).await {
+    let sub = match read_submission(&config, req).await {
         Ok(sub) => sub,
         Err(Refusal::Transport(status)) => {
             state.metrics.transport_error(status.as_u16());
@@ -200,6 +201,7 @@ async fn post(
             let err = ApiError::new(code::METHOD_MISSING, "data 参数缺失或不是合法的 JSON 对象");
             return answer(
                 state,
+                &config,
                 started,
                 ip,
                 request_id,
@@ -213,9 +215,19 @@ async fn post(
         }
     };
     let mut trace = Trace::default();
-    let result = gateway::process(state, sub, ip, origin.as_deref(), request_id, &mut trace).await;
+    let result = gateway::process(
+        state,
+        config.clone(),
+        sub,
+        ip,
+        origin.as_deref(),
+        request_id,
+        &mut trace,
+    )
+    .await;
     answer(
         state,
+        &config,
         started,
         ip,
         request_id,
@@ -225,8 +237,10 @@ async fn post(
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn answer(
     state: &AppState,
+    config: &Config,
     started: Instant,
     ip: IpAddr,
     request_id: &str,
@@ -247,7 +261,7 @@ fn answer(
     if let Some(origin) = origin {
         let allowed = trace
             .origin_allowed
-            .unwrap_or_else(|| state.config.load().apps.any_allows_origin(origin));
+            .unwrap_or_else(|| config.apps.any_allows_origin(origin));
         r.headers_mut()
             .insert(header::VARY, HeaderValue::from_static("Origin"));
         if allowed {
@@ -289,10 +303,9 @@ enum Refusal {
 }
 
 async fn read_submission(
-    state: &AppState,
+    config: &Config,
     req: Request<Incoming>,
 ) -> Result<body::Submission, Refusal> {
-    let config = state.config.load_full();
     let server = &config.settings.server;
     let kind = req
         .headers()
