@@ -71,12 +71,14 @@ impl CodeError {
     }
 }
 
-/// Reserve a send: the interval lock and both daily counters, or nothing.
+/// Reserve a send: the interval lock, both daily counters and the new code
+/// (replacing any earlier one), or nothing.
 static RESERVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local interval, per_mobile, per_ip = KEYS[1], KEYS[2], KEYS[3]
+local interval, per_mobile, per_ip, code_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local interval_secs, cap_mobile, cap_ip = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local code, code_ttl = ARGV[4], ARGV[5]
 if redis.call('EXISTS', interval) == 1 then return 'interval' end
 local m = tonumber(redis.call('GET', per_mobile) or '0')
 if m >= cap_mobile then return 'mobile_cap' end
@@ -87,6 +89,9 @@ redis.call('INCR', per_mobile)
 redis.call('EXPIRE', per_mobile, 172800)
 redis.call('INCR', per_ip)
 redis.call('EXPIRE', per_ip, 172800)
+redis.call('DEL', code_key)
+redis.call('HSET', code_key, 'code', code, 'tries', 0)
+redis.call('EXPIRE', code_key, code_ttl)
 return 'ok'
 ",
     )
@@ -166,14 +171,18 @@ pub async fn send(ctx: &Ctx, mobile: &str, key: SmsKey) -> ApiResult<String> {
     ensure_not_blacklisted(ctx, mobile).await?;
     let sms = &ctx.config.settings.sms;
     let k = keys(ctx, mobile, key);
+    let code = format!("{:06}", rand::random_range(0..1_000_000u32));
     let mut c = ctx.state.stores.redis().await?;
     let reserved: String = RESERVE
         .key(&k.interval)
         .key(&k.per_mobile)
         .key(&k.per_ip)
+        .key(&k.code)
         .arg(sms.interval_secs)
         .arg(sms.daily_per_mobile)
         .arg(sms.daily_per_ip)
+        .arg(&code)
+        .arg(sms.code_ttl_secs)
         .invoke_async(&mut c)
         .await?;
     match reserved.as_str() {
@@ -186,20 +195,6 @@ pub async fn send(ctx: &Ctx, mobile: &str, key: SmsKey) -> ApiResult<String> {
         }
         _ => return Err(ApiError::business("今日短信发送次数已达上限，请明天再试")),
     }
-    let code = format!("{:06}", rand::random_range(0..1_000_000u32));
-    redis::cmd("HSET")
-        .arg(&k.code)
-        .arg("code")
-        .arg(&code)
-        .arg("tries")
-        .arg(0)
-        .query_async::<()>(&mut c)
-        .await?;
-    redis::cmd("EXPIRE")
-        .arg(&k.code)
-        .arg(sms.code_ttl_secs)
-        .query_async::<()>(&mut c)
-        .await?;
     drop(c);
     let delivered = deliver(ctx, mobile, key, &code).await;
     record(ctx, mobile, key, delivered.as_ref().err()).await;
