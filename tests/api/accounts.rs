@@ -423,26 +423,14 @@ async fn locked_and_cancelled_accounts_can_neither_log_in_nor_use_a_token() {
 async fn every_authenticated_call_slides_the_expiry() {
     let app = spawn_app().await;
     let token = app.register_token(MOBILE, PASSWORD).await;
-    let redis = redis::Client::open(crate::helpers::procs::services().redis_url.as_str()).unwrap();
-    let mut c = redis.get_multiplexed_async_connection().await.unwrap();
-    let key = format!("{}sess:{token}", app.redis_prefix);
-    let _: () = redis::cmd("EXPIRE")
-        .arg(&key)
-        .arg(5)
-        .query_async(&mut c)
-        .await
-        .unwrap();
+    app.expire_session_in(&token, 5).await;
 
     assert_code(
         &app.call_with_token("user.detail", &token, json!({})).await,
         200,
     );
 
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&key)
-        .query_async(&mut c)
-        .await
-        .unwrap();
+    let ttl = app.session_ttl(&token).await;
     assert!(
         ttl > 30 * 86_400 - 60,
         "app session TTL back to 30 days, got {ttl}"
@@ -460,19 +448,8 @@ async fn web_sessions_live_thirty_minutes_and_expire_to_601() {
     let h5 = app.login_as("h5_app_id", H5_SECRET, MOBILE, PASSWORD).await;
     let token = h5["data"]["token"].as_str().unwrap().to_string();
     // Watch the key, not the API: every authenticated call would slide it.
-    let redis = redis::Client::open(crate::helpers::procs::services().redis_url.as_str()).unwrap();
-    let c = redis.get_multiplexed_async_connection().await.unwrap();
-    let key = format!("{}sess:{token}", app.redis_prefix);
-    wait_until("the idle web session expires", 10, || {
-        let (mut c, key) = (c.clone(), key.clone());
-        async move {
-            redis::cmd("EXISTS")
-                .arg(&key)
-                .query_async::<i64>(&mut c)
-                .await
-                .unwrap()
-                == 0
-        }
+    wait_until("the idle web session expires", 10, || async {
+        app.session_ttl(&token).await == -2
     })
     .await;
     let env = app

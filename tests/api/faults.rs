@@ -319,16 +319,16 @@ async fn sigterm_lets_in_flight_requests_finish() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let services = crate::helpers::procs::services();
     let db = crate::helpers::db::TestDb::create().await;
+    let prefix = format!("{}:", unique("term"));
     let gw = GatewayProcess::start(
         &format!(
-            "env = \"test\"\n[server]\nshutdown_grace_ms = 10000\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{}:\"\n",
-            db.url,
-            services.redis_url,
-            unique("term")
+            "env = \"test\"\n[server]\nshutdown_grace_ms = 10000\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
+            db.url, services.redis_url
         ),
         &default_apps(),
     )
-    .await;
+    .await
+    .cleaning_redis_prefix(&prefix);
     let remote = Remote::new(gw.url());
 
     // A request whose body is still arriving when SIGTERM comes.

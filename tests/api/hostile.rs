@@ -1,7 +1,6 @@
 //! Hostile clients: slowloris connections, oversized request heads, and ten
 //! thousand malformed bodies against one real gateway process.
 
-use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use yafgate::protocol::sign::sign;
 
-use crate::helpers::procs::{self, gateway_bin};
+use crate::helpers::procs;
 use crate::helpers::*;
 
 /// Read until the peer closes (EOF or reset); what arrived before that.
@@ -86,7 +85,7 @@ async fn slowloris_connections_are_cut_off_while_others_are_served() {
     // A well-behaved client, on a fresh connection, is served meanwhile.
     // (Fresh each time: with a 300 ms header deadline a pooled connection
     // idles out, and reusing it just as the server closes it is a race.)
-    assert_eq!(ping_code(&reqwest::Client::new(), &app.url).await, 200);
+    assert_eq!(ping_code(&app.url).await, 200);
 
     for h in heads {
         let answer = h.await.unwrap();
@@ -106,7 +105,7 @@ async fn slowloris_connections_are_cut_off_while_others_are_served() {
             String::from_utf8_lossy(&answer)
         );
     }
-    assert_eq!(ping_code(&reqwest::Client::new(), &app.url).await, 200);
+    assert_eq!(ping_code(&app.url).await, 200);
 }
 
 /// Send one raw request and read the answer until the server closes.
@@ -630,104 +629,33 @@ fn random_bytes(rng: &mut Rng) -> Case {
     }
 }
 
-/// A gateway process of the test's own, killed when dropped.
-struct GatewayProcess {
-    child: Child,
-    port: u16,
-    redis_prefix: String,
-    _dir: tempfile::TempDir,
-    _db: crate::helpers::db::TestDb,
+/// A gateway process on a database of its own, with the automatic IP ban
+/// out of the way (every request comes from 127.0.0.1) and mimalloc told to
+/// return freed pages at once, so VmRSS shows live memory.
+async fn hostile_gateway() -> (procs::GatewayProcess, crate::helpers::db::TestDb) {
+    let db = crate::helpers::db::TestDb::create().await;
+    let prefix = format!("{}:", unique("hostile"));
+    let config = format!(
+        "env = \"test\"\nwatch_config = false\n[server]\n[postgres]\nurl = \"{}\"\npool_size = 4\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n[guards]\nip_max_failures = 100000000\n",
+        db.url,
+        procs::services().redis_url
+    );
+    let gateway = procs::GatewayProcess::start_with_env(
+        &config,
+        &default_apps(),
+        &[("MIMALLOC_PURGE_DELAY", "0")],
+    )
+    .await
+    .cleaning_redis_prefix(&prefix);
+    (gateway, db)
 }
 
-impl GatewayProcess {
-    async fn start() -> Self {
-        let db = crate::helpers::db::TestDb::create().await;
-        let dir = tempfile::tempdir().unwrap();
-        let port = procs::free_port();
-        let services = procs::services();
-        let redis_prefix = format!("{}:", unique("hostile"));
-        // Every request comes from 127.0.0.1: keep the automatic IP ban
-        // from turning the rest of the run into 510s.
-        let config = format!(
-            "env = \"test\"\nwatch_config = false\n[server]\nlisten = \"127.0.0.1:{port}\"\n[postgres]\nurl = \"{}\"\npool_size = 4\n[redis]\nurl = \"{}\"\nkey_prefix = \"{redis_prefix}\"\n[guards]\nip_max_failures = 100000000\n",
-            db.url, services.redis_url
-        );
-        std::fs::write(dir.path().join("gateway.toml"), config).unwrap();
-        std::fs::write(dir.path().join("apps.toml"), default_apps()).unwrap();
-        let child = gateway_bin()
-            .arg("--config")
-            .arg(dir.path().join("gateway.toml"))
-            .arg("serve")
-            .env("RUST_LOG", "error")
-            // When the binary uses mimalloc, return freed pages at once so
-            // VmRSS shows live memory, not the allocator's cache (ignored
-            // by other allocators).
-            .env("MIMALLOC_PURGE_DELAY", "0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        Self {
-            child,
-            port,
-            redis_prefix,
-            _dir: dir,
-            _db: db,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-
-    /// Resident memory in KiB, from /proc.
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the gateway process is alive");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/<pid>/status")
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let prefix = self.redis_prefix.clone();
-        let redis_url = procs::services().redis_url.clone();
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(procs::delete_redis_prefix(&redis_url, &prefix));
-        })
-        .join();
-    }
-}
-
-async fn ping_code(http: &reqwest::Client, url: &str) -> i64 {
-    let data = object_text(&fixed_fields("system.ping"));
-    let Ok(r) = http
-        .post(url)
-        .header("content-type", FORM)
-        .body(form_body(
-            data.as_bytes(),
-            &sign(data.as_bytes(), IOS_SECRET),
-        ))
-        .send()
+/// A signed system.ping on a fresh connection; its code, 0 when it failed.
+async fn ping_code(url: &str) -> i64 {
+    Remote::new(url.to_string())
+        .try_call_as("ios_app_id", IOS_SECRET, "system.ping", json!({}))
         .await
-    else {
-        return 0;
-    };
-    r.json::<Value>()
-        .await
-        .ok()
-        .and_then(|v| v["code"].as_i64())
-        .unwrap_or(0)
+        .map_or(0, |env| env["code"].as_i64().unwrap_or(0))
 }
 
 /// What went wrong across a batch of requests (empty when nothing did).
@@ -813,7 +741,7 @@ async fn ten_thousand_malformed_bodies_get_no_5xx_and_leave_memory_flat() {
     // past the server's keep-alive deadline while this runs.
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut cases: Vec<Case> = (0..10_000).map(|i| generate(&mut rng, i)).collect();
-    let mut gateway = GatewayProcess::start().await;
+    let (mut gateway, _db) = hostile_gateway().await;
     let url = gateway.url();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(8)
@@ -821,7 +749,7 @@ async fn ten_thousand_malformed_bodies_get_no_5xx_and_leave_memory_flat() {
         .build()
         .unwrap();
     wait_until("the gateway process serves", 30, || async {
-        ping_code(&http, &url).await == 200
+        ping_code(&url).await == 200
     })
     .await;
     let rest = cases.split_off(1_000);
@@ -867,11 +795,7 @@ async fn ten_thousand_malformed_bodies_get_no_5xx_and_leave_memory_flat() {
         None,
         "the gateway process exited"
     );
-    assert_eq!(
-        ping_code(&http, &url).await,
-        200,
-        "system.ping after the run"
-    );
+    assert_eq!(ping_code(&url).await, 200, "system.ping after the run");
     assert!(
         rss_end < rss_warm + 16 * 1024,
         "resident memory grew from {rss_warm} KiB to {rss_end} KiB"

@@ -12,15 +12,17 @@ const MOBILE: &str = "13512345678";
 const PASSWORD: &str = "secret_123";
 
 async fn pair(db: &TestDb, guards: &str, apps: &str) -> (GatewayProcess, GatewayProcess) {
+    let prefix = format!("{}:", unique("pair"));
     let config = format!(
-        "env = \"test\"\n[server]\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{}:\"\n[sms]\necho_code = true\ninterval_secs = 1\n[request_token]\nrequire = [\"user.pwd.edit\"]\n[guards]\n{guards}\n",
+        "env = \"test\"\n[server]\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n[sms]\necho_code = true\ninterval_secs = 1\n[request_token]\nrequire = [\"user.pwd.edit\"]\n[guards]\n{guards}\n",
         db.url,
-        services().redis_url,
-        unique("pair")
+        services().redis_url
     );
     (
         GatewayProcess::start(&config, apps).await,
-        GatewayProcess::start(&config, apps).await,
+        GatewayProcess::start(&config, apps)
+            .await
+            .cleaning_redis_prefix(&prefix),
     )
 }
 

@@ -3,41 +3,11 @@
 
 use std::process::Stdio;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::db::TestDb;
 use crate::helpers::procs::{free_port, gateway_bin, services, wait_exit};
-use crate::helpers::{IOS_SECRET, default_apps, unique, wait_until};
-
-struct Client {
-    url: String,
-    http: reqwest::Client,
-}
-
-impl Client {
-    async fn call(&self, method: &str, params: Value) -> Value {
-        let mut data = json!({
-            "method": method, "v": "1.0.0", "appid": "ios_app_id",
-            "timestamp": chrono::Utc::now().timestamp(), "unique_id": "log-test-device",
-            "app_v": "1.0.0", "platform": 1, "channel": "", "device_token": "",
-        });
-        data.as_object_mut()
-            .unwrap()
-            .extend(params.as_object().unwrap().clone());
-        let text = data.to_string();
-        let sign = yafgate::protocol::sign::sign(text.as_bytes(), IOS_SECRET);
-        let r = self
-            .http
-            .post(&self.url)
-            .form(&[("data", text), ("sign", sign)])
-            .send()
-            .await;
-        match r {
-            Ok(r) => r.json().await.unwrap_or(Value::Null),
-            Err(_) => Value::Null,
-        }
-    }
-}
+use crate::helpers::{IOS_SECRET, Remote, default_apps, unique, wait_until};
 
 #[tokio::test]
 async fn request_logs_mask_every_sensitive_value() {
@@ -65,12 +35,12 @@ async fn request_logs_mask_every_sensitive_value() {
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
-    let client = Client {
-        url: format!("http://127.0.0.1:{port}/"),
-        http: reqwest::Client::new(),
-    };
+    let client = Remote::new(format!("http://127.0.0.1:{port}/"));
     wait_until("the gateway serves", 20, || async {
-        client.call("system.ping", json!({})).await["code"] == 200
+        client
+            .try_call_as("ios_app_id", IOS_SECRET, "system.ping", json!({}))
+            .await
+            .is_ok_and(|env| env["code"] == 200)
     })
     .await;
 

@@ -1,13 +1,12 @@
 //! Hot reload of apps.toml and gateway.toml: secret rotation under load,
 //! refused configs, SIGHUP.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::procs::{gateway_bin, wait_exit};
+use crate::helpers::procs::{GatewayProcess, wait_exit};
 use crate::helpers::*;
 
 const NEW_SECRET: &str = "new-ios-secret-00000000000000002";
@@ -169,53 +168,25 @@ async fn policy_changes_apply_on_reload() {
 
 #[tokio::test]
 async fn sighup_reloads_when_file_watching_is_off() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = crate::helpers::procs::free_port();
     let services = crate::helpers::procs::services();
-    std::fs::write(
-        dir.path().join("gateway.toml"),
-        format!(
-            "env = \"test\"\nwatch_config = false\n[server]\nlisten = \"127.0.0.1:{port}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{}:\"\n[postgres]\nurl = \"{}\"\n",
-            services.redis_url,
-            unique("sighup"),
-            services.pg_url
+    let prefix = format!("{}:", unique("sighup"));
+    let mut gateway = GatewayProcess::start(
+        &format!(
+            "env = \"test\"\nwatch_config = false\n[server]\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n[postgres]\nurl = \"{}\"\n",
+            services.redis_url, services.pg_url
         ),
+        &default_apps(),
     )
-    .unwrap();
-    std::fs::write(dir.path().join("apps.toml"), default_apps()).unwrap();
-    let mut child = gateway_bin()
-        .arg("--config")
-        .arg(dir.path().join("gateway.toml"))
-        .arg("serve")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}/");
-    let http = reqwest::Client::new();
+    .await
+    .cleaning_redis_prefix(&prefix);
+    let remote = Remote::new(gateway.url());
     let ping = |secret: &'static str| {
-        let now = chrono::Utc::now().timestamp().to_string();
-        let data =
-            json!({"method": "system.ping", "v": "1.0.0", "appid": "ios_app_id", "timestamp": now})
-                .to_string();
-        let sign = yafgate::protocol::sign::sign(data.as_bytes(), secret);
-        let http = http.clone();
-        let url = url.clone();
+        let remote = remote.clone();
         async move {
-            let Ok(r) = http
-                .post(&url)
-                .form(&[("data", data), ("sign", sign)])
-                .send()
+            remote
+                .try_call_as("ios_app_id", secret, "system.ping", json!({}))
                 .await
-            else {
-                return 0;
-            };
-            r.json::<Value>()
-                .await
-                .ok()
-                .and_then(|v| v["code"].as_i64())
-                .unwrap_or(0)
+                .map_or(0, |env| env["code"].as_i64().unwrap_or(0))
         }
     };
     wait_until("the gateway serves", 20, || async {
@@ -224,7 +195,7 @@ async fn sighup_reloads_when_file_watching_is_off() {
     .await;
 
     write_atomically(
-        &dir.path().join("apps.toml"),
+        &gateway.dir.path().join("apps.toml"),
         &apps_with_ios_secrets(&[NEW_SECRET]),
     );
     assert_eq!(
@@ -232,21 +203,14 @@ async fn sighup_reloads_when_file_watching_is_off() {
         403,
         "no reload without SIGHUP when watching is off"
     );
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    gateway.signal("HUP");
     wait_until("SIGHUP reloads", 10, || async {
         ping(NEW_SECRET).await == 200
     })
     .await;
 
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = wait_exit(&mut child, 15)
+    gateway.signal("TERM");
+    let status = wait_exit(&mut gateway.child, 15)
         .await
         .expect("SIGTERM stops the gateway");
     assert!(status.success(), "{status:?}");

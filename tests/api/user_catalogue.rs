@@ -78,21 +78,9 @@ async fn system_init_answers_empty_objects_when_there_is_no_ad_or_dialog() {
 async fn system_init_refreshes_a_live_session() {
     let app = spawn_app().await;
     let token = demo_user(&app, 1).await;
-    let redis = redis::Client::open(crate::helpers::procs::services().redis_url.as_str()).unwrap();
-    let mut c = redis.get_multiplexed_async_connection().await.unwrap();
-    let key = format!("{}sess:{token}", app.redis_prefix);
-    let _: () = redis::cmd("EXPIRE")
-        .arg(&key)
-        .arg(5)
-        .query_async(&mut c)
-        .await
-        .unwrap();
+    app.expire_session_in(&token, 5).await;
     app.call_with_token("system.init", &token, json!({})).await;
-    let ttl: i64 = redis::cmd("TTL")
-        .arg(&key)
-        .query_async(&mut c)
-        .await
-        .unwrap();
+    let ttl = app.session_ttl(&token).await;
     assert!(ttl > 86_400, "{ttl}");
 }
 

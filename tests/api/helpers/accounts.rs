@@ -66,3 +66,28 @@ impl TestApp {
         self.call(method, params).await
     }
 }
+
+/// Direct access to a session's Redis key, for tests of expiry: watching
+/// the key does not slide it, as every authenticated call would.
+impl TestApp {
+    async fn session_command(&self, cmd: &str, token: &str, arg: Option<i64>) -> i64 {
+        let client = redis::Client::open(super::procs::services().redis_url.as_str()).unwrap();
+        let mut c = client.get_multiplexed_async_connection().await.unwrap();
+        let mut command = redis::cmd(cmd);
+        command.arg(format!("{}sess:{token}", self.redis_prefix));
+        if let Some(a) = arg {
+            command.arg(a);
+        }
+        command.query_async(&mut c).await.unwrap()
+    }
+
+    /// Seconds the session of `token` has left (-2 when it is gone).
+    pub async fn session_ttl(&self, token: &str) -> i64 {
+        self.session_command("TTL", token, None).await
+    }
+
+    /// Make the session of `token` expire in `secs`.
+    pub async fn expire_session_in(&self, token: &str, secs: i64) {
+        self.session_command("EXPIRE", token, Some(secs)).await;
+    }
+}

@@ -329,17 +329,24 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// A gateway running as its own process, stopped when dropped.
+/// A gateway running as its own process, stopped when dropped (and its
+/// Redis keys deleted, when told its prefix).
 pub struct GatewayProcess {
     pub port: u16,
     pub child: Child,
     pub dir: tempfile::TempDir,
+    redis_prefix: Option<String>,
 }
 
 impl GatewayProcess {
     /// Write `gateway` (its `[server]` table gets the listen address) and
     /// `apps`, start `yafgate serve`, wait until it answers.
     pub async fn start(gateway: &str, apps: &str) -> Self {
+        Self::start_with_env(gateway, apps, &[]).await
+    }
+
+    /// [`GatewayProcess::start`] with extra environment variables.
+    pub async fn start_with_env(gateway: &str, apps: &str, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let text = gateway.replacen(
@@ -358,6 +365,7 @@ impl GatewayProcess {
             .arg(dir.path().join("gateway.toml"))
             .arg("serve")
             .env("RUST_LOG", "error")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -368,7 +376,18 @@ impl GatewayProcess {
             async move { reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) }
         })
         .await;
-        Self { port, child, dir }
+        Self {
+            port,
+            child,
+            dir,
+            redis_prefix: None,
+        }
+    }
+
+    /// Delete the Redis keys under `prefix` when the process is dropped.
+    pub fn cleaning_redis_prefix(mut self, prefix: &str) -> Self {
+        self.redis_prefix = Some(prefix.to_string());
+        self
     }
 
     /// The endpoint URL.
@@ -413,5 +432,17 @@ impl Drop for GatewayProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(prefix) = self.redis_prefix.take() {
+            let redis_url = services().redis_url.clone();
+            // Drop cannot await: a thread with its own runtime, joined.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(delete_redis_prefix(&redis_url, &prefix));
+            })
+            .join();
+        }
     }
 }
