@@ -5,12 +5,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::context::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::handler::Ctx;
+use crate::handler::Int;
+use crate::handler::Reply;
+use crate::handler::{ApiError, ApiResult};
+use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
-use crate::protocol::Reply;
-use crate::protocol::types::Int;
-use crate::registry::{Method, Registry};
 
 /// Register the message namespace.
 pub fn register(r: &mut Registry) {
@@ -60,7 +60,7 @@ struct Message {
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let page = PageNo::new(p.page);
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let count = db
         .prepare_cached(&format!("SELECT count(*) FROM messages m WHERE {VISIBLE}"))
         .await?;
@@ -99,7 +99,7 @@ struct ReadParams {
 
 async fn read_status(ctx: Ctx, p: ReadParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let mark = db
         .prepare_cached(&format!(
             "INSERT INTO message_reads (message_id, user_id) \

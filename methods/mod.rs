@@ -12,7 +12,7 @@ pub mod sms;
 pub mod system;
 pub mod user;
 
-use crate::registry::Registry;
+use crate::handler::Registry;
 
 /// Every method the gateway answers.
 pub fn registry() -> Registry {

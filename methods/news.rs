@@ -5,12 +5,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::cache;
-use crate::context::Ctx;
-use crate::error::{ApiError, ApiResult};
-use crate::protocol::Reply;
-use crate::protocol::types::Int;
-use crate::registry::{Method, Registry};
+use crate::handler::Ctx;
+use crate::handler::Int;
+use crate::handler::Reply;
+use crate::handler::cached;
+use crate::handler::{ApiError, ApiResult};
+use crate::handler::{Method, Registry};
 
 use super::paging::{PageNo, Paged};
 use super::params::{category_filter, resource_id};
@@ -55,7 +55,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let cat_id = category_filter("cat_id", p.cat_id)?;
     let page = PageNo::new(p.page);
     let key = format!("{cat_id}|{page}");
-    cache::reply(&ctx, key, news_page(&ctx, cat_id, page)).await
+    cached::reply(&ctx, key, news_page(&ctx, cat_id, page)).await
 }
 
 /// The published articles of category $1 and its visible descendants
@@ -75,7 +75,7 @@ macro_rules! published_news {
 }
 
 async fn news_page(ctx: &Ctx, cat_id: i64, page: PageNo) -> ApiResult<Paged<NewsItem>> {
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let now = ctx.now();
     let count = db
         .prepare_cached(concat!(published_news!(), "SELECT count(*) FROM published"))
@@ -127,11 +127,11 @@ struct NewsDetail {
 
 async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
     let id = resource_id("news_id", p.news_id)?;
-    cache::reply(&ctx, id, article(&ctx, id)).await
+    cached::reply(&ctx, id, article(&ctx, id)).await
 }
 
 async fn article(ctx: &Ctx, id: i64) -> ApiResult<NewsDetail> {
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(
             "SELECT id, title, intro, image_url, source, extract(epoch FROM publish_time)::bigint, content \

@@ -5,12 +5,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::cache;
-use crate::context::Ctx;
-use crate::error::{ApiError, ApiResult};
-use crate::protocol::Reply;
-use crate::protocol::types::Int;
-use crate::registry::{Method, Registry};
+use crate::handler::Ctx;
+use crate::handler::Int;
+use crate::handler::Reply;
+use crate::handler::cached;
+use crate::handler::{ApiError, ApiResult};
+use crate::handler::{Method, Registry};
 
 use super::paging::{PageNo, Paged};
 use super::params::resource_id;
@@ -55,11 +55,11 @@ struct NoticeItem {
 
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let page = PageNo::new(p.page);
-    cache::reply(&ctx, page, notice_page(&ctx, page)).await
+    cached::reply(&ctx, page, notice_page(&ctx, page)).await
 }
 
 async fn notice_page(ctx: &Ctx, page: PageNo) -> ApiResult<Paged<NoticeItem>> {
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let now = ctx.now();
     let count = db
         .prepare_cached(
@@ -109,7 +109,7 @@ struct NoticeDetail {
 
 async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
     let id = resource_id("noticeid", p.noticeid)?;
-    let reply = cache::reply(&ctx, id, notice(&ctx, id)).await?;
+    let reply = cached::reply(&ctx, id, notice(&ctx, id)).await?;
     if let Some(user) = &ctx.user {
         mark_read(&ctx, user.id, id).await?;
     }
@@ -117,7 +117,7 @@ async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
 }
 
 async fn mark_read(ctx: &Ctx, user: i64, notice: i64) -> ApiResult<()> {
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(
             "INSERT INTO notice_reads (notice_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -140,7 +140,7 @@ struct Unread {
 
 async fn unread_count(ctx: Ctx, _: UnreadParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(
             "SELECT count(*) FROM notices n WHERE n.display AND n.publish_time <= to_timestamp($2::bigint) \
@@ -152,7 +152,7 @@ async fn unread_count(ctx: Ctx, _: UnreadParams) -> ApiResult<Reply> {
 }
 
 async fn notice(ctx: &Ctx, id: i64) -> ApiResult<NoticeDetail> {
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(
             "SELECT id, title, summary, body, extract(epoch FROM publish_time)::bigint FROM notices \

@@ -7,12 +7,12 @@ use chrono::{NaiveDateTime, TimeZone};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::context::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::handler::Ctx;
+use crate::handler::Reply;
+use crate::handler::{ApiError, ApiResult};
+use crate::handler::{Int, Text};
+use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
-use crate::protocol::Reply;
-use crate::protocol::types::{Int, Text};
-use crate::registry::{Method, Registry};
 
 /// Register the order namespace.
 pub fn register(r: &mut Registry) {
@@ -123,7 +123,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     );
     let page = PageNo::new(p.page);
     let sn = p.order_sn.as_str().trim();
-    let db = ctx.state.stores.pg().await?;
+    let db = ctx.stores().pg().await?;
     let count = db
         .prepare_cached(&format!("SELECT count(*) FROM orders o WHERE {FILTER}"))
         .await?;

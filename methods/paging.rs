@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::protocol::types::Int;
+use crate::handler::Int;
 
 /// Rows per page; answered as `count`.
 pub const PAGE_SIZE: i64 = 20;

@@ -1,8 +1,8 @@
 //! Checks of business parameters that several namespaces share. Each
 //! refusal is a 503 naming the parameter.
 
-use crate::error::{ApiError, ApiResult};
-use crate::protocol::types::Int;
+use crate::handler::Int;
+use crate::handler::{ApiError, ApiResult};
 
 /// A category filter of a list: -1 for every category, else a category id.
 pub fn category_filter(name: &str, v: Int) -> ApiResult<i64> {

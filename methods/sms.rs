@@ -3,13 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::context::Ctx;
-use crate::error::{ApiError, ApiResult, code};
-use crate::methods::user::{Mobile, is_registered};
-use crate::protocol::Reply;
-use crate::protocol::types::Text;
-use crate::registry::{Method, Registry};
-use crate::sms::{self, SmsKey};
+use crate::domain::{Mobile, SmsKey};
+use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
+use crate::methods::user::is_registered;
 
 /// Register the sms namespace.
 pub fn register(r: &mut Registry) {
@@ -59,7 +55,10 @@ async fn send(ctx: Ctx, p: SendParams) -> ApiResult<Reply> {
         }
         _ => {}
     }
-    let code = sms::send(&ctx, mobile.as_str(), key).await?;
+    let code = ctx
+        .sms()
+        .send(mobile.as_str(), key, ctx.caller.ip, ctx.now())
+        .await?;
     if ctx.config.settings.sms.echo_code {
         return Reply::data("发送成功", &Echo { code });
     }
@@ -79,7 +78,8 @@ struct VerifyParams {
 async fn verify(ctx: Ctx, p: VerifyParams) -> ApiResult<Reply> {
     let mobile = Mobile::parse(&p.mobile)?;
     let key = parse_key(&p.key)?;
-    sms::check(&ctx, mobile.as_str(), key, p.code.as_str().trim(), false)
+    ctx.sms()
+        .check(mobile.as_str(), key, p.code.as_str().trim(), false)
         .await?
         .map_err(|e| e.into_api(code::BUSINESS))?;
     Ok(Reply::empty("验证码正确"))

@@ -12,5 +12,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    yafgate::cli::run(yafgate::cli::Cli::parse()).await
+    yafgate::app::cli::run(yafgate::app::cli::Cli::parse()).await
 }

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use yafgate::gateway::{decode_data, read_head};
+use yafgate::pipeline::{decode_data, read_head};
 use yafgate::protocol::body::{self, BodyError, BodyKind};
 
 /// Small, so the size-limit paths are reached too.

@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use yafgate::error::code;
-use yafgate::gateway::{decode_data, read_head};
+use yafgate::protocol::error::code;
+use yafgate::pipeline::{decode_data, read_head};
 use yafgate::protocol::types::{Platform, Timestamp, Version, scalar_text};
 
 fuzz_target!(|raw: &[u8]| {
@@ -48,6 +48,6 @@ fuzz_target!(|raw: &[u8]| {
         let _ = scalar_text(v);
     }
     let mask: Vec<String> = ["password", "mobile", "token"].map(String::from).into();
-    let line = yafgate::telemetry::masked_params(&data, &mask);
+    let line = yafgate::pipeline::masked_params(&data, &mask);
     assert!(line.len() <= 1024 + '…'.len_utf8());
 });

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
-use crate::error::{ApiError, code};
+use crate::protocol::error::{ApiError, code};
 
 /// A successful answer from a handler.
 #[derive(Debug, Clone)]

@@ -1,9 +1,11 @@
-//! The wire protocol: bodies, signatures, validated values, the envelope,
-//! and who the client is.
+//! The wire protocol (docs/protocol.md §1–§5): bodies, signatures,
+//! validated values, the envelope and its codes, and who the client is.
+//! The bottom layer: it uses no other part of the crate.
 
 pub mod body;
 pub mod client_ip;
 pub mod envelope;
+pub mod error;
 pub mod sign;
 pub mod types;
 

@@ -4,8 +4,6 @@
 use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 
-use crate::apps::SecretSlot;
-
 /// The signature of `data` with `secret`, as clients compute it.
 pub fn sign(data: &[u8], secret: &str) -> String {
     hex::encode_upper(digest(data, secret))
@@ -18,15 +16,21 @@ fn digest(data: &[u8], secret: &str) -> [u8; 16] {
     h.finalize().into()
 }
 
-/// The index of the secret that verifies `provided`, if any.
+/// The slot whose secret verifies `provided`, if any; `secret` reads a
+/// slot's secret (an appid keeps several during a rotation).
 ///
 /// Every slot is tried, so the time taken does not tell which one (or
 /// whether any) matched; each comparison is constant-time.
-pub fn verify<'a>(data: &[u8], provided: &str, slots: &'a [SecretSlot]) -> Option<&'a SecretSlot> {
+pub fn verify<'a, T>(
+    data: &[u8],
+    provided: &str,
+    slots: &'a [T],
+    secret: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
     let provided = decode_sign(provided)?;
     let mut found = None;
     for slot in slots {
-        let ok = digest(data, slot.value.expose()).ct_eq(&provided);
+        let ok = digest(data, secret(slot)).ct_eq(&provided);
         if bool::from(ok) && found.is_none() {
             found = Some(slot);
         }
@@ -47,21 +51,22 @@ fn decode_sign(text: &str) -> Option<[u8; 16]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Secret;
 
     const GOLDEN_DATA: &str = r#"{"method":"user.login","v":"1.0.0","appid":"ios_app_id","timestamp":"1493898621","unique_id":"68f66b5b72b864dd389748bffe112f4f","username":"18575202691","password":"123456"}"#;
     const GOLDEN_SECRET: &str = "7512100214f62d7de8ba01b281d6da02";
     const GOLDEN_SIGN: &str = "01E62683A5D2B7CD901F5F98C08F10EF";
 
-    fn slots(values: &[&str]) -> Vec<SecretSlot> {
+    /// (label, secret) pairs.
+    fn slots(values: &[&'static str]) -> Vec<(String, &'static str)> {
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| SecretSlot {
-                label: i.to_string(),
-                value: Secret::new(*v),
-            })
+            .map(|(i, v)| (i.to_string(), *v))
             .collect()
+    }
+
+    fn secret<'a>(slot: &'a (String, &'static str)) -> &'a str {
+        slot.1
     }
 
     #[test]
@@ -72,22 +77,31 @@ mod tests {
     #[test]
     fn verification_ignores_case_and_reports_the_slot() {
         let s = slots(&["0000000000000000", GOLDEN_SECRET]);
-        let hit = verify(GOLDEN_DATA.as_bytes(), &GOLDEN_SIGN.to_lowercase(), &s).unwrap();
-        assert_eq!(hit.label, "1");
+        let hit = verify(
+            GOLDEN_DATA.as_bytes(),
+            &GOLDEN_SIGN.to_lowercase(),
+            &s,
+            secret,
+        )
+        .unwrap();
+        assert_eq!(hit.0, "1");
     }
 
     #[test]
     fn a_changed_byte_or_bad_sign_fails() {
         let s = slots(&[GOLDEN_SECRET]);
         let altered = GOLDEN_DATA.replace("123456", "123457");
-        assert!(verify(altered.as_bytes(), GOLDEN_SIGN, &s).is_none());
+        assert!(verify(altered.as_bytes(), GOLDEN_SIGN, &s, secret).is_none());
         for bad in [
             "",
             "01E6",
             "ZZE62683A5D2B7CD901F5F98C08F10EF",
             &format!("{GOLDEN_SIGN}00"),
         ] {
-            assert!(verify(GOLDEN_DATA.as_bytes(), bad, &s).is_none(), "{bad}");
+            assert!(
+                verify(GOLDEN_DATA.as_bytes(), bad, &s, secret).is_none(),
+                "{bad}"
+            );
         }
     }
 }

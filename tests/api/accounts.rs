@@ -288,8 +288,8 @@ async fn five_wrong_passwords_lock_login_for_a_day_even_for_the_right_one() {
         .await;
     assert_code(&right, 607);
     // The message says until when: about 24 h from now.
-    let until =
-        yafgate::context::format_time(&app.state.config.load(), app.state.clock.now() + 86_400);
+    let tz = yafgate::config::settings::TzOffset::default().0;
+    let until = yafgate::domain::time::format_time(tz, app.state.clock.now() + 86_400);
     let msg = right["msg"].as_str().unwrap();
     assert!(msg.contains(&until[..13]), "{msg} should name {until}");
 }
@@ -461,7 +461,7 @@ async fn web_sessions_live_thirty_minutes_and_expire_to_601() {
         )
         .await;
     assert_code(&env, 601);
-    let default = yafgate::policies::SessionSettings::default();
+    let default = yafgate::config::accounts::SessionSettings::default();
     assert_eq!(
         (default.app_ttl_secs, default.web_ttl_secs),
         (30 * 86_400, 30 * 60)

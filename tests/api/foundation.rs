@@ -68,11 +68,15 @@ async fn the_gateway_starts_with_postgres_down_and_readyz_names_it() {
 #[tokio::test]
 async fn migrations_apply_once_each_and_are_recorded() {
     let db = TestDb::empty().await;
-    let mut settings = yafgate::settings::Settings::default();
-    settings.postgres.url = yafgate::settings::Secret::new(db.url.clone());
+    let mut settings = yafgate::config::settings::Settings::default();
+    settings.postgres.url = yafgate::config::settings::Secret::new(db.url.clone());
 
-    let first = yafgate::store::migrate(&settings, false).await.unwrap();
-    let second = yafgate::store::migrate(&settings, false).await.unwrap();
+    let first = yafgate::services::stores::migrate(&settings, false)
+        .await
+        .unwrap();
+    let second = yafgate::services::stores::migrate(&settings, false)
+        .await
+        .unwrap();
 
     assert!(!first.applied.is_empty());
     assert!(
@@ -95,11 +99,11 @@ async fn migrations_apply_once_each_and_are_recorded() {
 #[tokio::test]
 async fn concurrent_migrations_take_turns() {
     let db = TestDb::empty().await;
-    let mut settings = yafgate::settings::Settings::default();
-    settings.postgres.url = yafgate::settings::Secret::new(db.url.clone());
+    let mut settings = yafgate::config::settings::Settings::default();
+    settings.postgres.url = yafgate::config::settings::Secret::new(db.url.clone());
     let (a, b) = tokio::join!(
-        yafgate::store::migrate(&settings, false),
-        yafgate::store::migrate(&settings, false)
+        yafgate::services::stores::migrate(&settings, false),
+        yafgate::services::stores::migrate(&settings, false)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(

@@ -7,11 +7,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use yafgate::context::Ctx;
-use yafgate::error::{ApiError, ApiResult};
+use yafgate::handler::Ctx;
+use yafgate::handler::{Method, Registry};
 use yafgate::protocol::Reply;
+use yafgate::protocol::error::{ApiError, ApiResult};
 use yafgate::protocol::sign::sign;
-use yafgate::registry::{Method, Registry};
 
 use crate::helpers::*;
 

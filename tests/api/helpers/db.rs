@@ -31,7 +31,10 @@ async fn admin() -> tokio_postgres::Client {
 fn template_name() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
-        let name = format!("yafgate_tpl_{:016x}", yafgate::store::schema_fingerprint());
+        let name = format!(
+            "yafgate_tpl_{:016x}",
+            yafgate::services::stores::schema_fingerprint()
+        );
         // Built once per process, on a thread of its own, so no test's
         // runtime owns the connections.
         let n = name.clone();
@@ -68,10 +71,10 @@ async fn ensure_template(name: &str) {
         .batch_execute(&format!("CREATE DATABASE {building}"))
         .await
         .unwrap();
-    let mut settings = yafgate::settings::Settings::default();
+    let mut settings = yafgate::config::settings::Settings::default();
     settings.postgres.url =
-        yafgate::settings::Secret::new(url_with_db(&services().pg_url, &building));
-    yafgate::store::migrate(&settings, true)
+        yafgate::config::settings::Secret::new(url_with_db(&services().pg_url, &building));
+    yafgate::services::stores::migrate(&settings, true)
         .await
         .expect("template migrates");
     // Another test process may have finished first; then ours is surplus.

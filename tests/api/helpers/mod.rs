@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
-use yafgate::context::AppState;
+use yafgate::handler::AppState;
+use yafgate::handler::Registry;
 use yafgate::protocol::sign::sign;
-use yafgate::registry::Registry;
 use yafgate::{Application, Config};
 
 /// Secrets of the test appids (test values, not used anywhere else).
@@ -200,7 +200,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     std::fs::write(dir.path().join("apps.toml"), &opts.apps).unwrap();
     let config = Config::load_with(&dir.path().join("gateway.toml"), false)
         .unwrap_or_else(|e| panic!("test config refused: {e}"));
-    let mut registry = yafgate::methods::registry();
+    let mut registry = yafgate::registry();
     if let Some(extend) = opts.extend {
         extend(&mut registry);
     }

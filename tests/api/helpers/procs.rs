@@ -265,9 +265,11 @@ impl PrivatePostgres {
             .unwrap();
         drop(admin);
         let _ = driver.await;
-        let mut settings = yafgate::settings::Settings::default();
-        settings.postgres.url = yafgate::settings::Secret::new(pg.url("yafgate"));
-        yafgate::store::migrate(&settings, true).await.unwrap();
+        let mut settings = yafgate::config::settings::Settings::default();
+        settings.postgres.url = yafgate::config::settings::Secret::new(pg.url("yafgate"));
+        yafgate::services::stores::migrate(&settings, true)
+            .await
+            .unwrap();
         pg
     }
 

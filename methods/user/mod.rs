@@ -1,0 +1,65 @@
+//! user.*: register, login, logout, detail, password edit and recovery
+//! (docs/methods.md, user.*; sessions in docs/protocol.md §8). One file per
+//! method or pair; `account` holds the queries they share.
+
+mod account;
+mod login;
+mod password;
+mod profile;
+mod register;
+
+use crate::domain::Mobile;
+use crate::handler::{ApiResult, Ctx, Method, Registry};
+
+/// Register the user namespace.
+pub fn register(r: &mut Registry) {
+    r.add(
+        Method::new("user.login", "1.0.0")
+            .req_token(false)
+            .summary("登录：login_type 1 短信验证码登录，2 密码登录（密码放在 code，或 password）。同类设备（APP / 非 APP）的旧会话被挤下线（603）。连续 5 次密码或验证码错误锁定 24 小时（607）。"),
+        login::login,
+    );
+    r.add(
+        Method::new("user.register", "1.0.0")
+            .write()
+            .req_token(false)
+            .summary("注册：手机号、密码、短信验证码（USER_REGISTER_CODE）。已注册返回 604（先于验证码校验）。成功即登录并返回 token。"),
+        register::register_user,
+    );
+    r.add(
+        Method::new("user.logout", "1.0.0")
+            .user()
+            .req_token(false)
+            .summary("退出登录：令牌随即失效（之后 601）。"),
+        profile::logout,
+    );
+    r.add(
+        Method::new("user.detail", "1.0.0")
+            .user()
+            .summary("当前用户详情。"),
+        profile::detail,
+    );
+    r.add(
+        Method::new("user.pwd.edit", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .summary("修改密码：旧密码 + 新密码。当前会话保持有效，其它会话返回 606。"),
+        password::pwd_edit,
+    );
+    r.add(
+        Method::new("user.pwd.find", "1.0.0")
+            .write()
+            .req_token(false)
+            .summary("找回密码：手机号、短信验证码（USER_PWD_FIND_CODE）、新密码。所有会话返回 606，登录锁定解除。"),
+        password::pwd_find,
+    );
+}
+
+/// Whether a mobile has an account (sms.send uses it to refuse pointless codes).
+///
+/// # Errors
+/// PostgreSQL failures.
+pub async fn is_registered(ctx: &Ctx, mobile: &Mobile) -> ApiResult<bool> {
+    Ok(account::find_by_mobile(ctx, mobile).await?.is_some())
+}

@@ -1,0 +1,59 @@
+//! user.pwd.edit and user.pwd.find: change a password knowing the old
+//! one, or reset it with an SMS code.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::account::{find_by_id, find_by_mobile, not_registered, set_password};
+use super::login::clear_login_failures;
+use crate::domain::{Mobile, Password, SmsCode, SmsKey};
+use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
+use crate::services::{password, session};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct PwdEditParams {
+    /// 旧密码
+    old_pwd: Text,
+    /// 新密码：6-20 位数字、字母、下划线、破折号
+    new_pwd: Text,
+}
+
+pub(super) async fn pwd_edit(ctx: Ctx, p: PwdEditParams) -> ApiResult<Reply> {
+    let user = ctx.user()?;
+    let new = Password::parse(&p.new_pwd, "新密码")?;
+    let account = find_by_id(&ctx, user.id).await?;
+    if !password::verify(p.old_pwd.0, account.password_hash).await? {
+        return Err(ApiError::business("旧密码不正确"));
+    }
+    set_password(&ctx, user.id, new).await?;
+    session::password_changed(&ctx.state.stores, user.id, Some(&user.token)).await?;
+    Ok(Reply::empty("密码修改成功"))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct PwdFindParams {
+    /// 手机号
+    mobile: Text,
+    /// 短信验证码（key = USER_PWD_FIND_CODE）
+    code: Text,
+    /// 新密码：6-20 位数字、字母、下划线、破折号
+    password: Text,
+}
+
+pub(super) async fn pwd_find(ctx: Ctx, p: PwdFindParams) -> ApiResult<Reply> {
+    let mobile = Mobile::parse(&p.mobile)?;
+    let new = Password::parse(&p.password, "新密码")?;
+    let account = find_by_mobile(&ctx, &mobile)
+        .await?
+        .ok_or_else(not_registered)?;
+    session::ensure_active(account.status)?;
+    let code = SmsCode::parse(&p.code)?;
+    ctx.sms()
+        .check(mobile.as_str(), SmsKey::PwdFind, code.as_str(), true)
+        .await?
+        .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
+    set_password(&ctx, account.id, new).await?;
+    session::password_changed(&ctx.state.stores, account.id, None).await?;
+    clear_login_failures(&ctx, &mobile).await?;
+    Ok(Reply::empty("密码找回成功"))
+}

@@ -1,0 +1,41 @@
+//! user.logout and user.detail.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::handler::{ApiResult, Ctx, Reply};
+use crate::services::session::{self, SessionUser};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct TokenOnly {}
+
+pub(super) async fn logout(ctx: Ctx, _: TokenOnly) -> ApiResult<Reply> {
+    let user = ctx.user()?;
+    session::end(&ctx.state.stores, &user.token).await?;
+    Ok(Reply::empty("退出成功"))
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    mobile: &'a str,
+    open_id: &'a str,
+    nickname: &'a str,
+    headimg: &'a str,
+    intro: &'a str,
+    c_time: String,
+}
+
+pub(super) async fn detail(ctx: Ctx, _: TokenOnly) -> ApiResult<Reply> {
+    let u: &SessionUser = ctx.user()?;
+    Reply::data(
+        "信息获取成功",
+        &Detail {
+            mobile: &u.mobile,
+            open_id: &u.open_id,
+            nickname: &u.nickname,
+            headimg: &u.headimg,
+            intro: &u.intro,
+            c_time: ctx.time_string(u.created_at),
+        },
+    )
+}

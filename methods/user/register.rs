@@ -1,0 +1,78 @@
+//! user.register: a new account from a mobile, a password and an SMS code.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::account::{
+    ACCOUNT_COLUMNS, Account, LoginData, account, already_registered, find_by_mobile,
+};
+use crate::domain::{Mobile, Password, SmsCode, SmsKey};
+use crate::handler::{ApiResult, Ctx, Reply, Text, code};
+use crate::services::{password, session};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct RegisterParams {
+    /// 手机号
+    mobile: Text,
+    /// 密码：6-20 位数字、字母、下划线、破折号
+    password: Text,
+    /// 短信验证码（sms.send，key = USER_REGISTER_CODE）
+    code: Text,
+}
+
+pub(super) async fn register_user(ctx: Ctx, p: RegisterParams) -> ApiResult<Reply> {
+    let mobile = Mobile::parse(&p.mobile)?;
+    let password = Password::parse(&p.password, "密码")?;
+    if find_by_mobile(&ctx, &mobile).await?.is_some() {
+        return Err(already_registered());
+    }
+    let code = SmsCode::parse(&p.code)?;
+    ctx.sms()
+        .check(mobile.as_str(), SmsKey::Register, code.as_str(), false)
+        .await?
+        .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
+    let hash = password::hash(password.into_inner()).await?;
+    let account = create_account(&ctx, &mobile, &hash, &code).await?;
+    let token = session::issue(
+        &ctx.state.stores,
+        &ctx.config.settings.session,
+        account.id,
+        ctx.platform()?,
+    )
+    .await?;
+    Reply::data("注册成功", &LoginData::new(&ctx, token, account))
+}
+
+/// Insert the account and use up the code in one step: the row is
+/// committed only if the code was still unused, so a failure on either
+/// side leaves no account (and a retried request cannot make two).
+async fn create_account(
+    ctx: &Ctx,
+    mobile: &Mobile,
+    hash: &str,
+    code: &SmsCode,
+) -> ApiResult<Account> {
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let open_id = session::new_token();
+    let c = &ctx.caller;
+    let platform = ctx.platform()?.number();
+    let inserted = tx
+        .query_opt(
+            &format!(
+                "INSERT INTO users (open_id, mobile, nickname, password_hash, reg_platform, reg_channel, reg_app_v) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mobile) DO NOTHING RETURNING {ACCOUNT_COLUMNS}"
+            ),
+            &[&open_id, &mobile.as_str(), &mobile.masked(), &hash, &platform, &c.channel, &c.app_v],
+        )
+        .await?;
+    let account = inserted
+        .map(|r| account(&r))
+        .ok_or_else(already_registered)?;
+    ctx.sms()
+        .check(mobile.as_str(), SmsKey::Register, code.as_str(), true)
+        .await?
+        .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
+    tx.commit().await?;
+    Ok(account)
+}

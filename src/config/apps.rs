@@ -1,0 +1,485 @@
+//! Appids from `config/apps.toml`: who may call, with which secrets, from
+//! which addresses, which methods, from which browser origins, how often.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::path::Path;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::config::settings::Secret;
+
+/// What kind of client an appid stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppKind {
+    App,
+    H5,
+    Web,
+    Admin,
+    Activity,
+    Partner,
+}
+
+/// One secret as written in the file: a literal (demo and dev only) or the
+/// name of an environment variable that holds it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum SecretSource {
+    Literal(String),
+    Table {
+        /// Label shown in metrics; defaults to the slot's position.
+        id: Option<String>,
+        value: Option<String>,
+        env: Option<String>,
+    },
+}
+
+/// A method-rate limit: `requests` per `per_secs` window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    #[serde(default = "default_window")]
+    pub per_secs: u32,
+}
+
+fn default_window() -> u32 {
+    60
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    name: String,
+    #[serde(rename = "type")]
+    kind: AppKind,
+    #[serde(default = "yes")]
+    enabled: bool,
+    secrets: Vec<SecretSource>,
+    #[serde(default)]
+    ip_allow: Vec<String>,
+    #[serde(default = "all_methods")]
+    methods: Vec<String>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
+    rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    method_rate_limits: BTreeMap<String, RateLimit>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn all_methods() -> Vec<String> {
+    vec!["*".into()]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApps {
+    #[serde(default)]
+    apps: BTreeMap<String, RawApp>,
+}
+
+/// One secret an appid's requests may be signed with.
+#[derive(Clone, Debug)]
+pub struct SecretSlot {
+    /// Stable label for metrics (`0`, `1`, or the configured id).
+    pub label: String,
+    pub value: Secret,
+}
+
+/// A pattern of method names: `*`, `user.*` or an exact name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MethodPattern {
+    Any,
+    Prefix(String),
+    Exact(String),
+}
+
+impl MethodPattern {
+    fn parse(text: &str) -> Result<Self, String> {
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.split('.').all(|part| {
+                    !part.is_empty()
+                        && part
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                })
+        };
+        if text == "*" {
+            Ok(Self::Any)
+        } else if let Some(ns) = text.strip_suffix(".*") {
+            if valid(ns) {
+                Ok(Self::Prefix(format!("{ns}.")))
+            } else {
+                Err(format!("`{text}` is not a method pattern"))
+            }
+        } else if valid(text) {
+            Ok(Self::Exact(text.to_string()))
+        } else {
+            Err(format!(
+                "`{text}` is not a method pattern (`*`, `user.*` or `user.login`)"
+            ))
+        }
+    }
+
+    /// Whether `method` is covered by this pattern.
+    pub fn matches(&self, method: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Prefix(p) => method.starts_with(p.as_str()),
+            Self::Exact(m) => m == method,
+        }
+    }
+}
+
+/// A validated appid, ready for the request path.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub appid: String,
+    pub name: String,
+    pub kind: AppKind,
+    pub enabled: bool,
+    pub secrets: Vec<SecretSlot>,
+    /// Empty means any address.
+    pub ip_allow: Vec<IpNet>,
+    pub methods: Vec<MethodPattern>,
+    pub cors_origins: Vec<String>,
+    pub rate_limit: Option<RateLimit>,
+    pub method_rate_limits: HashMap<String, RateLimit>,
+}
+
+impl App {
+    /// Whether requests from `ip` are allowed for this appid.
+    pub fn ip_allowed(&self, ip: IpAddr) -> bool {
+        self.ip_allow.is_empty() || self.ip_allow.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Whether this appid may call `method`.
+    pub fn may_call(&self, method: &str) -> bool {
+        self.methods.iter().any(|p| p.matches(method))
+    }
+
+    /// Whether a browser page at `origin` may call with this appid.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.cors_origins.iter().any(|o| o == origin || o == "*")
+    }
+}
+
+/// All appids, by appid.
+#[derive(Clone, Debug, Default)]
+pub struct AppTable {
+    apps: HashMap<String, App>,
+}
+
+/// Why apps.toml was refused; names the file, the appid and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AppsError(pub String);
+
+impl AppTable {
+    /// Read and validate apps.toml. Secrets named by `env` are read from
+    /// the process environment through `env`.
+    ///
+    /// # Errors
+    /// Unreadable file, bad TOML, unknown keys, or an invalid appid entry.
+    pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Self, AppsError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppsError(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text, env).map_err(|e| AppsError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    /// Parse and validate apps.toml text.
+    ///
+    /// # Errors
+    /// See [`AppTable::load`].
+    pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, AppsError> {
+        let raw: RawApps = toml_from_str(text)?;
+        let mut apps = HashMap::new();
+        for (appid, raw) in raw.apps {
+            let app = compile(&appid, raw, &env)
+                .map_err(|why| AppsError(format!("apps.{appid}: {why}")))?;
+            apps.insert(appid, app);
+        }
+        Ok(Self { apps })
+    }
+
+    /// The appid, enabled or not.
+    pub fn get(&self, appid: &str) -> Option<&App> {
+        self.apps.get(appid)
+    }
+
+    /// Every appid, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &App> {
+        self.apps.values()
+    }
+
+    /// Whether any enabled appid lets a page at `origin` call (CORS preflight).
+    pub fn any_allows_origin(&self, origin: &str) -> bool {
+        self.apps
+            .values()
+            .any(|a| a.enabled && a.allows_origin(origin))
+    }
+}
+
+fn toml_from_str(text: &str) -> Result<RawApps, AppsError> {
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+    Figment::from(Toml::string(text)).extract().map_err(|e| {
+        AppsError(
+            e.into_iter()
+                .map(|e| {
+                    if e.path.is_empty() {
+                        e.kind.to_string()
+                    } else {
+                        format!("key `{}`: {}", e.path.join("."), e.kind)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}
+
+fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> Result<App, String> {
+    if appid.is_empty() || appid.len() > 64 || !appid.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("an appid is 1 to 64 visible ASCII characters".into());
+    }
+    if raw.secrets.is_empty() {
+        return Err("`secrets` needs at least one secret".into());
+    }
+    let mut secrets = Vec::with_capacity(raw.secrets.len());
+    for (i, source) in raw.secrets.into_iter().enumerate() {
+        secrets.push(secret_slot(i, source, env)?);
+    }
+    let ip_allow = raw
+        .ip_allow
+        .iter()
+        .map(|s| parse_net(s).map_err(|e| format!("ip_allow: {e}")))
+        .collect::<Result<_, _>>()?;
+    let methods = raw
+        .methods
+        .iter()
+        .map(|m| MethodPattern::parse(m).map_err(|e| format!("methods: {e}")))
+        .collect::<Result<_, _>>()?;
+    for origin in &raw.cors_origins {
+        if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(format!(
+                "cors_origins: `{origin}` is not an origin like https://m.example.com"
+            ));
+        }
+        if origin.ends_with('/') {
+            return Err(format!("cors_origins: `{origin}` must not end with /"));
+        }
+    }
+    for (method, limit) in raw
+        .rate_limit
+        .iter()
+        .map(|l| ("rate_limit", l))
+        .chain(raw.method_rate_limits.iter().map(|(m, l)| (m.as_str(), l)))
+    {
+        if limit.requests == 0 || limit.per_secs == 0 {
+            return Err(format!(
+                "{method}: requests and per_secs must be at least 1"
+            ));
+        }
+    }
+    Ok(App {
+        appid: appid.to_string(),
+        name: raw.name,
+        kind: raw.kind,
+        enabled: raw.enabled,
+        secrets,
+        ip_allow,
+        methods,
+        cors_origins: raw.cors_origins,
+        rate_limit: raw.rate_limit,
+        method_rate_limits: raw.method_rate_limits.into_iter().collect(),
+    })
+}
+
+fn secret_slot(
+    index: usize,
+    source: SecretSource,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<SecretSlot, String> {
+    let (label, value) = match source {
+        SecretSource::Literal(v) => (index.to_string(), v),
+        SecretSource::Table {
+            id,
+            value,
+            env: var,
+        } => {
+            let value = match (value, var) {
+                (Some(v), None) => v,
+                (None, Some(var)) => env(&var).ok_or_else(|| {
+                    format!("secret {index}: environment variable {var} is not set")
+                })?,
+                _ => {
+                    return Err(format!(
+                        "secret {index}: give exactly one of `value` or `env`"
+                    ));
+                }
+            };
+            (id.unwrap_or_else(|| index.to_string()), value)
+        }
+    };
+    if value.len() < 16 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "secret {label}: must be at least 16 visible ASCII characters"
+        ));
+    }
+    Ok(SecretSlot {
+        label,
+        value: Secret::new(value),
+    })
+}
+
+/// Parse an address or a CIDR block (`10.0.0.1`, `10.0.0.0/8`, `::1`, `2001:db8::/32`).
+///
+/// # Errors
+/// Text that is neither.
+pub fn parse_net(text: &str) -> Result<IpNet, String> {
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR block"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    const ONE: &str = r#"
+        [apps.ios]
+        name = "iOS"
+        type = "app"
+        secrets = ["0123456789abcdef0123456789abcdef", { id = "2026", env = "IOS_SECRET" }]
+        ip_allow = ["10.0.0.0/8", "2001:db8::/32", "192.168.1.7"]
+        methods = ["user.*", "system.init"]
+        cors_origins = ["https://m.example.com"]
+    "#;
+
+    fn env_with_secret(var: &str) -> Option<String> {
+        (var == "IOS_SECRET").then(|| "fedcba9876543210fedcba9876543210".to_string())
+    }
+
+    #[test]
+    fn secrets_come_from_the_file_and_the_environment() {
+        let t = AppTable::parse(ONE, env_with_secret).unwrap();
+        let app = t.get("ios").unwrap();
+        let labels: Vec<_> = app.secrets.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["0", "2026"]);
+        assert_eq!(
+            app.secrets[1].value.expose(),
+            "fedcba9876543210fedcba9876543210"
+        );
+    }
+
+    #[test]
+    fn a_missing_secret_variable_is_refused_by_name() {
+        let err = AppTable::parse(ONE, no_env).unwrap_err().0;
+        assert!(
+            err.contains("apps.ios") && err.contains("IOS_SECRET"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ip_allow_takes_addresses_and_cidr_in_both_families() {
+        let t = AppTable::parse(ONE, env_with_secret).unwrap();
+        let app = t.get("ios").unwrap();
+        for ok in ["10.1.2.3", "2001:db8::5", "192.168.1.7"] {
+            assert!(app.ip_allowed(ok.parse().unwrap()), "{ok}");
+        }
+        for no in ["11.0.0.1", "2001:db9::1", "192.168.1.8", "::1"] {
+            assert!(!app.ip_allowed(no.parse().unwrap()), "{no}");
+        }
+    }
+
+    #[test]
+    fn method_patterns_cover_namespaces_and_exact_names() {
+        let t = AppTable::parse(ONE, env_with_secret).unwrap();
+        let app = t.get("ios").unwrap();
+        assert!(app.may_call("user.login"));
+        assert!(app.may_call("user.pwd.edit"));
+        assert!(app.may_call("system.init"));
+        assert!(!app.may_call("system.initx"));
+        assert!(!app.may_call("users.login"));
+        assert!(!app.may_call("news.list"));
+    }
+
+    #[test]
+    fn bad_entries_are_refused_with_the_reason() {
+        let cases = [
+            (
+                r#"[apps.a]
+name = "a"
+type = "app"
+secrets = []"#,
+                "at least one secret",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "app"
+secrets = ["short"]"#,
+                "at least 16",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "robot"
+secrets = ["0123456789abcdef"]"#,
+                "robot",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "app"
+secrets = ["0123456789abcdef"]
+ip_allow = ["10.0.0.300"]"#,
+                "10.0.0.300",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "app"
+secrets = ["0123456789abcdef"]
+methods = ["User.Login"]"#,
+                "User.Login",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "h5"
+secrets = ["0123456789abcdef"]
+cors_origins = ["m.example.com"]"#,
+                "m.example.com",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "app"
+secrets = ["0123456789abcdef"]
+colour = "red""#,
+                "colour",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = AppTable::parse(text, no_env).unwrap_err().0;
+            assert!(err.contains(needle), "expected `{needle}` in: {err}");
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! The typed settings tree of `config/gateway.toml`: server, stores, policies.
+//! Every key has a default; the file overrides them and `YAFGATE__SECTION__KEY`
+//! environment variables override the file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use serde_with::{DurationMilliSeconds, serde_as};
+
+pub use super::accounts::{
+    GuardSettings, RequestTokenSettings, SessionSettings, SmsDriver, SmsSettings,
+};
+pub use super::content::{InitSettings, UploadSettings};
+pub use super::values::{RunEnv, Secret, TzOffset};
+
+/// Prefix of the environment variables that override gateway.toml keys.
+pub const ENV_PREFIX: &str = "YAFGATE__";
+
+/// Everything gateway.toml can say.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// dev | test | pre | beta | pro
+    pub env: RunEnv,
+    /// Offset of the "Y-m-d H:i:s" strings in responses.
+    pub timezone: TzOffset,
+    /// apps.toml, relative to gateway.toml's folder unless absolute.
+    pub apps_file: PathBuf,
+    /// Reload when gateway.toml or apps.toml changes on disk (SIGHUP always reloads).
+    pub watch_config: bool,
+    pub server: ServerSettings,
+    pub postgres: PostgresSettings,
+    pub redis: RedisSettings,
+    pub protocol: ProtocolSettings,
+    pub log: LogSettings,
+    pub session: SessionSettings,
+    pub sms: SmsSettings,
+    pub guards: GuardSettings,
+    pub request_token: RequestTokenSettings,
+    pub cache: CacheSettings,
+    pub upload: UploadSettings,
+    pub init: InitSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            env: RunEnv::Dev,
+            timezone: TzOffset::default(),
+            apps_file: PathBuf::from("apps.toml"),
+            watch_config: true,
+            server: ServerSettings::default(),
+            postgres: PostgresSettings::default(),
+            redis: RedisSettings::default(),
+            protocol: ProtocolSettings::default(),
+            log: LogSettings::default(),
+            session: Default::default(),
+            sms: Default::default(),
+            guards: Default::default(),
+            request_token: Default::default(),
+            cache: CacheSettings::default(),
+            upload: Default::default(),
+            init: Default::default(),
+        }
+    }
+}
+
+/// The HTTP listener and its limits.
+#[serde_as]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Connections served at once; further clients wait in the kernel backlog.
+    pub max_connections: usize,
+    /// Deadline for a client to send its request headers.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub header_read_timeout_ms: Duration,
+    /// Deadline for a client to send its whole body once headers are in.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub body_read_timeout_ms: Duration,
+    /// Deadline for a handler to answer; past it the client gets code 500.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub handler_timeout_ms: Duration,
+    /// How long SIGTERM waits for in-flight requests before closing them.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub shutdown_grace_ms: Duration,
+    /// Largest accepted body for form and JSON requests.
+    pub body_limit_bytes: usize,
+    /// Largest accepted multipart body (uploads).
+    pub upload_limit_bytes: usize,
+    /// Largest request head (request line + headers).
+    pub max_header_bytes: usize,
+    /// Peers whose X-Forwarded-For is believed (addresses or CIDR).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Who may read /metrics (addresses or CIDR).
+    pub metrics_allow: Vec<IpNet>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_connections: 10_000,
+            header_read_timeout_ms: Duration::from_millis(5_000),
+            body_read_timeout_ms: Duration::from_millis(10_000),
+            handler_timeout_ms: Duration::from_millis(10_000),
+            shutdown_grace_ms: Duration::from_millis(10_000),
+            body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 5 * 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            trusted_proxies: Vec::new(),
+            metrics_allow: [
+                "127.0.0.0/8",
+                "::1/128",
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+            ]
+            .iter()
+            .map(|n| n.parse().expect("valid CIDR"))
+            .collect(),
+        }
+    }
+}
+
+/// PostgreSQL connection pool.
+#[serde_as]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresSettings {
+    pub url: Secret,
+    pub pool_size: usize,
+    /// Deadline to open one connection.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub connect_timeout_ms: Duration,
+    /// Deadline to get a connection from the pool (open or reuse).
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub acquire_timeout_ms: Duration,
+    /// Deadline for one statement.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub statement_timeout_ms: Duration,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("postgres://postgres@127.0.0.1:55432/yafgate"),
+            pool_size: 16,
+            connect_timeout_ms: Duration::from_millis(2_000),
+            acquire_timeout_ms: Duration::from_millis(2_000),
+            statement_timeout_ms: Duration::from_millis(5_000),
+            migrate_on_start: false,
+        }
+    }
+}
+
+/// Redis connection pool and key namespace.
+#[serde_as]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSettings {
+    pub url: Secret,
+    /// Deadline to open the connection.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub connect_timeout_ms: Duration,
+    /// Deadline for one command (or pipeline).
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub command_timeout_ms: Duration,
+    /// Every key the gateway writes starts with this, so several
+    /// deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("redis://127.0.0.1:56379/0"),
+            connect_timeout_ms: Duration::from_millis(1_000),
+            command_timeout_ms: Duration::from_millis(1_000),
+            key_prefix: "yafgate:".into(),
+        }
+    }
+}
+
+/// Wire-protocol policies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolSettings {
+    /// Allowed distance between a request's timestamp and server time.
+    pub timestamp_skew_secs: i64,
+}
+
+impl Default for ProtocolSettings {
+    fn default() -> Self {
+        Self {
+            timestamp_skew_secs: 600,
+        }
+    }
+}
+
+/// Request log output.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log shippers.
+    pub format: LogFormat,
+    /// tracing filter directive, overridden by RUST_LOG.
+    pub level: String,
+    /// Parameters whose values never appear in logs.
+    pub mask: Vec<String>,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+            mask: [
+                "password",
+                "old_pwd",
+                "new_pwd",
+                "token",
+                "req_token",
+                "mobile",
+                "code",
+                "realname",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The in-process cache of public answers (src/cache.rs).
+#[serde_as]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    /// How long a cached answer is served, in milliseconds: the most a
+    /// public answer can lag behind PostgreSQL. 0 turns the cache off.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub ttl_ms: Duration,
+    /// Memory bound of the cache (keys and answers), in bytes; the least
+    /// used entries make room. Needs a restart.
+    pub max_bytes: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            ttl_ms: Duration::from_millis(2_000),
+            max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why settings could not be loaded; the message names file, key and reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    /// Load gateway.toml at `path` over the defaults, then, when
+    /// `env_overrides` is set, the `YAFGATE__…` environment variables.
+    ///
+    /// # Errors
+    /// A missing or unreadable file, TOML that does not parse, an unknown
+    /// key, a value of the wrong type, or a value out of range.
+    pub fn load(path: &Path, env_overrides: bool) -> Result<Self, SettingsError> {
+        std::fs::metadata(path)
+            .and_then(|_| std::fs::File::open(path).map(drop))
+            .map_err(|e| SettingsError(format!("cannot read {}: {e}", path.display())))?;
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file_exact(path));
+        if env_overrides {
+            figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        }
+        let mut settings: Settings = figment.extract().map_err(|e| describe(e, path))?;
+        if settings.apps_file.is_relative() {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            settings.apps_file = dir.join(&settings.apps_file);
+        }
+        settings.validate(path)?;
+        Ok(settings)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), SettingsError> {
+        let bad = |key: &str, why: &str| {
+            Err(SettingsError(format!(
+                "{}: key `{key}`: {why}",
+                path.display()
+            )))
+        };
+        let s = &self.server;
+        if s.max_connections == 0 {
+            return bad("server.max_connections", "must be at least 1");
+        }
+        for (key, v) in [
+            ("server.header_read_timeout_ms", s.header_read_timeout_ms),
+            ("server.body_read_timeout_ms", s.body_read_timeout_ms),
+            ("server.handler_timeout_ms", s.handler_timeout_ms),
+            (
+                "postgres.connect_timeout_ms",
+                self.postgres.connect_timeout_ms,
+            ),
+            (
+                "postgres.acquire_timeout_ms",
+                self.postgres.acquire_timeout_ms,
+            ),
+            (
+                "postgres.statement_timeout_ms",
+                self.postgres.statement_timeout_ms,
+            ),
+            ("redis.connect_timeout_ms", self.redis.connect_timeout_ms),
+            ("redis.command_timeout_ms", self.redis.command_timeout_ms),
+        ] {
+            if v.is_zero() {
+                return bad(key, "must be greater than 0");
+            }
+        }
+        if s.body_limit_bytes < 1024 {
+            return bad("server.body_limit_bytes", "must be at least 1024");
+        }
+        if s.upload_limit_bytes < s.body_limit_bytes {
+            return bad(
+                "server.upload_limit_bytes",
+                "must be at least server.body_limit_bytes",
+            );
+        }
+        if s.max_header_bytes < 8192 {
+            return bad("server.max_header_bytes", "must be at least 8192");
+        }
+        if self.postgres.pool_size == 0 {
+            return bad("postgres.pool_size", "must be at least 1");
+        }
+        if !self.postgres.url.expose().starts_with("postgres://")
+            && !self.postgres.url.expose().starts_with("postgresql://")
+        {
+            return bad("postgres.url", "must start with postgres://");
+        }
+        if !self.redis.url.expose().starts_with("redis://") {
+            return bad("redis.url", "must start with redis://");
+        }
+        if !(1..=86_400).contains(&self.protocol.timestamp_skew_secs) {
+            return bad(
+                "protocol.timestamp_skew_secs",
+                "must be between 1 and 86400",
+            );
+        }
+        if self.upload.max_image_bytes == 0 || self.upload.max_image_bytes > s.upload_limit_bytes {
+            return bad(
+                "upload.max_image_bytes",
+                "must be between 1 and server.upload_limit_bytes",
+            );
+        }
+        if !(self.upload.public_base_url.starts_with("http://")
+            || self.upload.public_base_url.starts_with("https://"))
+        {
+            return bad(
+                "upload.public_base_url",
+                "must be an http:// or https:// URL",
+            );
+        }
+        if let Err((key, why)) = crate::config::accounts::validate(
+            self.env,
+            &self.session,
+            &self.sms,
+            &self.guards,
+            &self.request_token,
+        ) {
+            return bad(key, &why);
+        }
+        if self.cache.ttl_ms > Duration::from_secs(600) {
+            return bad("cache.ttl_ms", "must be at most 600000 (10 minutes)");
+        }
+        if self.cache.max_bytes < 1024 * 1024 {
+            return bad("cache.max_bytes", "must be at least 1048576 (1 MiB)");
+        }
+        Ok(())
+    }
+}
+
+/// figment already names the key and where its value came from; make the
+/// file name explicit when the value came from the file.
+fn describe(err: figment::Error, path: &Path) -> SettingsError {
+    let lines: Vec<String> = err
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("key `{}`: ", e.path.join("."))
+            };
+            let source = match e.metadata.as_ref() {
+                Some(m) if m.name.contains("environment") => {
+                    format!("environment ({ENV_PREFIX}…)")
+                }
+                _ => path.display().to_string(),
+            };
+            format!("{source}: {key}{}", e.kind)
+        })
+        .collect();
+    SettingsError(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("gateway.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n",
+        );
+        let err = Settings::load(&p, false).unwrap_err().to_string();
+        assert!(err.contains("gateway.toml"), "{err}");
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[postgres]\npool_size = \"many\"\n");
+        let err = Settings::load(&p, false).unwrap_err().to_string();
+        assert!(err.contains("postgres.pool_size"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error_not_defaults() {
+        let err = Settings::load(Path::new("/nonexistent/gateway.toml"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cannot read /nonexistent/gateway.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[protocol]\ntimestamp_skew_secs = 0\n");
+        let err = Settings::load(&p, false).unwrap_err().to_string();
+        assert!(err.contains("protocol.timestamp_skew_secs"), "{err}");
+    }
+
+    #[test]
+    fn cache_ttl_and_size_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, key) in [
+            ("[cache]\nttl_ms = 600001\n", "cache.ttl_ms"),
+            ("[cache]\nmax_bytes = 1000\n", "cache.max_bytes"),
+        ] {
+            let p = write(dir.path(), text);
+            let err = Settings::load(&p, false).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let p = write(dir.path(), "[cache]\nttl_ms = 0\n");
+        assert_eq!(
+            Settings::load(&p, false).unwrap().cache.ttl_ms,
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn apps_file_is_relative_to_the_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "env = \"test\"\n");
+        let s = Settings::load(&p, false).unwrap();
+        assert_eq!(s.apps_file, dir.path().join("apps.toml"));
+        assert_eq!(s.env, RunEnv::Test);
+    }
+}

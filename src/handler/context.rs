@@ -1,0 +1,144 @@
+//! What a handler knows about the request it serves: the process's shared
+//! services, the config snapshot the request started with, the validated
+//! fixed parameters and the user, if any. The live config is not here: a
+//! request sees one snapshot from its first check to its answer.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::domain::time::{format_time, local_day};
+use crate::protocol::body::FilePart;
+use crate::protocol::error::{ApiError, ApiResult, code};
+use crate::protocol::types::{Platform, Version};
+use crate::services::cache::AnswerCache;
+use crate::services::guards::{BanTable, Bans};
+use crate::services::session::SessionUser;
+use crate::services::sms::SmsCodes;
+use crate::services::{Clock, Metrics, Stores};
+
+use super::registry::Registry;
+
+/// Process-wide services shared by every request.
+pub struct AppState {
+    pub stores: Stores,
+    pub metrics: Metrics,
+    pub clock: Clock,
+    pub registry: Registry,
+    /// Outbound HTTP (SMS webhook).
+    pub http: reqwest::Client,
+    /// Random per process; prefixes request ids so instances do not collide.
+    pub instance: u32,
+    /// The `ip_bans` table as last read (refreshed in the background).
+    pub bans: Arc<BanTable>,
+    /// Public answers kept for `cache.ttl_ms`.
+    pub cache: AnswerCache,
+}
+
+impl AppState {
+    /// This process's request-id prefix.
+    pub fn instance_tag(&self) -> u32 {
+        self.instance
+    }
+
+    /// The ban checks under `config`.
+    pub fn bans<'a>(&'a self, config: &'a Config) -> Bans<'a> {
+        Bans {
+            stores: &self.stores,
+            settings: &config.settings.guards,
+            table: &self.bans,
+            timezone: config.settings.timezone.0,
+        }
+    }
+}
+
+/// The fixed parameters of a request, validated.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub request_id: String,
+    pub appid: String,
+    pub v: Version,
+    /// The registered method name.
+    pub method: &'static str,
+    pub platform: Option<Platform>,
+    pub unique_id: String,
+    pub app_v: String,
+    pub channel: String,
+    pub device_token: String,
+    pub ip: IpAddr,
+}
+
+/// A handler's view of one request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    /// The config snapshot this request started with.
+    pub config: Arc<Config>,
+    pub caller: Arc<Caller>,
+    /// Unsigned file parts (multipart uploads).
+    pub files: Arc<Vec<FilePart>>,
+    /// The logged-in user: always set for `Access::User` methods, set for
+    /// `Access::OptionalUser` methods when the token is valid.
+    pub user: Option<Arc<SessionUser>>,
+}
+
+impl Ctx {
+    /// The logged-in user.
+    ///
+    /// # Errors
+    /// 602 when there is none (only reachable from `OptionalUser` methods).
+    pub fn user(&self) -> ApiResult<&SessionUser> {
+        self.user
+            .as_deref()
+            .ok_or_else(|| ApiError::new(code::NOT_LOGGED_IN, "您还未登录"))
+    }
+
+    /// The shared stores.
+    pub fn stores(&self) -> &Stores {
+        &self.state.stores
+    }
+
+    /// Unix seconds now, by the gateway's clock.
+    pub fn now(&self) -> i64 {
+        self.state.clock.now()
+    }
+
+    /// `Y-m-d H:i:s` for a Unix time in the configured timezone.
+    pub fn time_string(&self, unix: i64) -> String {
+        format_time(self.config.settings.timezone.0, unix)
+    }
+
+    /// Today in the configured timezone, `YYYYMMDD`.
+    pub fn today(&self) -> String {
+        local_day(self.config.settings.timezone.0, self.now())
+    }
+
+    /// The SMS code service under this request's config.
+    pub fn sms(&self) -> SmsCodes<'_> {
+        SmsCodes {
+            stores: &self.state.stores,
+            settings: &self.config.settings.sms,
+            http: &self.state.http,
+            timezone: self.config.settings.timezone.0,
+        }
+    }
+
+    /// Whom the caller's request tokens belong to: the user, else the app
+    /// install.
+    pub fn token_owner(&self) -> String {
+        match &self.user {
+            Some(u) => format!("u:{}", u.id),
+            None => format!("d:{}:{}", self.caller.appid, self.caller.unique_id),
+        }
+    }
+
+    /// The caller's platform (always present past the fixed-parameter step).
+    ///
+    /// # Errors
+    /// 503 for a `bare` method, which skips that step.
+    pub fn platform(&self) -> ApiResult<Platform> {
+        self.caller
+            .platform
+            .ok_or_else(|| ApiError::business("缺少参数 platform"))
+    }
+}

@@ -1,0 +1,424 @@
+//! The method registry: name → handlers by minimum version, each with its
+//! access level and a typed parameter struct whose schema documents it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use schemars::{JsonSchema, Schema};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::handler::context::Ctx;
+use crate::protocol::Reply;
+use crate::protocol::error::{ApiError, ApiResult};
+use crate::protocol::types::Version;
+
+/// Who may call a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone with a valid signature.
+    Public,
+    /// Anyone; a valid `token` makes the user known to the handler.
+    OptionalUser,
+    /// Only a logged-in user (602/601/603/606 otherwise).
+    User,
+}
+
+impl Access {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::OptionalUser => "public (user when token given)",
+            Self::User => "user",
+        }
+    }
+}
+
+/// How a method is registered: name, minimum version, access, and policy.
+#[derive(Clone, Debug)]
+pub struct Method {
+    pub name: &'static str,
+    pub since: Version,
+    pub access: Access,
+    /// Writes data: refused while the write switch is off.
+    pub write: bool,
+    /// Needs a request token unless config says otherwise; `None` means
+    /// "as `write`".
+    pub req_token: Option<bool>,
+    /// Touches no store and skips the other-fixed-parameters step
+    /// (only `system.ping`).
+    pub bare: bool,
+    pub summary: &'static str,
+    pub aliases: &'static [&'static str],
+}
+
+impl Method {
+    /// A public, read-only method available from `since` (e.g. "1.0.0").
+    ///
+    /// # Panics
+    /// `since` is not a version; registration happens at start-up, so this
+    /// is a programming error caught by every test run.
+    pub fn new(name: &'static str, since: &str) -> Self {
+        Self {
+            name,
+            since: since.parse().expect("registered versions are valid"),
+            access: Access::Public,
+            write: false,
+            req_token: None,
+            bare: false,
+            summary: "",
+            aliases: &[],
+        }
+    }
+
+    /// One line for the docs.
+    pub fn summary(mut self, s: &'static str) -> Self {
+        self.summary = s;
+        self
+    }
+
+    /// Requires a logged-in user.
+    pub fn user(mut self) -> Self {
+        self.access = Access::User;
+        self
+    }
+
+    /// Uses the user when a valid token is given, works without one.
+    pub fn optional_user(mut self) -> Self {
+        self.access = Access::OptionalUser;
+        self
+    }
+
+    /// Writes data.
+    pub fn write(mut self) -> Self {
+        self.write = true;
+        self
+    }
+
+    /// Override whether a request token is needed by default.
+    pub fn req_token(mut self, needed: bool) -> Self {
+        self.req_token = Some(needed);
+        self
+    }
+
+    /// Touches no store; skips the other-fixed-parameters step.
+    pub fn bare(mut self) -> Self {
+        self.bare = true;
+        self
+    }
+
+    /// Also answer under these names.
+    pub fn aliases(mut self, names: &'static [&'static str]) -> Self {
+        self.aliases = names;
+        self
+    }
+
+    /// Whether a request token is needed, before config policy.
+    pub fn needs_req_token_by_default(&self) -> bool {
+        self.req_token.unwrap_or(self.write)
+    }
+}
+
+type Invoke = dyn Fn(Ctx, Arc<Value>) -> BoxFuture<'static, ApiResult<Reply>> + Send + Sync;
+
+/// One registered handler.
+pub struct Entry {
+    pub method: Method,
+    invoke: Arc<Invoke>,
+    schema: fn() -> Schema,
+}
+
+impl Entry {
+    /// Parse the parameters and run the handler.
+    pub fn call(&self, ctx: Ctx, data: Arc<Value>) -> BoxFuture<'static, ApiResult<Reply>> {
+        (self.invoke)(ctx, data)
+    }
+
+    /// The JSON schema of the parameters.
+    pub fn schema(&self) -> Schema {
+        (self.schema)()
+    }
+}
+
+/// What a lookup found.
+pub enum Lookup<'a> {
+    Found(&'a Entry),
+    /// No method of that name, or none old enough for the asked version.
+    Missing,
+}
+
+/// All methods, by name.
+#[derive(Default)]
+pub struct Registry {
+    methods: HashMap<&'static str, Vec<Arc<Entry>>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Register `handler` for `method`. Its parameters `P` are parsed from
+    /// the request's data object; unknown keys are ignored.
+    ///
+    /// # Panics
+    /// The same name and version registered twice (a programming error).
+    pub fn add<P, F, Fut>(&mut self, method: Method, handler: F)
+    where
+        P: DeserializeOwned + JsonSchema + Send + 'static,
+        F: Fn(Ctx, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ApiResult<Reply>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let invoke: Arc<Invoke> = Arc::new(move |ctx: Ctx, data: Arc<Value>| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let params = parse_params::<P>(&data)?;
+                handler(ctx, params).await
+            })
+        });
+        let entry = Arc::new(Entry {
+            method: method.clone(),
+            invoke,
+            schema: || schemars::schema_for!(P),
+        });
+        for name in std::iter::once(method.name).chain(method.aliases.iter().copied()) {
+            let list = self.methods.entry(name).or_default();
+            assert!(
+                list.iter().all(|e| e.method.since != method.since),
+                "{name} {} registered twice",
+                method.since
+            );
+            list.push(entry.clone());
+            list.sort_by(|a, b| b.method.since.cmp(&a.method.since));
+        }
+    }
+
+    /// The newest handler of `name` whose minimum version is at most `v`.
+    pub fn find(&self, name: &str, v: &Version) -> Lookup<'_> {
+        match self
+            .methods
+            .get(name)
+            .and_then(|list| list.iter().find(|e| e.method.since <= *v))
+        {
+            Some(e) => Lookup::Found(e),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// The registered name equal to `name`, as a static string for metrics.
+    pub fn static_name(&self, name: &str) -> Option<&'static str> {
+        self.methods.get_key_value(name).map(|(k, _)| *k)
+    }
+
+    /// Every (name, entry) pair, sorted by name then newest version first.
+    pub fn entries(&self) -> Vec<(&'static str, &Entry)> {
+        let mut names: Vec<_> = self.methods.keys().copied().collect();
+        names.sort_unstable();
+        names
+            .into_iter()
+            .flat_map(|n| self.methods[n].iter().map(move |e| (n, e.as_ref())))
+            .collect()
+    }
+
+    /// The method catalogue as Markdown, generated from the registry itself.
+    pub fn docs_markdown(&self) -> String {
+        let mut out = String::from(
+            "# yafgate method catalogue\n\nGenerated by `yafgate docs` from the method registry; do not edit by hand.\n\
+             Every request also carries the fixed parameters (method, v, appid, timestamp, unique_id, app_v, platform, channel, device_token).\n",
+        );
+        for (name, e) in self.entries() {
+            let m = &e.method;
+            out.push_str(&format!("\n## {name} (since v{})\n\n", m.since));
+            if !m.summary.is_empty() {
+                out.push_str(&format!("{}\n\n", m.summary));
+            }
+            if m.name != name {
+                out.push_str(&format!("Alias of `{}`.\n\n", m.name));
+            } else if !m.aliases.is_empty() {
+                out.push_str(&format!(
+                    "Also answers as: {}.\n\n",
+                    m.aliases
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            out.push_str(&format!("- access: {}\n", m.access.label()));
+            out.push_str(&format!(
+                "- writes: {}\n",
+                if m.write { "yes" } else { "no" }
+            ));
+            out.push_str(&format!(
+                "- request token by default: {}\n\n",
+                if m.needs_req_token_by_default() {
+                    "yes"
+                } else {
+                    "no"
+                }
+            ));
+            out.push_str(&param_table(&e.schema()));
+        }
+        out
+    }
+}
+
+fn param_table(schema: &Schema) -> String {
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if props.is_empty() {
+        return "No business parameters.\n".into();
+    }
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out =
+        String::from("| parameter | type | required | description |\n|---|---|---|---|\n");
+    for (name, p) in &props {
+        let desc = p
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .replace('\n', " ");
+        out.push_str(&format!(
+            "| {name} | {} | {} | {desc} |\n",
+            type_name(p),
+            if required.contains(&name.as_str()) {
+                "yes"
+            } else {
+                "no"
+            }
+        ));
+    }
+    out
+}
+
+fn type_name(p: &Value) -> String {
+    let t = match p.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("any"),
+        _ => "any",
+    };
+    match t {
+        "integer" => "Integer",
+        "number" => "Float",
+        "string" => "String",
+        "boolean" => "Boolean",
+        "array" => "List",
+        "object" => "Object",
+        _ => "any",
+    }
+    .to_string()
+}
+
+/// Parse a handler's parameters, naming the parameter that is missing or
+/// ill-typed (code 503).
+///
+/// # Errors
+/// The first parameter that is missing or has the wrong type.
+pub fn parse_params<P: DeserializeOwned>(data: &Value) -> ApiResult<P> {
+    serde_path_to_error::deserialize::<_, P>(data).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let msg = if let Some(field) = inner
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            format!("缺少参数 {field}")
+        } else if inner.starts_with("invalid type")
+            || inner.starts_with("invalid value")
+            || inner.starts_with("invalid length")
+        {
+            format!("参数 {path} 格式不正确")
+        } else {
+            format!("参数 {path} 不正确：{inner}")
+        };
+        ApiError::business(msg)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::types::{Int, Text};
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct P {
+        /// 手机号
+        mobile: Text,
+        page: Int,
+        #[serde(default)]
+        keywords: Option<Text>,
+    }
+
+    #[test]
+    fn missing_and_ill_typed_parameters_are_named() {
+        let e = parse_params::<P>(&json!({"page": 1})).err().unwrap();
+        assert_eq!(e.public_msg(), "缺少参数 mobile");
+        let e = parse_params::<P>(&json!({"mobile": "1", "page": "x"}))
+            .err()
+            .unwrap();
+        assert_eq!(e.public_msg(), "参数 page 格式不正确");
+        assert_eq!(e.code(), 503);
+        assert!(parse_params::<P>(&json!({"mobile": 1, "page": "2", "extra": [1]})).is_ok());
+    }
+
+    async fn v1(_: Ctx, _: P) -> ApiResult<Reply> {
+        Ok(Reply::empty("v1"))
+    }
+    async fn v2(_: Ctx, _: P) -> ApiResult<Reply> {
+        Ok(Reply::empty("v2"))
+    }
+
+    #[test]
+    fn the_newest_handler_not_newer_than_v_is_chosen() {
+        let mut r = Registry::new();
+        r.add(Method::new("t.echo", "1.0.0"), v1);
+        r.add(Method::new("t.echo", "1.2.0"), v2);
+        let since = |v: &str| match r.find("t.echo", &v.parse().unwrap()) {
+            Lookup::Found(e) => Some(e.method.since.to_string()),
+            Lookup::Missing => None,
+        };
+        assert_eq!(since("1.1.9").as_deref(), Some("1.0.0"));
+        assert_eq!(since("1.10.0").as_deref(), Some("1.2.0"));
+        assert_eq!(since("1.2").as_deref(), Some("1.2.0"));
+        assert_eq!(since("0.9"), None);
+        assert!(matches!(
+            r.find("t.nope", &"1.0".parse().unwrap()),
+            Lookup::Missing
+        ));
+    }
+
+    #[test]
+    fn docs_list_parameters_with_types_and_descriptions() {
+        let mut r = Registry::new();
+        r.add(
+            Method::new("t.echo", "1.0.0")
+                .summary("回声")
+                .aliases(&["t.alias"]),
+            v1,
+        );
+        let md = r.docs_markdown();
+        assert!(md.contains("## t.echo (since v1.0.0)"), "{md}");
+        assert!(md.contains("## t.alias (since v1.0.0)"), "{md}");
+        assert!(md.contains("| mobile | String | yes | 手机号 |"), "{md}");
+        assert!(md.contains("| page | Integer | yes |"), "{md}");
+        assert!(md.contains("| keywords | String | no |"), "{md}");
+    }
+}

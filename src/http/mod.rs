@@ -1,0 +1,70 @@
+//! The HTTP surface: the listener and its connection lifecycle, the routes
+//! (the endpoint `POST /` and `POST /api`, the ops routes), CORS, request
+//! ids, body reading, and one log line and one metrics sample per request.
+//! May use `pipeline` and everything below it.
+
+mod cors;
+mod endpoint;
+mod listener;
+mod ops;
+mod reply;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Request, StatusCode};
+
+pub use listener::serve;
+pub use reply::Resp;
+
+use crate::config::ConfigCell;
+use crate::handler::AppState;
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// What the HTTP layer serves from: the shared services and the config
+/// in force (each request takes one snapshot of it).
+pub struct Gateway {
+    pub state: Arc<AppState>,
+    pub config: ConfigCell,
+}
+
+/// Answer one HTTP request.
+pub async fn route(gw: Arc<Gateway>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
+    let request_id = request_id(&gw.state, req.headers());
+    let mut resp = match req.uri().path() {
+        "/" | "/api" => endpoint::endpoint(&gw, peer, req, &request_id).await,
+        "/healthz" => ops::healthz(&req),
+        "/readyz" => ops::readyz(&gw, &req).await,
+        "/metrics" => ops::metrics(&gw, peer, &req),
+        _ => reply::text(
+            StatusCode::NOT_FOUND,
+            reply::JSON,
+            r#"{"error":"not found"}"#,
+        ),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    resp
+}
+
+/// An incoming id when it is short and plain, else a fresh one.
+fn request_id(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(v) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        if !v.is_empty()
+            && v.len() <= 64
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return v.to_string();
+        }
+    }
+    format!(
+        "{:08x}{:08x}",
+        state.instance_tag(),
+        state.metrics.next_request_id()
+    )
+}

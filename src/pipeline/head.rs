@@ -1,0 +1,117 @@
+//! The first steps of docs/protocol.md §6: `data` decoded into an object,
+//! the four parameters every request carries, and, once the method is
+//! known, the device parameters (§3).
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use crate::handler::{Caller, Entry};
+use crate::protocol::error::{ApiError, ApiResult, code};
+use crate::protocol::types::{Platform, Version, scalar_text};
+
+/// Decode the signed `data` text, which must be a JSON object.
+///
+/// # Errors
+/// Code 504 when `raw` is not JSON or not an object.
+pub fn decode_data(raw: &[u8]) -> ApiResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::new(
+            code::METHOD_MISSING,
+            "data 参数缺失或不是合法的 JSON 对象",
+        )),
+    }
+}
+
+/// The four parameters checked before anything else.
+pub struct Head<'a> {
+    pub method: &'a str,
+    pub v: Version,
+    pub v_text: &'a str,
+    pub appid: &'a str,
+    pub timestamp: &'a Value,
+}
+
+/// Check that `data` names a method, a well-formed `v`, an appid and a
+/// timestamp, in that order.
+///
+/// # Errors
+/// Codes 504, 505, 506 or 507 for the first of them missing or malformed.
+pub fn read_head(data: &Map<String, Value>) -> ApiResult<Head<'_>> {
+    let text = |key: &str| match data.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.as_str()),
+        _ => None,
+    };
+    let method = text("method").ok_or_else(|| missing(code::METHOD_MISSING, "method"))?;
+    let v_text = text("v").ok_or_else(|| missing(code::VERSION_MISSING, "v"))?;
+    let v = v_text
+        .parse()
+        .map_err(|_| ApiError::new(code::VERSION_MISSING, "参数 v 格式不正确"))?;
+    let appid = text("appid").ok_or_else(|| missing(code::APPID_INVALID, "appid"))?;
+    let timestamp = data
+        .get("timestamp")
+        .filter(|t| scalar_text(t).is_some_and(|s| !s.is_empty()))
+        .ok_or_else(|| missing(code::TIMESTAMP_INVALID, "timestamp"))?;
+    Ok(Head {
+        method,
+        v,
+        v_text,
+        appid,
+        timestamp,
+    })
+}
+
+fn missing(code: u16, name: &str) -> ApiError {
+    ApiError::new(code, format!("缺少参数 {name}"))
+}
+
+/// The fixed parameters beyond the first four; `bare` methods
+/// (system.ping) skip them.
+///
+/// # Errors
+/// 503 naming the first parameter missing or malformed.
+pub fn caller(
+    head: &Head<'_>,
+    entry: &Entry,
+    data: &Map<String, Value>,
+    ip: IpAddr,
+    request_id: &str,
+) -> ApiResult<Caller> {
+    let mut caller = Caller {
+        request_id: request_id.to_string(),
+        appid: head.appid.to_string(),
+        v: head.v.clone(),
+        method: entry.method.name,
+        platform: None,
+        unique_id: String::new(),
+        app_v: String::new(),
+        channel: String::new(),
+        device_token: String::new(),
+        ip,
+    };
+    if entry.method.bare {
+        return Ok(caller);
+    }
+    let field = |key: &str| -> ApiResult<String> {
+        let text = data
+            .get(key)
+            .and_then(scalar_text)
+            .ok_or_else(|| ApiError::business(format!("缺少参数 {key}")))?;
+        if text.contains('\0') || text.len() > 255 {
+            return Err(ApiError::business(format!("参数 {key} 格式不正确")));
+        }
+        Ok(text.into_owned())
+    };
+    caller.unique_id = field("unique_id")?;
+    caller.app_v = field("app_v")?;
+    let platform = data
+        .get("platform")
+        .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
+    caller.platform = Some(Platform::from_value(platform).ok_or_else(|| {
+        ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web）")
+    })?);
+    caller.channel = field("channel")?;
+    caller.device_token = field("device_token")?;
+    Ok(caller)
+}

@@ -1,0 +1,224 @@
+//! Metrics: the Prometheus registry with requests by method and code,
+//! latency, secret-slot use, config reloads, connections and pool state.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SlotLabels {
+    appid: String,
+    slot: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    store: &'static str,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransportLabels {
+    status: u16,
+}
+
+/// The gateway's Prometheus metrics, one set per process.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Histogram,
+    transport: Family<TransportLabels, Counter>,
+    secret_slots: Family<SlotLabels, Counter>,
+    reloads: Family<ResultLabels, Counter>,
+    pools: Family<PoolLabels, Gauge>,
+    connections: Gauge,
+    next_request: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("yafgate");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests answered by the endpoint, by method and business code",
+            requests.clone(),
+        );
+        let latency = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
+        registry.register(
+            "request_duration_seconds",
+            "Time from a complete request head to the answer",
+            latency.clone(),
+        );
+        let transport = Family::<TransportLabels, Counter>::default();
+        registry.register(
+            "transport_errors",
+            "Requests refused at the HTTP level (405, 408, 413, 415, 431, 503)",
+            transport.clone(),
+        );
+        let secret_slots = Family::<SlotLabels, Counter>::default();
+        registry.register(
+            "secret_slot_verifications",
+            "Signatures verified, by appid and secret slot (shows when an old secret is idle)",
+            secret_slots.clone(),
+        );
+        let reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "config_reloads",
+            "Configuration reloads, by result",
+            reloads.clone(),
+        );
+        let pools = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "pool_connections",
+            "Store pool connections, by store and state",
+            pools.clone(),
+        );
+        let connections = Gauge::default();
+        registry.register(
+            "open_connections",
+            "Client connections being served",
+            connections.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            transport,
+            secret_slots,
+            reloads,
+            pools,
+            connections,
+            next_request: AtomicU64::new(0),
+        }
+    }
+
+    /// Count one answered request.
+    pub fn request(&self, method: &'static str, code: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels { method, code })
+            .inc();
+        self.latency.observe(seconds);
+    }
+
+    /// Count a request refused at the HTTP level.
+    pub fn transport_error(&self, status: u16) {
+        self.transport
+            .get_or_create(&TransportLabels { status })
+            .inc();
+    }
+
+    /// Count a signature verified by `slot` of `appid`.
+    pub fn secret_slot(&self, appid: &str, slot: &str) {
+        let labels = SlotLabels {
+            appid: appid.to_string(),
+            slot: slot.to_string(),
+        };
+        if let Some(c) = self.secret_slots.get(&labels) {
+            c.inc();
+            return;
+        }
+        self.secret_slots.get_or_create(&labels).inc();
+    }
+
+    /// Count a configuration reload attempt.
+    pub fn reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.reloads.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// Record the number of reloads with a result (tests and `/metrics` readers).
+    pub fn reloads(&self, ok: bool) -> u64 {
+        let result = if ok { "ok" } else { "error" };
+        self.reloads
+            .get(&ResultLabels { result })
+            .map_or(0, |c| c.get())
+    }
+
+    /// Track open client connections.
+    pub fn connection_opened(&self) {
+        self.connections.inc();
+    }
+
+    /// See [`Metrics::connection_opened`].
+    pub fn connection_closed(&self) {
+        self.connections.dec();
+    }
+
+    /// Record a pool's state at scrape time.
+    pub fn pool(&self, store: &'static str, size: usize, available: usize, max: usize) {
+        let set = |state, v: usize| {
+            self.pools
+                .get_or_create(&PoolLabels { store, state })
+                .set(i64::try_from(v).unwrap_or(i64::MAX));
+        };
+        set("open", size);
+        set("idle", available);
+        set("max", max);
+    }
+
+    /// A short, process-unique request id.
+    pub fn next_request_id(&self) -> u64 {
+        self.next_request.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_render_in_prometheus_text() {
+        let m = Metrics::new();
+        m.request("system.ping", 200, 0.001);
+        m.secret_slot("ios_app_id", "1");
+        m.reload(false);
+        let text = m.encode();
+        assert!(
+            text.contains(r#"yafgate_requests_total{method="system.ping",code="200"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"yafgate_secret_slot_verifications_total{appid="ios_app_id",slot="1"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"yafgate_config_reloads_total{result="error"} 1"#),
+            "{text}"
+        );
+        assert_eq!(m.reloads(false), 1);
+    }
+}

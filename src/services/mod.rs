@@ -1,0 +1,19 @@
+//! Services: the stores and what the gateway keeps in them. Each service
+//! takes `&Stores` and its own settings, never the request context, so the
+//! pipeline and the handlers call them alike. May use `config`, `domain`
+//! and `protocol`.
+
+pub mod cache;
+pub mod clock;
+pub mod guards;
+pub mod metrics;
+pub mod password;
+pub mod reqtoken;
+pub mod session;
+pub mod sms;
+pub mod stores;
+pub mod upload;
+
+pub use clock::Clock;
+pub use metrics::Metrics;
+pub use stores::Stores;

@@ -1,0 +1,314 @@
+//! Sessions (docs/protocol.md §8): opaque tokens in Redis with sliding expiry, one
+//! live session per user per class (app / non-app), displacement (603),
+//! password changes (606), expiry (601).
+//!
+//! Keys: `sess:<token>` (hash: uid, class, pwdv, state, platform),
+//! `ucur:<uid>:<class>` (the class's live token), `pwdv:<uid>` (password
+//! version, bumped on every change). Each operation is one Lua script, so
+//! it is atomic across gateway instances.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+use crate::config::accounts::SessionSettings;
+use crate::protocol::error::{ApiError, ApiResult, code};
+use crate::protocol::types::Platform;
+use crate::services::stores::Stores;
+
+/// The logged-in user of a request, with the profile fields handlers show.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: i64,
+    /// The session token this request carried.
+    pub token: String,
+    pub platform: Platform,
+    pub open_id: String,
+    pub mobile: String,
+    pub nickname: String,
+    pub headimg: String,
+    pub intro: String,
+    /// Registration time, Unix seconds.
+    pub created_at: i64,
+}
+
+/// Sessions are kept per class: a phone login does not end a browser one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    App,
+    Web,
+}
+
+impl Class {
+    /// The class of a platform.
+    pub fn of(p: Platform) -> Self {
+        if p.is_app() { Self::App } else { Self::Web }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::App => "a",
+            Self::Web => "w",
+        }
+    }
+
+    fn ttl(self, s: &SessionSettings) -> u64 {
+        match self {
+            Self::App => s.app_ttl_secs,
+            Self::Web => s.web_ttl_secs,
+        }
+    }
+}
+
+/// A fresh opaque token: 128 random bits as 32 hex digits.
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+fn well_formed(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Issue a session for `user_id`, displacing the class's previous one.
+static ISSUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local prefix, token, uid, class, platform, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local cur = prefix .. 'ucur:' .. uid .. ':' .. class
+local old = redis.call('GET', cur)
+if old and old ~= token then
+  local oldkey = prefix .. 'sess:' .. old
+  if redis.call('EXISTS', oldkey) == 1 then
+    redis.call('HSET', oldkey, 'state', 'displaced')
+  end
+end
+local pwdv = redis.call('GET', prefix .. 'pwdv:' .. uid) or '0'
+local key = prefix .. 'sess:' .. token
+redis.call('HSET', key, 'uid', uid, 'class', class, 'pwdv', pwdv, 'state', 'live', 'platform', platform)
+redis.call('EXPIRE', key, ttl)
+redis.call('SET', cur, token, 'EX', ttl)
+return 1
+",
+    )
+});
+
+/// Validate a token and slide its expiry: `{code, uid, platform}`.
+static CHECK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local prefix, token, app_ttl, web_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local key = prefix .. 'sess:' .. token
+local s = redis.call('HMGET', key, 'uid', 'class', 'pwdv', 'state', 'platform')
+if not s[1] then return {601} end
+if s[4] == 'displaced' then return {603} end
+local pwdv = redis.call('GET', prefix .. 'pwdv:' .. s[1]) or '0'
+if pwdv ~= s[3] then return {606} end
+local ttl = web_ttl
+if s[2] == 'a' then ttl = app_ttl end
+redis.call('EXPIRE', key, ttl)
+redis.call('EXPIRE', prefix .. 'ucur:' .. s[1] .. ':' .. s[2], ttl)
+return {200, tonumber(s[1]), tonumber(s[5])}
+",
+    )
+});
+
+/// End a session (logout): later use answers 601.
+static END: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local prefix, token = ARGV[1], ARGV[2]
+local key = prefix .. 'sess:' .. token
+local s = redis.call('HMGET', key, 'uid', 'class')
+redis.call('DEL', key)
+if s[1] then
+  local cur = prefix .. 'ucur:' .. s[1] .. ':' .. s[2]
+  if redis.call('GET', cur) == token then redis.call('DEL', cur) end
+end
+return 1
+",
+    )
+});
+
+/// Bump the password version; `keep` (when given) stays valid.
+static PASSWORD_CHANGED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local prefix, uid, keep = ARGV[1], ARGV[2], ARGV[3]
+local v = redis.call('INCR', prefix .. 'pwdv:' .. uid)
+if keep ~= '' then
+  local key = prefix .. 'sess:' .. keep
+  if redis.call('HGET', key, 'uid') == uid then redis.call('HSET', key, 'pwdv', v) end
+end
+return v
+",
+    )
+});
+
+/// Issue a new session token for a user logging in on `platform`.
+///
+/// # Errors
+/// Redis failures (500).
+pub async fn issue(
+    stores: &Stores,
+    s: &SessionSettings,
+    user_id: i64,
+    platform: Platform,
+) -> ApiResult<String> {
+    let token = new_token();
+    let class = Class::of(platform);
+    let mut c = stores.redis();
+    ISSUE
+        .arg(stores.prefix())
+        .arg(&token)
+        .arg(user_id)
+        .arg(class.tag())
+        .arg(platform.number())
+        .arg(class.ttl(s))
+        .invoke_async::<i64>(&mut c)
+        .await?;
+    Ok(token)
+}
+
+/// Validate `token`, sliding its expiry; the user id and login platform.
+///
+/// # Errors
+/// 601 unknown or expired, 603 displaced, 606 password changed, 500 Redis.
+pub async fn check(
+    stores: &Stores,
+    s: &SessionSettings,
+    token: &str,
+) -> ApiResult<(i64, Platform)> {
+    if !well_formed(token) {
+        return Err(expired());
+    }
+    let mut c = stores.redis();
+    let reply: Vec<i64> = CHECK
+        .arg(stores.prefix())
+        .arg(token)
+        .arg(s.app_ttl_secs)
+        .arg(s.web_ttl_secs)
+        .invoke_async(&mut c)
+        .await?;
+    match reply.as_slice() {
+        [200, uid, platform] => {
+            let platform =
+                Platform::from_value(&serde_json::Value::from(*platform)).ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("session with platform {platform}"))
+                })?;
+            Ok((*uid, platform))
+        }
+        [603] => Err(ApiError::new(code::DISPLACED, "您的账号已在其他设备登录")),
+        [606] => Err(ApiError::new(
+            code::PASSWORD_CHANGED,
+            "密码已修改，请重新登录",
+        )),
+        _ => Err(expired()),
+    }
+}
+
+fn expired() -> ApiError {
+    ApiError::new(code::SESSION_EXPIRED, "登录超时，请重新登录")
+}
+
+/// End the session of `token`.
+///
+/// # Errors
+/// Redis failures.
+pub async fn end(stores: &Stores, token: &str) -> ApiResult<()> {
+    let mut c = stores.redis();
+    END.arg(stores.prefix())
+        .arg(token)
+        .invoke_async::<i64>(&mut c)
+        .await?;
+    Ok(())
+}
+
+/// Invalidate every session of `user_id` issued before now (606), except
+/// `keep` (the session that changed the password).
+///
+/// # Errors
+/// Redis failures.
+pub async fn password_changed(stores: &Stores, user_id: i64, keep: Option<&str>) -> ApiResult<()> {
+    let mut c = stores.redis();
+    PASSWORD_CHANGED
+        .arg(stores.prefix())
+        .arg(user_id)
+        .arg(keep.unwrap_or(""))
+        .invoke_async::<i64>(&mut c)
+        .await?;
+    Ok(())
+}
+
+/// Account states (users.status).
+pub mod status {
+    pub const NORMAL: i16 = 1;
+    pub const LOCKED: i16 = 2;
+    pub const CANCELLED: i16 = 3;
+}
+
+/// Refuse accounts that may not log in or act.
+///
+/// # Errors
+/// 503 with a plain message for locked or cancelled accounts.
+pub fn ensure_active(status: i16) -> ApiResult<()> {
+    match status {
+        status::LOCKED => Err(ApiError::business("账号已被锁定，请联系客服")),
+        status::CANCELLED => Err(ApiError::business("账号已注销")),
+        _ => Ok(()),
+    }
+}
+
+/// Resolve a token to its user: session checks, then the account row.
+///
+/// # Errors
+/// 602 empty token, 601/603/606 from the session, 503 locked or cancelled
+/// account, 500 store failures.
+pub async fn resolve(stores: &Stores, s: &SessionSettings, token: &str) -> ApiResult<SessionUser> {
+    if token.is_empty() {
+        return Err(ApiError::new(code::NOT_LOGGED_IN, "您还未登录"));
+    }
+    let (id, platform) = check(stores, s, token).await?;
+    let db = stores.pg().await?;
+    let stmt = db
+        .prepare_cached(
+            "SELECT open_id, mobile, nickname, headimg, intro, status, \
+             extract(epoch FROM created_at)::bigint FROM users WHERE id = $1",
+        )
+        .await?;
+    let row = db.query_opt(&stmt, &[&id]).await?.ok_or_else(expired)?;
+    ensure_active(row.get(5))?;
+    Ok(SessionUser {
+        id,
+        token: token.to_string(),
+        platform,
+        open_id: row.get::<_, String>(0).trim_end().to_string(),
+        mobile: row.get(1),
+        nickname: row.get(2),
+        headimg: row.get(3),
+        intro: row.get(4),
+        created_at: row.get(6),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_32_hex_digits_and_differ() {
+        let (a, b) = (new_token(), new_token());
+        assert!(well_formed(&a) && well_formed(&b));
+        assert_ne!(a, b);
+        for bad in ["", "x", &"g".repeat(32), &"a".repeat(33), "sess:*"] {
+            assert!(!well_formed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn classes_follow_platforms() {
+        assert_eq!(Class::of(Platform::Ios), Class::App);
+        assert_eq!(Class::of(Platform::Android), Class::App);
+        assert_eq!(Class::of(Platform::H5), Class::Web);
+        assert_eq!(Class::of(Platform::Web), Class::Web);
+    }
+}

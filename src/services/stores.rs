@@ -1,0 +1,248 @@
+//! The two stores: a PostgreSQL pool for business data and one multiplexed
+//! Redis connection for sessions, tokens, codes, counters and bans;
+//! migrations; readiness. Both are lazy, so the gateway starts while a store
+//! is down and recovers when it returns.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool_postgres::Runtime;
+use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio_postgres::NoTls;
+
+use crate::config::settings::Settings;
+use crate::protocol::error::ApiResult;
+
+/// Advisory-lock key that serialises `migrate` across instances.
+const MIGRATION_LOCK: i64 = 0x0079_6166_6761_7465; // "yafgate"
+
+mod embedded {
+    refinery::embed_migrations!("sql/migrations");
+}
+
+/// Demo data, applied by `migrate --demo` and `make run`; each file is
+/// idempotent.
+pub const DEMO_DATA: &[(&str, &str)] = &[
+    ("10_users.sql", include_str!("../../sql/demo/10_users.sql")),
+    (
+        "20_categories.sql",
+        include_str!("../../sql/demo/20_categories.sql"),
+    ),
+    ("21_news.sql", include_str!("../../sql/demo/21_news.sql")),
+    ("22_ads.sql", include_str!("../../sql/demo/22_ads.sql")),
+    ("23_links.sql", include_str!("../../sql/demo/23_links.sql")),
+    (
+        "24_notices.sql",
+        include_str!("../../sql/demo/24_notices.sql"),
+    ),
+    (
+        "25_messages.sql",
+        include_str!("../../sql/demo/25_messages.sql"),
+    ),
+    ("26_goods.sql", include_str!("../../sql/demo/26_goods.sql")),
+    (
+        "27_orders.sql",
+        include_str!("../../sql/demo/27_orders.sql"),
+    ),
+    (
+        "28_upgrades.sql",
+        include_str!("../../sql/demo/28_upgrades.sql"),
+    ),
+    ("29_files.sql", include_str!("../../sql/demo/29_files.sql")),
+];
+
+/// A fingerprint of the schema and demo data this build carries; test
+/// harnesses key their template databases on it.
+pub fn schema_fingerprint() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for m in embedded::migrations::runner().get_migrations() {
+        m.version().hash(&mut h);
+        m.checksum().hash(&mut h);
+    }
+    DEMO_DATA.hash(&mut h);
+    h.finish()
+}
+
+/// Both pools and the Redis key namespace.
+#[derive(Clone)]
+pub struct Stores {
+    pub pg: PgPool,
+    /// One multiplexed, self-reconnecting connection: concurrent requests
+    /// pipeline over it, and no checkout costs a round trip.
+    redis: ConnectionManager,
+    prefix: String,
+}
+
+impl Stores {
+    /// Build both pools. No connection is opened here.
+    ///
+    /// # Errors
+    /// A URL that does not parse.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            pg: pg_pool(settings)?,
+            redis: redis_manager(settings)?,
+            prefix: settings.redis.key_prefix.clone(),
+        })
+    }
+
+    /// A Redis key in this deployment's namespace.
+    pub fn key(&self, name: impl std::fmt::Display) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    /// The Redis key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A PostgreSQL connection from the pool.
+    ///
+    /// # Errors
+    /// The pool cannot produce one within the acquire timeout.
+    pub async fn pg(&self) -> ApiResult<deadpool_postgres::Object> {
+        Ok(self.pg.get().await?)
+    }
+
+    /// A handle on the shared Redis connection (a cheap clone; commands
+    /// on it are pipelined with everyone else's).
+    pub fn redis(&self) -> ConnectionManager {
+        self.redis.clone()
+    }
+
+    /// Whether each store answers within `deadline`: (postgres, redis).
+    pub async fn readiness(&self, deadline: Duration) -> (bool, bool) {
+        let pg = async {
+            let c = self.pg.get().await.ok()?;
+            c.simple_query("SELECT 1").await.ok()
+        };
+        let redis = async {
+            let mut c = self.redis.clone();
+            redis::cmd("PING").query_async::<String>(&mut c).await.ok()
+        };
+        let (pg, redis) = tokio::join!(
+            tokio::time::timeout(deadline, pg),
+            tokio::time::timeout(deadline, redis)
+        );
+        (matches!(pg, Ok(Some(_))), matches!(redis, Ok(Some(_))))
+    }
+}
+
+fn pg_config(settings: &Settings) -> anyhow::Result<tokio_postgres::Config> {
+    let pg = &settings.postgres;
+    let mut cfg: tokio_postgres::Config = pg
+        .url
+        .expose()
+        .parse()
+        .context("postgres.url does not parse")?;
+    cfg.connect_timeout(pg.connect_timeout_ms);
+    cfg.keepalives(true);
+    cfg.application_name("yafgate");
+    let statement = format!(
+        "-c statement_timeout={}",
+        pg.statement_timeout_ms.as_millis()
+    );
+    let options = match cfg.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} {statement}"),
+        _ => statement,
+    };
+    cfg.options(&options);
+    Ok(cfg)
+}
+
+fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
+    let pg = &settings.postgres;
+    let manager = Manager::from_config(
+        pg_config(settings)?,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let acquire = pg.acquire_timeout_ms;
+    PgPool::builder(manager)
+        .max_size(pg.pool_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(acquire))
+        .create_timeout(Some(pg.connect_timeout_ms))
+        .recycle_timeout(Some(acquire))
+        .build()
+        .context("building the postgres pool")
+}
+
+fn redis_manager(settings: &Settings) -> anyhow::Result<ConnectionManager> {
+    let r = &settings.redis;
+    let client = redis::Client::open(r.url.expose()).context("redis.url does not parse")?;
+    // Lazy: nothing is dialled until the first command, so the gateway
+    // starts while Redis is down. While it stays down each command fails
+    // after one quick retry (a 500), and the next one dials again.
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(r.connect_timeout_ms))
+        .set_response_timeout(Some(r.command_timeout_ms))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(10))
+        .set_max_delay(Duration::from_millis(100));
+    ConnectionManager::new_lazy_with_config(client, config).context("building the redis connection")
+}
+
+/// Apply pending migrations (each in its own transaction, recorded in
+/// `refinery_schema_history`), then the demo data when `demo` is set.
+/// Instances migrating at once take turns on an advisory lock.
+///
+/// # Errors
+/// PostgreSQL cannot be reached, or a migration fails (it is rolled back).
+pub async fn migrate(settings: &Settings, demo: bool) -> anyhow::Result<MigrationReport> {
+    let (mut client, conn) = pg_config(settings)?
+        .connect(NoTls)
+        .await
+        .context("connecting to postgres")?;
+    let driver = tokio::spawn(conn);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .context("taking the migration lock")?;
+    let result = apply(&mut client, demo).await;
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    drop(client);
+    let _ = driver.await;
+    result
+}
+
+/// What `migrate` did.
+#[derive(Debug, Default)]
+pub struct MigrationReport {
+    /// Migrations applied now, as `V<n>__<name>`.
+    pub applied: Vec<String>,
+    /// Demo files loaded.
+    pub demo: Vec<&'static str>,
+}
+
+async fn apply(client: &mut tokio_postgres::Client, demo: bool) -> anyhow::Result<MigrationReport> {
+    let report = embedded::migrations::runner()
+        .run_async(client)
+        .await
+        .context("applying migrations")?;
+    let mut out = MigrationReport {
+        applied: report
+            .applied_migrations()
+            .iter()
+            .map(|m| format!("V{}__{}", m.version(), m.name()))
+            .collect(),
+        demo: Vec::new(),
+    };
+    if demo {
+        for (name, sql) in DEMO_DATA {
+            let tx = client.transaction().await?;
+            tx.batch_execute(sql)
+                .await
+                .with_context(|| format!("loading demo data {name}"))?;
+            tx.commit().await?;
+            out.demo.push(name);
+        }
+    }
+    Ok(out)
+}
