@@ -1,5 +1,4 @@
-//! message.*: the user's system messages and their read state (seed 003
-//! §2.20–2.21). A message is the user's own or one sent to every user;
+//! message.*: the user's system messages and their read state (docs/methods.md). A message is the user's own or one sent to every user;
 //! anyone else's answers 404, so ids cannot be probed.
 
 use schemars::JsonSchema;
@@ -17,7 +16,7 @@ pub fn register(r: &mut Registry) {
     r.add(
         Method::new("message.list", "1.0.0")
             .user()
-            .summary("系统消息列表（seed §2.20）：发给当前用户的和发给全部用户的，新的在前，每页 20 条；is_read 0 未读、1 已读。"),
+            .summary("系统消息列表：发给当前用户的和发给全部用户的，新的在前，每页 20 条；is_read 0 未读、1 已读。"),
         list,
     );
     r.add(
@@ -25,7 +24,7 @@ pub fn register(r: &mut Registry) {
             .user()
             .write()
             .req_token(false)
-            .summary("把一条系统消息设为已读（seed §2.21）。别人的或不存在的消息返回 404。"),
+            .summary("把一条系统消息设为已读。别人的或不存在的消息返回 404。"),
         read_status,
     );
 }

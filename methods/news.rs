@@ -1,4 +1,4 @@
-//! news.*: articles (seed 003 §2.22–2.23). Public and cached. A category
+//! news.*: articles (docs/methods.md). Public and cached. A category
 //! filter takes in the category's visible sub-categories too, so a parent
 //! tab ("体育新闻") lists its children's articles ("足球", "篮球").
 
@@ -19,18 +19,17 @@ use super::params::{category_filter, resource_id};
 pub fn register(r: &mut Registry) {
     r.add(
         Method::new("news.list", "1.0.0").summary(
-            "文章列表（seed §2.22）：已发布的文章，新的在前，每页 20 条；cat_id 为 -1 时不限分类，否则为该分类及其可见子分类。",
+            "文章列表：已发布的文章，新的在前，每页 20 条；cat_id 为 -1 时不限分类，否则为该分类及其可见子分类。",
         ),
         list,
     );
     r.add(
-        Method::new("news.detail", "1.0.0")
-            .summary("文章详情（seed §2.23）；不存在、隐藏或未到发布时间时 404。"),
+        Method::new("news.detail", "1.0.0").summary("文章详情；不存在、隐藏或未到发布时间时 404。"),
         detail,
     );
 }
 
-// §2.22 news.list ----------------------------------------------------------
+// news.list ----------------------------------------------------------
 
 /// Parameters of news.list.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -105,7 +104,7 @@ async fn news_page(ctx: &Ctx, cat_id: i64, page: PageNo) -> ApiResult<Paged<News
     Ok(Paged::new(list, total, page))
 }
 
-// §2.23 news.detail --------------------------------------------------------
+// news.detail --------------------------------------------------------
 
 /// Parameters of news.detail.
 #[derive(Debug, Deserialize, JsonSchema)]

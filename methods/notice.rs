@@ -1,4 +1,4 @@
-//! notice.*: system notices (seed 003 §2.17–2.19). The list and the detail
+//! notice.*: system notices (docs/methods.md). The list and the detail
 //! are public and cached; a logged-in reader's detail call marks the notice
 //! read, which notice.unread.count counts.
 
@@ -19,24 +19,24 @@ use super::params::resource_id;
 pub fn register(r: &mut Registry) {
     r.add(
         Method::new("notice.list", "1.0.0")
-            .summary("公告列表（seed §2.17）：已发布的公告，新的在前，每页 20 条。"),
+            .summary("公告列表：已发布的公告，新的在前，每页 20 条。"),
         list,
     );
     r.add(
         Method::new("notice.detail", "1.0.0")
             .optional_user()
-            .summary("公告详情（seed §2.18）；不存在、隐藏或未到发布时间时 404。带有效 token 时记为该用户已读。"),
+            .summary("公告详情；不存在、隐藏或未到发布时间时 404。带有效 token 时记为该用户已读。"),
         detail,
     );
     r.add(
         Method::new("notice.unread.count", "1.0.0")
             .user()
-            .summary("当前用户未读公告数（seed §2.19）：已发布、未在 notice.detail 中读过的公告。"),
+            .summary("当前用户未读公告数：已发布、未在 notice.detail 中读过的公告。"),
         unread_count,
     );
 }
 
-// §2.17 notice.list --------------------------------------------------------
+// notice.list --------------------------------------------------------
 
 /// Parameters of notice.list.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -89,7 +89,7 @@ async fn notice_page(ctx: &Ctx, page: PageNo) -> ApiResult<Paged<NoticeItem>> {
     Ok(Paged::new(list, total, page))
 }
 
-// §2.18 notice.detail ------------------------------------------------------
+// notice.detail ------------------------------------------------------
 
 /// Parameters of notice.detail.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -127,7 +127,7 @@ async fn mark_read(ctx: &Ctx, user: i64, notice: i64) -> ApiResult<()> {
     Ok(())
 }
 
-// §2.19 notice.unread.count ------------------------------------------------
+// notice.unread.count ------------------------------------------------
 
 /// notice.unread.count takes only the session `token`.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -1,4 +1,4 @@
-//! order.*: the user's mall orders (seed 003 §2.26). Only the caller's own
+//! order.*: the user's mall orders (docs/methods.md). Only the caller's own
 //! orders are ever listed.
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ pub fn register(r: &mut Registry) {
     r.add(
         Method::new("order.list", "1.0.0")
             .user()
-            .summary("订单列表（seed §2.26）：当前用户的订单，新的在前，每页 20 条。筛选：order_sn（空为全部）、order_status（-1 全部；0 待付款、1 待发货、2 已发货、3 交易成功、4 已关闭）、下单时间 start_time / end_time（\"Y-m-d H:i:s\"，空为不限）。"),
+            .summary("订单列表：当前用户的订单，新的在前，每页 20 条。筛选：order_sn（空为全部）、order_status（-1 全部；0 待付款、1 待发货、2 已发货、3 交易成功、4 已关闭）、下单时间 start_time / end_time（\"Y-m-d H:i:s\"，空为不限）。"),
         list,
     );
 }

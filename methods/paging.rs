@@ -1,4 +1,4 @@
-//! Paged lists (seed 003 §2.17, 2.20, 2.22, 2.24, 2.26): the block
+//! Paged lists (docs/methods.md): the block
 //! `list, total, page, count, isnext`, in that order, 20 to a page.
 
 use std::fmt;

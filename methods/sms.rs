@@ -1,4 +1,4 @@
-//! sms.*: send and verify SMS codes (seed 003 §2.8–2.9; DESIGN §6).
+//! sms.*: send and verify SMS codes (docs/methods.md; docs/protocol.md §10).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -36,13 +36,13 @@ use list::list;
 pub fn register(r: &mut Registry) {
     r.add(
         Method::new("goods.list", "1.0.0").summary(
-            "商品列表（seed §2.24）：上架的商品，新的在前，每页 20 条。cat_id 为 -1 不限分类，否则为该分类及其可见子分类；keywords 按商品名称模糊匹配；有货品售价落在 [start_price, end_price] 内的商品才列出，-1 表示不限。",
+            "商品列表：上架的商品，新的在前，每页 20 条。cat_id 为 -1 不限分类，否则为该分类及其可见子分类；keywords 按商品名称模糊匹配；有货品售价落在 [start_price, end_price] 内的商品才列出，-1 表示不限。",
         ),
         list,
     );
     r.add(
         Method::new("goods.detail", "1.0.0").summary(
-            "商品详情（seed §2.25）：单规格商品的货品在 products.single_product，spec_val 为 []；多规格商品的货品以规格值（\"颜色:::红色\"，多个规格以 \"|||\" 相连）为键。不存在或已下架时 404。",
+            "商品详情：单规格商品的货品在 products.single_product，spec_val 为 []；多规格商品的货品以规格值（\"颜色:::红色\"，多个规格以 \"|||\" 相连）为键。不存在或已下架时 404。",
         ),
         detail,
     );

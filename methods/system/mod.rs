@@ -38,7 +38,7 @@ pub fn register(r: &mut Registry) {
     r.add(
         Method::new("system.init", "1.0.0")
             .optional_user()
-            .summary("APP 启动初始化（seed §2.1）：token_status（1 令牌有效并已续期，0 无效或未传，从不报错）、升级信息、启动广告（app_start，没有时 {}）、导航与菜单链接（配置 [init]）、弹窗公告（没有时 {}）。"),
+            .summary("APP 启动初始化：token_status（1 令牌有效并已续期，0 无效或未传，从不报错）、升级信息、启动广告（app_start，没有时 {}）、导航与菜单链接（配置 [init]）、弹窗公告（没有时 {}）。"),
         init,
     );
     r.add(
@@ -46,7 +46,7 @@ pub fn register(r: &mut Registry) {
             .user()
             .write()
             .req_token(false)
-            .summary("图片上传（seed §2.4）：multipart 表单，图片放在字段 image（不参与签名）。按文件内容识别 JPG、PNG、GIF、WebP；大小上限见 [upload] max_image_bytes。"),
+            .summary("图片上传：multipart 表单，图片放在字段 image（不参与签名）。按文件内容识别 JPG、PNG、GIF、WebP；大小上限见 [upload] max_image_bytes。"),
         upload,
     );
     r.add(
@@ -58,29 +58,28 @@ pub fn register(r: &mut Registry) {
     r.add(
         Method::new("system.upgrade", "1.0.0")
             .aliases(&["app.upgrade"])
-            .summary("升级检查（seed §2.2）：按调用方的 platform、channel、app_v（按版本号比较）选出升级规则；iOS 的 app_url 为空；无需升级时 upgrade_way 为 0、其余为空字符串。"),
+            .summary("升级检查：按调用方的 platform、channel、app_v（按版本号比较）选出升级规则；iOS 的 app_url 为空；无需升级时 upgrade_way 为 0、其余为空字符串。"),
         upgrade,
     );
     r.add(
         Method::new("system.ads", "1.0.0").summary(
-            "广告位的广告（seed §2.13），仅投放期内的，按排序。广告位编码：home_banner 首页轮播、app_start APP 启动页；没有该广告位时 404，广告位关闭时为空列表。",
+            "广告位的广告，仅投放期内的，按排序。广告位编码：home_banner 首页轮播、app_start APP 启动页；没有该广告位时 404，广告位关闭时为空列表。",
         ),
         ads,
     );
     r.add(
         Method::new("system.link", "1.0.0")
-            .summary("友情链接（seed §2.14），按链接分类分组；没有链接的分类不列出。"),
+            .summary("友情链接，按链接分类分组；没有链接的分类不列出。"),
         link,
     );
     r.add(
         Method::new("system.category.list", "1.0.0").summary(
-            "分类树（seed §2.15）：parentid 之下某类型的全部可见分类，键为 \"0_<cat_id>\"，没有子分类时 sub 为 []；parentid 不存在时 404。",
+            "分类树：parentid 之下某类型的全部可见分类，键为 \"0_<cat_id>\"，没有子分类时 sub 为 []；parentid 不存在时 404。",
         ),
         category_list,
     );
     r.add(
-        Method::new("system.home", "1.0.0")
-            .summary("首页数据（seed §2.16）：广告位 home_banner 的广告。"),
+        Method::new("system.home", "1.0.0").summary("首页数据：广告位 home_banner 的广告。"),
         home,
     );
 }

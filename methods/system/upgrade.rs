@@ -12,7 +12,7 @@ pub(super) async fn upgrade(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     Reply::data("success", &upgrade_for(&ctx).await?)
 }
 
-/// The upgrade advice for a caller (seed §2.2, and system.init's `upgrade`).
+/// The upgrade advice for a caller (and system.init's `upgrade`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Upgrade {
     /// 0 none, 1 suggested, 2 forced, 3 app closed.

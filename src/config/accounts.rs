@@ -84,7 +84,7 @@ impl Default for SmsSettings {
     }
 }
 
-/// Abuse guards (DESIGN §7).
+/// Abuse guards (docs/protocol.md §11).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardSettings {
@@ -131,7 +131,7 @@ impl Default for GuardSettings {
     }
 }
 
-/// Anti-duplicate request tokens (DESIGN §5).
+/// Anti-duplicate request tokens (docs/protocol.md §9).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RequestTokenSettings {

@@ -25,7 +25,7 @@ impl Default for UploadSettings {
     }
 }
 
-/// The app-shell links system.init hands out (seed 003 §2.1).
+/// The app-shell links system.init hands out (docs/methods.md).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InitSettings {

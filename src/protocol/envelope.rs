@@ -1,4 +1,4 @@
-//! The response envelope `{"code": …, "msg": …, "data": …}` (DESIGN §2.3):
+//! The response envelope `{"code": …, "msg": …, "data": …}` (docs/protocol.md §4):
 //! `data` absent on errors and on successes that carry nothing, `{}` for an
 //! empty payload, Unicode written as is.
 

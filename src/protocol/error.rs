@@ -1,5 +1,5 @@
 //! The one error type of the request path and its business codes
-//! (DESIGN §2.4). Internal errors keep their cause for the log; the client
+//! (docs/protocol.md §5). Internal errors keep their cause for the log; the client
 //! only ever sees a stable code and a plain message.
 
 use std::borrow::Cow;

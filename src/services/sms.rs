@@ -1,4 +1,4 @@
-//! SMS verification codes (DESIGN §6): six digits, a limited life and
+//! SMS verification codes (docs/protocol.md §10): six digits, a limited life and
 //! number of tries, one send per interval per mobile, daily caps per mobile
 //! and per IP, a blacklist, every send in `sms_log`, delivery by driver.
 //! Codes live in Redis and are checked by atomic scripts.

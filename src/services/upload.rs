@@ -1,4 +1,4 @@
-//! Image uploads for system.upload (seed 003 §2.4): the type is read from
+//! Image uploads for system.upload (docs/methods.md): the type is read from
 //! the bytes, the size is bounded, the file lands under a date folder with a
 //! random name and is recorded in `files`; a failure leaves nothing behind.
 
