@@ -439,10 +439,9 @@ async fn every_authenticated_call_slides_the_expiry() {
 
 #[tokio::test]
 async fn web_sessions_live_thirty_minutes_and_expire_to_601() {
-    let app = spawn_app_with(Options {
-        gateway_extra: "[session]\nweb_ttl_secs = 1\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        config::set_web_session_ttl(s, std::time::Duration::from_secs(1));
+    }))
     .await;
     app.register_token(MOBILE, PASSWORD).await;
     let h5 = app.login_as("h5_app_id", H5_SECRET, MOBILE, PASSWORD).await;

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::procs::{GatewayProcess, wait_exit};
+use crate::helpers::procs::{self, GatewayProcess};
 use crate::helpers::*;
 
 const NEW_SECRET: &str = "new-ios-secret-00000000000000002";
@@ -123,12 +124,8 @@ async fn a_broken_apps_file_is_refused_and_the_previous_config_keeps_serving() {
 #[tokio::test]
 async fn a_broken_gateway_file_is_refused_too() {
     let app = spawn_app().await;
-    let path = app.config_path("gateway.toml");
-    let good = std::fs::read_to_string(&path).unwrap();
-    write_atomically(
-        &path,
-        &format!("{good}\n[protocol]\ntimestamp_skew_secs = -5\n"),
-    );
+    // Out of range (1 s to 1 day).
+    app.rewrite_settings(|s| config::set_timestamp_skew(s, Duration::from_secs(86_401)));
     wait_until("the reload is refused", 10, || async {
         app.state.metrics.reloads(false) >= 1
     })
@@ -139,13 +136,8 @@ async fn a_broken_gateway_file_is_refused_too() {
 #[tokio::test]
 async fn policy_changes_apply_on_reload() {
     let app = spawn_app().await;
-    let path = app.config_path("gateway.toml");
-    let good = std::fs::read_to_string(&path).unwrap();
     // Narrow the timestamp window to 5 s, then send a request 60 s old.
-    write_atomically(
-        &path,
-        &format!("{good}\n[protocol]\ntimestamp_skew_secs = 5\n"),
-    );
+    app.rewrite_settings(|s| config::set_timestamp_skew(s, Duration::from_secs(5)));
     wait_until("the reload is taken", 10, || async {
         app.state.metrics.reloads(true) >= 1
     })
@@ -168,18 +160,10 @@ async fn policy_changes_apply_on_reload() {
 
 #[tokio::test]
 async fn sighup_reloads_when_file_watching_is_off() {
-    let services = crate::helpers::procs::services();
-    let prefix = format!("{}:", unique("sighup"));
-    let mut gateway = GatewayProcess::start(
-        &format!(
-            "env = \"test\"\nwatch_config = false\n[server]\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n[postgres]\nurl = \"{}\"\n",
-            services.redis_url, services.pg_url
-        ),
-        &default_apps(),
-    )
-    .await
-    .cleaning_redis_prefix(&prefix);
-    let remote = Remote::new(gateway.url());
+    let mut settings = procs::process_settings(&procs::services().pg_url);
+    settings.watch_config = false;
+    let mut gateway = GatewayProcess::start(settings, &default_apps()).await;
+    let remote = gateway.remote();
     let ping = |secret: &'static str| {
         let remote = remote.clone();
         async move {
@@ -194,10 +178,7 @@ async fn sighup_reloads_when_file_watching_is_off() {
     })
     .await;
 
-    write_atomically(
-        &gateway.dir.path().join("apps.toml"),
-        &apps_with_ios_secrets(&[NEW_SECRET]),
-    );
+    gateway.write_apps(&apps_with_ios_secrets(&[NEW_SECRET]));
     assert_eq!(
         ping(NEW_SECRET).await,
         403,
@@ -209,9 +190,6 @@ async fn sighup_reloads_when_file_watching_is_off() {
     })
     .await;
 
-    gateway.signal("TERM");
-    let status = wait_exit(&mut gateway.child, 15)
-        .await
-        .expect("SIGTERM stops the gateway");
+    let status = gateway.terminate().await;
     assert!(status.success(), "{status:?}");
 }

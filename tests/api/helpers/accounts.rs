@@ -74,7 +74,7 @@ impl TestApp {
         let client = redis::Client::open(super::procs::services().redis_url.as_str()).unwrap();
         let mut c = client.get_multiplexed_async_connection().await.unwrap();
         let mut command = redis::cmd(cmd);
-        command.arg(format!("{}sess:{token}", self.redis_prefix));
+        command.arg(format!("{}sess:{token}", self.redis_prefix()));
         if let Some(a) = arg {
             command.arg(a);
         }
