@@ -468,6 +468,21 @@ async fn web_sessions_live_thirty_minutes_and_expire_to_601() {
 }
 
 #[tokio::test]
+async fn session_keys_are_read_from_the_apps_own_redis() {
+    // The harness must look where the gateway writes: with a Redis of the
+    // app's own, the project's Redis has no such key (TTL -2).
+    let redis = crate::helpers::procs::PrivateRedis::start().await;
+    let app = spawn_app_with(Options {
+        redis_url: Some(redis.url()),
+        ..Options::default()
+    })
+    .await;
+    let token = app.register_token(MOBILE, PASSWORD).await;
+    let ttl = app.session_ttl(&token).await;
+    assert!(ttl > 30 * 86_400 - 60, "app session TTL {ttl}");
+}
+
+#[tokio::test]
 async fn registration_stores_an_argon2id_hash_and_the_client_details() {
     let app = spawn_app().await;
     app.register_token(MOBILE, PASSWORD).await;
