@@ -314,6 +314,37 @@ async fn reload_storms_under_load_never_break_a_request() {
     );
 }
 
+/// What a busy client of a stopping gateway saw: answers until its first
+/// transport failure.
+async fn keep_pinging(remote: Remote, answered: Arc<AtomicUsize>) -> Result<(), String> {
+    loop {
+        let now = chrono::Utc::now().timestamp();
+        let sent = wire::signed_call(
+            &remote.http,
+            &remote.url,
+            now,
+            "ios_app_id",
+            IOS_SECRET,
+            "system.ping",
+            json!({}),
+        )
+        .send()
+        .await;
+        // No answer: the gateway has closed its listener and connections.
+        let Ok(resp) = sent else { return Ok(()) };
+        let env = wire::read_envelope(resp).await?;
+        // A plain envelope: code 200, its message, the server time; nothing else.
+        let plain = env["code"] == 200
+            && env["msg"].is_string()
+            && env["data"]["server_time"].is_i64()
+            && env.as_object().is_some_and(|o| o.len() == 3);
+        if !plain {
+            return Err(format!("not a plain ping answer: {env}"));
+        }
+        answered.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -348,23 +379,23 @@ async fn sigterm_lets_in_flight_requests_finish() {
         String::from_utf8_lossy(&interim)
     );
 
-    // Other clients keep calling while it stops.
-    let busy: Vec<_> = (0..8)
-        .map(|_| {
-            let r = gw.remote();
-            tokio::spawn(async move {
-                let mut answered = 0;
-                while let Ok(env) = r
-                    .try_call_as("ios_app_id", IOS_SECRET, "system.ping", json!({}))
-                    .await
-                {
-                    assert_eq!(env["code"], 200, "{env}");
-                    answered += 1;
-                }
-                answered
-            })
-        })
+    // Other clients keep calling while it stops; each is being served
+    // before SIGTERM comes.
+    const BUSY: usize = 8;
+    let answered: Vec<Arc<AtomicUsize>> = (0..BUSY).map(|_| Arc::default()).collect();
+    let mut busy: Vec<_> = answered
+        .iter()
+        .map(|n| tokio::spawn(keep_pinging(gw.remote(), n.clone())))
         .collect();
+    wait_until("every busy client is answered", 10, || async {
+        answered.iter().all(|n| n.load(Ordering::Relaxed) > 0)
+            || busy.iter().any(|b| b.is_finished())
+    })
+    .await;
+    if let Some(i) = busy.iter().position(|b| b.is_finished()) {
+        let early = busy.swap_remove(i).await.unwrap();
+        panic!("busy client {i} stopped before SIGTERM: {early:?}");
+    }
     gw.signal("TERM");
     s.write_all(&body).await.unwrap();
     let mut resp = Vec::new();
@@ -372,9 +403,16 @@ async fn sigterm_lets_in_flight_requests_finish() {
     let resp = String::from_utf8_lossy(&resp);
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains(r#""code":200"#), "{resp}");
-    for b in busy {
-        b.await.unwrap();
+    for (i, b) in busy.into_iter().enumerate() {
+        b.await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("busy client {i}: {e}"));
     }
+    let counts: Vec<usize> = answered.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+    assert!(
+        counts.iter().all(|n| *n > 0),
+        "every busy client got answers: {counts:?}"
+    );
     let status = gw.wait_exit(15).await.expect("the gateway exits");
     assert!(status.success(), "{status:?}");
 }
