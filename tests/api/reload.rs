@@ -1,8 +1,8 @@
 //! Hot reload of apps.toml and gateway.toml: secret rotation under load,
 //! refused configs, SIGHUP.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
@@ -32,44 +32,80 @@ async fn ping_code(app: &TestApp, secret: &str) -> i64 {
         .unwrap()
 }
 
+/// Where a secret rotation stands. The test moves it forward; each request
+/// of the flow reads it before and after, and checks its answer against it.
+const OLD_ONLY: usize = 0;
+/// apps.toml lists both secrets; the gateway may not have reloaded yet.
+const BOTH_WRITTEN: usize = 1;
+/// The new secret verified: both are in force.
+const BOTH_IN: usize = 2;
+/// apps.toml lists only the new secret; the reload may be under way.
+const REMOVAL_WRITTEN: usize = 3;
+/// The old secret refused: only the new one is in force.
+const NEW_ONLY: usize = 4;
+
+/// The codes a ping signed with the old (or new) secret may get when it
+/// was sent in phase `before` and answered in phase `after`.
+fn allowed(old: bool, before: usize, after: usize) -> &'static [i64] {
+    match (old, before, after) {
+        // The old secret is configured from the start until its removal is written.
+        (true, _, a) if a < REMOVAL_WRITTEN => &[200],
+        (true, b, _) if b >= NEW_ONLY => &[403],
+        // The new one from the moment it was seen to verify.
+        (false, _, a) if a < BOTH_WRITTEN => &[403],
+        (false, b, _) if b >= BOTH_IN => &[200],
+        // A reload under way: either config may answer.
+        _ => &[200, 403],
+    }
+}
+
 #[tokio::test]
 async fn a_secret_rotates_while_requests_flow() {
     let app = Arc::new(spawn_app().await);
+    let phase = Arc::new(AtomicUsize::new(OLD_ONLY));
     let stop = Arc::new(AtomicBool::new(false));
-    let removed = Arc::new(AtomicBool::new(false));
+    // Answers by phase (answered within one phase) and secret (0 old, 1 new).
+    let answered: Arc<[[AtomicUsize; 2]; 5]> = Arc::default();
+    let wrong = Arc::new(Mutex::new(Vec::<String>::new()));
 
-    // Clients on the old secret keep calling throughout.
+    // Clients on both secrets keep calling throughout.
     let flow = {
-        let (app, stop, removed) = (app.clone(), stop.clone(), removed.clone());
+        let (app, phase, stop) = (app.clone(), phase.clone(), stop.clone());
+        let (answered, wrong) = (answered.clone(), wrong.clone());
         tokio::spawn(async move {
-            let mut ok = 0u32;
-            while !stop.load(Ordering::Relaxed) {
-                match ping_code(&app, IOS_SECRET).await {
-                    200 => ok += 1,
-                    // Refused only once the old secret has been removed
-                    // (the flag is set after the removal is observed, so a
-                    // 403 may come just before it flips).
-                    403 => assert!(
-                        removed.load(Ordering::Relaxed) || ping_code(&app, NEW_SECRET).await == 200,
-                        "old secret refused before the new one was in"
-                    ),
-                    other => panic!("unexpected code {other} during rotation"),
+            while !stop.load(Ordering::SeqCst) {
+                for (i, secret) in [IOS_SECRET, NEW_SECRET].into_iter().enumerate() {
+                    let before = phase.load(Ordering::SeqCst);
+                    let code = ping_code(&app, secret).await;
+                    let after = phase.load(Ordering::SeqCst);
+                    let ok = allowed(i == 0, before, after);
+                    if !ok.contains(&code) {
+                        let which = ["old", "new"][i];
+                        wrong.lock().unwrap().push(format!(
+                            "{which} secret got {code} (phase {before}..{after}), expected one of {ok:?}"
+                        ));
+                    } else if before == after {
+                        answered[after][i].fetch_add(1, Ordering::SeqCst);
+                    }
                 }
             }
-            ok
         })
     };
+    flow_reaches(OLD_ONLY, &answered, &wrong).await;
 
+    phase.store(BOTH_WRITTEN, Ordering::SeqCst);
     app.write_apps(&apps_with_ios_secrets(&[IOS_SECRET, NEW_SECRET]));
     wait_until("the new secret verifies", 10, || async {
         ping_code(&app, NEW_SECRET).await == 200
     })
     .await;
+    phase.store(BOTH_IN, Ordering::SeqCst);
     assert_eq!(
         ping_code(&app, IOS_SECRET).await,
         200,
         "old secret still verifies during rollout"
     );
+    flow_reaches(BOTH_IN, &answered, &wrong).await;
 
     let metrics = app.metrics().await;
     assert!(
@@ -77,17 +113,41 @@ async fn a_secret_rotates_while_requests_flow() {
         "{metrics}"
     );
 
+    phase.store(REMOVAL_WRITTEN, Ordering::SeqCst);
     app.write_apps(&apps_with_ios_secrets(&[NEW_SECRET]));
     wait_until("the old secret is refused", 10, || async {
         ping_code(&app, IOS_SECRET).await == 403
     })
     .await;
-    removed.store(true, Ordering::Relaxed);
+    phase.store(NEW_ONLY, Ordering::SeqCst);
     assert_eq!(ping_code(&app, NEW_SECRET).await, 200);
+    flow_reaches(NEW_ONLY, &answered, &wrong).await;
 
-    stop.store(true, Ordering::Relaxed);
-    let ok = flow.await.expect("no unexpected code while rotating");
-    assert!(ok > 0, "the flow made requests");
+    stop.store(true, Ordering::SeqCst);
+    flow.await.expect("the flow ran to the end");
+    assert_in_phase(&wrong);
+}
+
+/// Wait until the flow has had three answers on each secret within
+/// `phase`; fail as soon as an answer came out of phase.
+async fn flow_reaches(phase: usize, answered: &[[AtomicUsize; 2]; 5], wrong: &Mutex<Vec<String>>) {
+    wait_until(&format!("the flow runs in phase {phase}"), 10, || async {
+        !wrong.lock().unwrap().is_empty()
+            || answered[phase]
+                .iter()
+                .all(|n| n.load(Ordering::SeqCst) >= 3)
+    })
+    .await;
+    assert_in_phase(wrong);
+}
+
+fn assert_in_phase(wrong: &Mutex<Vec<String>>) {
+    let wrong = wrong.lock().unwrap();
+    assert!(
+        wrong.is_empty(),
+        "answers out of phase:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[tokio::test]
