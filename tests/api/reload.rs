@@ -218,6 +218,15 @@ async fn policy_changes_apply_on_reload() {
     .await;
 }
 
+/// Reloads counted in a /metrics text, whatever their result.
+fn reloads_in(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("yafgate_config_reloads_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 #[tokio::test]
 async fn sighup_reloads_when_file_watching_is_off() {
     let mut settings = procs::process_settings(&procs::services().pg_url);
@@ -233,22 +242,38 @@ async fn sighup_reloads_when_file_watching_is_off() {
                 .map_or(0, |env| env["code"].as_i64().unwrap_or(0))
         }
     };
-    wait_until("the gateway serves", 20, || async {
-        ping(IOS_SECRET).await == 200
-    })
-    .await;
+    assert_eq!(ping(IOS_SECRET).await, 200);
+    assert_eq!(reloads_in(&gateway.metrics().await), 0);
 
     gateway.write_apps(&apps_with_ios_secrets(&[NEW_SECRET]));
+    // A watcher would reload within its 100 ms settle delay of the write
+    // (plus the file event's own latency, milliseconds). Nothing can show
+    // that no reload will ever come; watching the reload counter for ten
+    // times the settle delay is the bounded stand-in.
+    assert_never(
+        "a reload without SIGHUP while watching is off",
+        Duration::from_secs(1),
+        || async { reloads_in(&gateway.metrics().await) > 0 },
+    )
+    .await;
     assert_eq!(
         ping(NEW_SECRET).await,
         403,
-        "no reload without SIGHUP when watching is off"
+        "the new apps.toml is not in force without SIGHUP"
     );
+
     gateway.signal("HUP");
     wait_until("SIGHUP reloads", 10, || async {
         ping(NEW_SECRET).await == 200
     })
     .await;
+    assert!(
+        gateway
+            .metrics()
+            .await
+            .contains(r#"yafgate_config_reloads_total{result="ok"} 1"#),
+        "the counter watched above counts this reload"
+    );
 
     let status = gateway.terminate().await;
     assert!(status.success(), "{status:?}");
