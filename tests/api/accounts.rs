@@ -438,11 +438,26 @@ async fn every_authenticated_call_slides_the_expiry() {
 }
 
 #[tokio::test]
-async fn web_sessions_live_thirty_minutes_and_expire_to_601() {
-    let app = spawn_app_with(Options {
-        gateway_extra: "[session]\nweb_ttl_secs = 1\n".into(),
-        ..Options::default()
-    })
+async fn web_sessions_live_thirty_minutes() {
+    let app = spawn_app().await;
+    app.register_token(MOBILE, PASSWORD).await;
+    let h5 = app.login_as("h5_app_id", H5_SECRET, MOBILE, PASSWORD).await;
+    assert_code(&h5, 200);
+    let token = h5["data"]["token"].as_str().unwrap();
+    // The key itself, as the gateway wrote it: a few seconds may have
+    // passed since, never more than the time this test took.
+    let ttl = app.session_ttl(token).await;
+    assert!(
+        (30 * 60 - 10..=30 * 60).contains(&ttl),
+        "an H5 session lives 30 minutes, its key's TTL is {ttl} s"
+    );
+}
+
+#[tokio::test]
+async fn idle_web_sessions_expire_to_601() {
+    let app = spawn_app_with(Options::configure(|s| {
+        config::set_web_session_ttl(s, std::time::Duration::from_secs(1));
+    }))
     .await;
     app.register_token(MOBILE, PASSWORD).await;
     let h5 = app.login_as("h5_app_id", H5_SECRET, MOBILE, PASSWORD).await;
@@ -461,11 +476,21 @@ async fn web_sessions_live_thirty_minutes_and_expire_to_601() {
         )
         .await;
     assert_code(&env, 601);
-    let default = yafgate::config::accounts::SessionSettings::default();
-    assert_eq!(
-        (default.app_ttl_secs, default.web_ttl_secs),
-        (30 * 86_400, 30 * 60)
-    );
+}
+
+#[tokio::test]
+async fn session_keys_are_read_from_the_apps_own_redis() {
+    // The harness must look where the gateway writes: with a Redis of the
+    // app's own, the project's Redis has no such key (TTL -2).
+    let redis = crate::helpers::procs::PrivateRedis::start().await;
+    let app = spawn_app_with(Options {
+        redis_url: Some(redis.url()),
+        ..Options::default()
+    })
+    .await;
+    let token = app.register_token(MOBILE, PASSWORD).await;
+    let ttl = app.session_ttl(&token).await;
+    assert!(ttl > 30 * 86_400 - 60, "app session TTL {ttl}");
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The answer cache (README, Caching): public answers lag PostgreSQL by at
 //! most cache.ttl_ms, and not at all when it is 0.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -99,10 +101,9 @@ async fn at(app: &TestApp, case: &Case) -> Value {
 }
 
 async fn cached_app(ttl_ms: u64) -> (TestApp, tokio_postgres::Client) {
-    let app = spawn_app_with(Options {
-        gateway_extra: format!("[cache]\nttl_ms = {ttl_ms}\n"),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(move |s| {
+        config::set_cache_ttl(s, Duration::from_millis(ttl_ms));
+    }))
     .await;
     let db = app.database.as_ref().unwrap().client().await;
     (app, db)

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
-use crate::helpers::procs::{GatewayProcess, PrivatePostgres, PrivateRedis};
+use crate::helpers::procs::{self, GatewayProcess, PrivatePostgres, PrivateRedis};
+use crate::helpers::wire::{self, Encoding};
 use crate::helpers::*;
 
 const MOBILE: &str = "13612345678";
@@ -155,8 +156,7 @@ async fn tokens_and_codes_are_never_accepted_twice_across_a_redis_restart() {
     let mut redis = PrivateRedis::persistent().await;
     let app = spawn_app_with(Options {
         redis_url: Some(redis.url()),
-        gateway_extra: "[request_token]\nrequire = [\"user.pwd.edit\"]\n".into(),
-        ..Options::default()
+        ..Options::configure(|s| s.request_token.require = vec!["user.pwd.edit".into()])
     })
     .await;
     // A code used to register, a request token used once, one left unused.
@@ -314,39 +314,60 @@ async fn reload_storms_under_load_never_break_a_request() {
     );
 }
 
+/// What a busy client of a stopping gateway saw: answers until its first
+/// transport failure.
+async fn keep_pinging(remote: Remote, answered: Arc<AtomicUsize>) -> Result<(), String> {
+    loop {
+        let now = chrono::Utc::now().timestamp();
+        let sent = wire::signed_call(
+            &remote.http,
+            &remote.url,
+            now,
+            "ios_app_id",
+            IOS_SECRET,
+            "system.ping",
+            json!({}),
+        )
+        .send()
+        .await;
+        // No answer: the gateway has closed its listener and connections.
+        let Ok(resp) = sent else { return Ok(()) };
+        let env = wire::read_envelope(resp).await?;
+        // A plain envelope: code 200, its message, the server time; nothing else.
+        let plain = env["code"] == 200
+            && env["msg"].is_string()
+            && env["data"]["server_time"].is_i64()
+            && env.as_object().is_some_and(|o| o.len() == 3);
+        if !plain {
+            return Err(format!("not a plain ping answer: {env}"));
+        }
+        answered.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let services = crate::helpers::procs::services();
     let db = crate::helpers::db::TestDb::create().await;
-    let prefix = format!("{}:", unique("term"));
-    let gw = GatewayProcess::start(
-        &format!(
-            "env = \"test\"\n[server]\nshutdown_grace_ms = 10000\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
-            db.url, services.redis_url
-        ),
-        &default_apps(),
-    )
-    .await
-    .cleaning_redis_prefix(&prefix);
-    let remote = Remote::new(gw.url());
+    let mut settings = procs::process_settings(&db.url);
+    config::set_shutdown_grace(&mut settings, std::time::Duration::from_secs(10));
+    let mut gw = GatewayProcess::start(settings, &default_apps()).await;
 
     // A request whose body is still arriving when SIGTERM comes.
-    let data = json!({"method": "system.ping", "v": "1.0.0", "appid": "ios_app_id", "timestamp": chrono::Utc::now().timestamp().to_string()}).to_string();
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("data", &data)
-        .append_pair(
-            "sign",
-            &yafgate::protocol::sign::sign(data.as_bytes(), IOS_SECRET),
-        )
-        .finish();
+    let data = wire::call_data(
+        "system.ping",
+        "ios_app_id",
+        chrono::Utc::now().timestamp(),
+        json!({}),
+    );
+    let (content_type, body) = wire::signed_body(data.as_bytes(), IOS_SECRET, Encoding::Form);
     // `Expect: 100-continue` makes the server say when it has taken the
     // request and waits for its body: only then does SIGTERM come.
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
         .await
         .unwrap();
     let head = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).await.unwrap();
@@ -358,36 +379,40 @@ async fn sigterm_lets_in_flight_requests_finish() {
         String::from_utf8_lossy(&interim)
     );
 
-    // Other clients keep calling while it stops.
-    let busy: Vec<_> = (0..8)
-        .map(|_| {
-            let r = remote.clone();
-            tokio::spawn(async move {
-                let mut answered = 0;
-                while let Ok(env) = r
-                    .try_call_as("ios_app_id", IOS_SECRET, "system.ping", json!({}))
-                    .await
-                {
-                    assert_eq!(env["code"], 200, "{env}");
-                    answered += 1;
-                }
-                answered
-            })
-        })
+    // Other clients keep calling while it stops; each is being served
+    // before SIGTERM comes.
+    const BUSY: usize = 8;
+    let answered: Vec<Arc<AtomicUsize>> = (0..BUSY).map(|_| Arc::default()).collect();
+    let mut busy: Vec<_> = answered
+        .iter()
+        .map(|n| tokio::spawn(keep_pinging(gw.remote(), n.clone())))
         .collect();
+    wait_until("every busy client is answered", 10, || async {
+        answered.iter().all(|n| n.load(Ordering::Relaxed) > 0)
+            || busy.iter().any(|b| b.is_finished())
+    })
+    .await;
+    if let Some(i) = busy.iter().position(|b| b.is_finished()) {
+        let early = busy.swap_remove(i).await.unwrap();
+        panic!("busy client {i} stopped before SIGTERM: {early:?}");
+    }
     gw.signal("TERM");
-    s.write_all(body.as_bytes()).await.unwrap();
+    s.write_all(&body).await.unwrap();
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).await.unwrap();
     let resp = String::from_utf8_lossy(&resp);
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains(r#""code":200"#), "{resp}");
-    for b in busy {
-        b.await.unwrap();
+    for (i, b) in busy.into_iter().enumerate() {
+        b.await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("busy client {i}: {e}"));
     }
-    let mut gw = gw;
-    let status = crate::helpers::procs::wait_exit(&mut gw.child, 15)
-        .await
-        .expect("the gateway exits");
+    let counts: Vec<usize> = answered.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+    assert!(
+        counts.iter().all(|n| *n > 0),
+        "every busy client got answers: {counts:?}"
+    );
+    let status = gw.wait_exit(15).await.expect("the gateway exits");
     assert!(status.success(), "{status:?}");
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use crate::helpers::db::TestDb;
-use crate::helpers::procs::{PrivateRedis, free_port, gateway_bin};
+use crate::helpers::procs::{GatewayProcess, Launch, PrivateRedis, free_port, gateway_bin};
 use crate::helpers::{Options, spawn_app, spawn_app_with, wait_until};
 
 #[tokio::test]
@@ -246,20 +246,13 @@ fn secrets_can_come_from_the_environment() {
 
 #[tokio::test]
 async fn serve_exits_non_zero_on_a_bad_config() {
-    let dir = config_dir("[server]\nlisten = 5\n", &crate::helpers::default_apps());
-    let mut child = gateway_bin()
-        .arg("--config")
-        .arg(dir.path().join("gateway.toml"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = crate::helpers::procs::wait_exit(&mut child, 10)
-        .await
-        .expect("serve exits");
+    let mut gateway = GatewayProcess::start_raw(
+        "[server]\nlisten = 5\n",
+        &crate::helpers::default_apps(),
+        Launch::default().log_to_file(),
+    );
+    let status = gateway.wait_exit(10).await.expect("serve exits");
     assert!(!status.success());
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let err = gateway.log();
     assert!(err.contains("server.listen"), "{err}");
 }

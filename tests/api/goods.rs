@@ -1,4 +1,4 @@
-//! goods.list and goods.detail (seed 003 §2.24–2.25). Visible demo goods,
+//! goods.list and goods.detail (docs/methods.md). Visible demo goods,
 //! newest first: 21, 19, 4, 3, 2, 1 (5 is hidden).
 
 use serde_json::{Value, json};

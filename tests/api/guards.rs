@@ -30,11 +30,8 @@ async fn request_tokens_come_one_to_five_at_a_time() {
     }
 }
 
-fn requiring_tokens_for_pwd_edit() -> Options {
-    Options {
-        gateway_extra: "[request_token]\nrequire = [\"user.pwd.edit\"]\n".into(),
-        ..Options::default()
-    }
+fn require_tokens_for_pwd_edit(s: &mut Settings) {
+    s.request_token.require = vec!["user.pwd.edit".into()];
 }
 
 async fn request_token(app: &TestApp, session: &str) -> String {
@@ -47,7 +44,7 @@ async fn request_token(app: &TestApp, session: &str) -> String {
 
 #[tokio::test]
 async fn a_method_that_needs_a_request_token_takes_each_only_once() {
-    let app = spawn_app_with(requiring_tokens_for_pwd_edit()).await;
+    let app = spawn_app_with(Options::configure(require_tokens_for_pwd_edit)).await;
     let session = app.register_token(MOBILE, PASSWORD).await;
     let edit = |req_token: Option<&str>| {
         let mut p = json!({"old_pwd": PASSWORD, "new_pwd": PASSWORD});
@@ -76,10 +73,8 @@ async fn a_method_that_needs_a_request_token_takes_each_only_once() {
 
 #[tokio::test]
 async fn fifty_concurrent_submissions_of_one_token_across_two_instances_let_exactly_one_through() {
-    let a = spawn_app_with(requiring_tokens_for_pwd_edit()).await;
-    let mut opts = second_instance_of(&a);
-    opts.gateway_extra = requiring_tokens_for_pwd_edit().gateway_extra;
-    let b = spawn_app_with(opts).await;
+    let a = spawn_app_with(Options::configure(require_tokens_for_pwd_edit)).await;
+    let b = spawn_app_with(second_instance_of(&a).and_configure(require_tokens_for_pwd_edit)).await;
     let session = a.register_token(MOBILE, PASSWORD).await;
     let token = request_token(&a, &session).await;
 
@@ -105,10 +100,10 @@ async fn fifty_concurrent_submissions_of_one_token_across_two_instances_let_exac
 
 #[tokio::test]
 async fn repeated_failures_ban_the_ip_until_the_ban_expires() {
-    let app = spawn_app_with(Options {
-        guards_extra: "ip_max_failures = 3\nip_ban_secs = 2\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        s.guards.ip_max_failures = 3;
+        config::set_ip_ban(s, std::time::Duration::from_secs(2));
+    }))
     .await;
     for _ in 0..3 {
         let env = app
@@ -132,11 +127,7 @@ async fn repeated_failures_ban_the_ip_until_the_ban_expires() {
 
 #[tokio::test]
 async fn successes_and_other_methods_do_not_count_as_failures() {
-    let app = spawn_app_with(Options {
-        guards_extra: "ip_max_failures = 2\n".into(),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options::configure(|s| s.guards.ip_max_failures = 2)).await;
     for _ in 0..3 {
         assert_code(&app.call("system.nope", json!({})).await, 509);
         assert_code(
@@ -152,11 +143,7 @@ async fn successes_and_other_methods_do_not_count_as_failures() {
 
 #[tokio::test]
 async fn a_ban_holds_on_every_instance() {
-    let a = spawn_app_with(Options {
-        guards_extra: "ip_max_failures = 2\n".into(),
-        ..Options::default()
-    })
-    .await;
+    let a = spawn_app_with(Options::configure(|s| s.guards.ip_max_failures = 2)).await;
     let b = spawn_app_with(second_instance_of(&a)).await;
     for _ in 0..2 {
         a.login_as("ios_app_id", IOS_SECRET, "13700000001", PASSWORD)
@@ -170,18 +157,16 @@ async fn a_ban_holds_on_every_instance() {
 
 #[tokio::test]
 async fn manual_bans_from_config_and_table_refuse_every_method() {
-    let app = spawn_app_with(Options {
-        guards_extra: "banned_ips = [\"127.0.0.0/8\"]\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        s.guards.banned_ips = vec!["127.0.0.0/8".parse().unwrap()];
+    }))
     .await;
     let env = app.call("system.ping", json!({})).await;
     assert_code(&env, 510);
 
-    let app = spawn_app_with(Options {
-        guards_extra: "ban_table_refresh_secs = 1\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        config::set_ban_table_refresh(s, std::time::Duration::from_secs(1));
+    }))
     .await;
     assert_code(&app.call("system.ping", json!({})).await, 200);
     let db = app.database.as_ref().unwrap().client().await;
@@ -205,10 +190,10 @@ async fn manual_bans_from_config_and_table_refuse_every_method() {
 #[tokio::test]
 async fn the_write_switch_refuses_writes_except_for_whitelisted_users() {
     // User 1 of the demo data (13800138000, demo123456) is whitelisted.
-    let app = spawn_app_with(Options {
-        guards_extra: "writes_enabled = false\nwrite_whitelist_users = [1]\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        s.guards.writes_enabled = false;
+        s.guards.write_whitelist_users = vec![1];
+    }))
     .await;
     let env = app
         .call(

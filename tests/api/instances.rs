@@ -1,35 +1,37 @@
 //! Two gateway processes on different ports sharing PostgreSQL and Redis:
 //! sessions, displacement, request tokens, bans and rate limits hold across
-//! them (DESIGN §9).
+//! them (docs/protocol.md §12.6).
 
 use serde_json::json;
 
 use crate::helpers::db::TestDb;
-use crate::helpers::procs::{GatewayProcess, services};
+use crate::helpers::procs::{GatewayProcess, process_settings};
 use crate::helpers::*;
 
 const MOBILE: &str = "13512345678";
 const PASSWORD: &str = "secret_123";
 
-async fn pair(db: &TestDb, guards: &str, apps: &str) -> (GatewayProcess, GatewayProcess) {
-    let prefix = format!("{}:", unique("pair"));
-    let config = format!(
-        "env = \"test\"\n[server]\n[postgres]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n[sms]\necho_code = true\ninterval_secs = 1\n[request_token]\nrequire = [\"user.pwd.edit\"]\n[guards]\n{guards}\n",
-        db.url,
-        services().redis_url
-    );
+/// Two processes on one database and one Redis namespace, with the same
+/// settings (the test defaults, request tokens for user.pwd.edit, and
+/// `configure`).
+async fn pair(
+    db: &TestDb,
+    configure: impl FnOnce(&mut Settings),
+    apps: &str,
+) -> (GatewayProcess, GatewayProcess) {
+    let mut settings = process_settings(&db.url);
+    settings.request_token.require = vec!["user.pwd.edit".into()];
+    configure(&mut settings);
     (
-        GatewayProcess::start(&config, apps).await,
-        GatewayProcess::start(&config, apps)
-            .await
-            .cleaning_redis_prefix(&prefix),
+        GatewayProcess::start(settings.clone(), apps).await,
+        GatewayProcess::start(settings, apps).await,
     )
 }
 
 #[tokio::test]
 async fn sessions_displacement_and_request_tokens_hold_across_processes() {
     let db = TestDb::create().await;
-    let (a, b) = pair(&db, "", &default_apps()).await;
+    let (a, b) = pair(&db, |_| {}, &default_apps()).await;
     let (a, b) = (Remote::new(a.url()), Remote::new(b.url()));
 
     let code = a
@@ -81,7 +83,7 @@ async fn bans_and_rate_limits_hold_across_processes() {
         "[apps.android_app_id]\nrate_limit = { requests = 4, per_secs = 3600 }\n",
         1,
     );
-    let (a, b) = pair(&db, "ip_max_failures = 3\n", &apps).await;
+    let (a, b) = pair(&db, |s| s.guards.ip_max_failures = 3, &apps).await;
     let (a, b) = (Remote::new(a.url()), Remote::new(b.url()));
 
     // Rate limit: four calls spread over both, the fifth refused on either.

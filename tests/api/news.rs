@@ -1,4 +1,4 @@
-//! news.list and news.detail (seed 003 §2.22–2.23). The demo data has 50
+//! news.list and news.detail (docs/methods.md). The demo data has 50
 //! published articles (three pages of 20), 25 under each top category.
 
 use std::collections::HashSet;

@@ -1,4 +1,4 @@
-//! notice.list and notice.detail (seed 003 §2.17–2.18).
+//! notice.list and notice.detail (docs/methods.md).
 
 use serde_json::json;
 

@@ -1,12 +1,13 @@
 //! Hot reload of apps.toml and gateway.toml: secret rotation under load,
 //! refused configs, SIGHUP.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::procs::{GatewayProcess, wait_exit};
+use crate::helpers::procs::{self, GatewayProcess};
 use crate::helpers::*;
 
 const NEW_SECRET: &str = "new-ios-secret-00000000000000002";
@@ -31,44 +32,80 @@ async fn ping_code(app: &TestApp, secret: &str) -> i64 {
         .unwrap()
 }
 
+/// Where a secret rotation stands. The test moves it forward; each request
+/// of the flow reads it before and after, and checks its answer against it.
+const OLD_ONLY: usize = 0;
+/// apps.toml lists both secrets; the gateway may not have reloaded yet.
+const BOTH_WRITTEN: usize = 1;
+/// The new secret verified: both are in force.
+const BOTH_IN: usize = 2;
+/// apps.toml lists only the new secret; the reload may be under way.
+const REMOVAL_WRITTEN: usize = 3;
+/// The old secret refused: only the new one is in force.
+const NEW_ONLY: usize = 4;
+
+/// The codes a ping signed with the old (or new) secret may get when it
+/// was sent in phase `before` and answered in phase `after`.
+fn allowed(old: bool, before: usize, after: usize) -> &'static [i64] {
+    match (old, before, after) {
+        // The old secret is configured from the start until its removal is written.
+        (true, _, a) if a < REMOVAL_WRITTEN => &[200],
+        (true, b, _) if b >= NEW_ONLY => &[403],
+        // The new one from the moment it was seen to verify.
+        (false, _, a) if a < BOTH_WRITTEN => &[403],
+        (false, b, _) if b >= BOTH_IN => &[200],
+        // A reload under way: either config may answer.
+        _ => &[200, 403],
+    }
+}
+
 #[tokio::test]
 async fn a_secret_rotates_while_requests_flow() {
     let app = Arc::new(spawn_app().await);
+    let phase = Arc::new(AtomicUsize::new(OLD_ONLY));
     let stop = Arc::new(AtomicBool::new(false));
-    let removed = Arc::new(AtomicBool::new(false));
+    // Answers by phase (answered within one phase) and secret (0 old, 1 new).
+    let answered: Arc<[[AtomicUsize; 2]; 5]> = Arc::default();
+    let wrong = Arc::new(Mutex::new(Vec::<String>::new()));
 
-    // Clients on the old secret keep calling throughout.
+    // Clients on both secrets keep calling throughout.
     let flow = {
-        let (app, stop, removed) = (app.clone(), stop.clone(), removed.clone());
+        let (app, phase, stop) = (app.clone(), phase.clone(), stop.clone());
+        let (answered, wrong) = (answered.clone(), wrong.clone());
         tokio::spawn(async move {
-            let mut ok = 0u32;
-            while !stop.load(Ordering::Relaxed) {
-                match ping_code(&app, IOS_SECRET).await {
-                    200 => ok += 1,
-                    // Refused only once the old secret has been removed
-                    // (the flag is set after the removal is observed, so a
-                    // 403 may come just before it flips).
-                    403 => assert!(
-                        removed.load(Ordering::Relaxed) || ping_code(&app, NEW_SECRET).await == 200,
-                        "old secret refused before the new one was in"
-                    ),
-                    other => panic!("unexpected code {other} during rotation"),
+            while !stop.load(Ordering::SeqCst) {
+                for (i, secret) in [IOS_SECRET, NEW_SECRET].into_iter().enumerate() {
+                    let before = phase.load(Ordering::SeqCst);
+                    let code = ping_code(&app, secret).await;
+                    let after = phase.load(Ordering::SeqCst);
+                    let ok = allowed(i == 0, before, after);
+                    if !ok.contains(&code) {
+                        let which = ["old", "new"][i];
+                        wrong.lock().unwrap().push(format!(
+                            "{which} secret got {code} (phase {before}..{after}), expected one of {ok:?}"
+                        ));
+                    } else if before == after {
+                        answered[after][i].fetch_add(1, Ordering::SeqCst);
+                    }
                 }
             }
-            ok
         })
     };
+    flow_reaches(OLD_ONLY, &answered, &wrong).await;
 
+    phase.store(BOTH_WRITTEN, Ordering::SeqCst);
     app.write_apps(&apps_with_ios_secrets(&[IOS_SECRET, NEW_SECRET]));
     wait_until("the new secret verifies", 10, || async {
         ping_code(&app, NEW_SECRET).await == 200
     })
     .await;
+    phase.store(BOTH_IN, Ordering::SeqCst);
     assert_eq!(
         ping_code(&app, IOS_SECRET).await,
         200,
         "old secret still verifies during rollout"
     );
+    flow_reaches(BOTH_IN, &answered, &wrong).await;
 
     let metrics = app.metrics().await;
     assert!(
@@ -76,17 +113,41 @@ async fn a_secret_rotates_while_requests_flow() {
         "{metrics}"
     );
 
+    phase.store(REMOVAL_WRITTEN, Ordering::SeqCst);
     app.write_apps(&apps_with_ios_secrets(&[NEW_SECRET]));
     wait_until("the old secret is refused", 10, || async {
         ping_code(&app, IOS_SECRET).await == 403
     })
     .await;
-    removed.store(true, Ordering::Relaxed);
+    phase.store(NEW_ONLY, Ordering::SeqCst);
     assert_eq!(ping_code(&app, NEW_SECRET).await, 200);
+    flow_reaches(NEW_ONLY, &answered, &wrong).await;
 
-    stop.store(true, Ordering::Relaxed);
-    let ok = flow.await.expect("no unexpected code while rotating");
-    assert!(ok > 0, "the flow made requests");
+    stop.store(true, Ordering::SeqCst);
+    flow.await.expect("the flow ran to the end");
+    assert_in_phase(&wrong);
+}
+
+/// Wait until the flow has had three answers on each secret within
+/// `phase`; fail as soon as an answer came out of phase.
+async fn flow_reaches(phase: usize, answered: &[[AtomicUsize; 2]; 5], wrong: &Mutex<Vec<String>>) {
+    wait_until(&format!("the flow runs in phase {phase}"), 10, || async {
+        !wrong.lock().unwrap().is_empty()
+            || answered[phase]
+                .iter()
+                .all(|n| n.load(Ordering::SeqCst) >= 3)
+    })
+    .await;
+    assert_in_phase(wrong);
+}
+
+fn assert_in_phase(wrong: &Mutex<Vec<String>>) {
+    let wrong = wrong.lock().unwrap();
+    assert!(
+        wrong.is_empty(),
+        "answers out of phase:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -123,12 +184,8 @@ async fn a_broken_apps_file_is_refused_and_the_previous_config_keeps_serving() {
 #[tokio::test]
 async fn a_broken_gateway_file_is_refused_too() {
     let app = spawn_app().await;
-    let path = app.config_path("gateway.toml");
-    let good = std::fs::read_to_string(&path).unwrap();
-    write_atomically(
-        &path,
-        &format!("{good}\n[protocol]\ntimestamp_skew_secs = -5\n"),
-    );
+    // Out of range (1 s to 1 day).
+    app.rewrite_settings(|s| config::set_timestamp_skew(s, Duration::from_secs(86_401)));
     wait_until("the reload is refused", 10, || async {
         app.state.metrics.reloads(false) >= 1
     })
@@ -139,13 +196,8 @@ async fn a_broken_gateway_file_is_refused_too() {
 #[tokio::test]
 async fn policy_changes_apply_on_reload() {
     let app = spawn_app().await;
-    let path = app.config_path("gateway.toml");
-    let good = std::fs::read_to_string(&path).unwrap();
     // Narrow the timestamp window to 5 s, then send a request 60 s old.
-    write_atomically(
-        &path,
-        &format!("{good}\n[protocol]\ntimestamp_skew_secs = 5\n"),
-    );
+    app.rewrite_settings(|s| config::set_timestamp_skew(s, Duration::from_secs(5)));
     wait_until("the reload is taken", 10, || async {
         app.state.metrics.reloads(true) >= 1
     })
@@ -166,20 +218,21 @@ async fn policy_changes_apply_on_reload() {
     .await;
 }
 
+/// Reloads counted in a /metrics text, whatever their result.
+fn reloads_in(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("yafgate_config_reloads_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 #[tokio::test]
 async fn sighup_reloads_when_file_watching_is_off() {
-    let services = crate::helpers::procs::services();
-    let prefix = format!("{}:", unique("sighup"));
-    let mut gateway = GatewayProcess::start(
-        &format!(
-            "env = \"test\"\nwatch_config = false\n[server]\n[redis]\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n[postgres]\nurl = \"{}\"\n",
-            services.redis_url, services.pg_url
-        ),
-        &default_apps(),
-    )
-    .await
-    .cleaning_redis_prefix(&prefix);
-    let remote = Remote::new(gateway.url());
+    let mut settings = procs::process_settings(&procs::services().pg_url);
+    settings.watch_config = false;
+    let mut gateway = GatewayProcess::start(settings, &default_apps()).await;
+    let remote = gateway.remote();
     let ping = |secret: &'static str| {
         let remote = remote.clone();
         async move {
@@ -189,29 +242,39 @@ async fn sighup_reloads_when_file_watching_is_off() {
                 .map_or(0, |env| env["code"].as_i64().unwrap_or(0))
         }
     };
-    wait_until("the gateway serves", 20, || async {
-        ping(IOS_SECRET).await == 200
-    })
-    .await;
+    assert_eq!(ping(IOS_SECRET).await, 200);
+    assert_eq!(reloads_in(&gateway.metrics().await), 0);
 
-    write_atomically(
-        &gateway.dir.path().join("apps.toml"),
-        &apps_with_ios_secrets(&[NEW_SECRET]),
-    );
+    gateway.write_apps(&apps_with_ios_secrets(&[NEW_SECRET]));
+    // A watcher would reload within its 100 ms settle delay of the write
+    // (plus the file event's own latency, milliseconds). Nothing can show
+    // that no reload will ever come; watching the reload counter for ten
+    // times the settle delay is the bounded stand-in.
+    assert_never(
+        "a reload without SIGHUP while watching is off",
+        Duration::from_secs(1),
+        || async { reloads_in(&gateway.metrics().await) > 0 },
+    )
+    .await;
     assert_eq!(
         ping(NEW_SECRET).await,
         403,
-        "no reload without SIGHUP when watching is off"
+        "the new apps.toml is not in force without SIGHUP"
     );
+
     gateway.signal("HUP");
     wait_until("SIGHUP reloads", 10, || async {
         ping(NEW_SECRET).await == 200
     })
     .await;
+    assert!(
+        gateway
+            .metrics()
+            .await
+            .contains(r#"yafgate_config_reloads_total{result="ok"} 1"#),
+        "the counter watched above counts this reload"
+    );
 
-    gateway.signal("TERM");
-    let status = wait_exit(&mut gateway.child, 15)
-        .await
-        .expect("SIGTERM stops the gateway");
+    let status = gateway.terminate().await;
     assert!(status.success(), "{status:?}");
 }

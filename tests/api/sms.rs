@@ -1,7 +1,11 @@
 //! SMS codes (issue: accounts): interval, daily caps, tries, blacklist, the
 //! send log, and the webhook driver against a local receiver.
 
+use std::time::Duration;
+
 use serde_json::json;
+use yafgate::config::accounts::SmsDriver;
+use yafgate::config::settings::Secret;
 
 use crate::helpers::procs::free_port;
 use crate::helpers::webhook::Receiver;
@@ -11,10 +15,9 @@ const MOBILE: &str = "13912345678";
 
 #[tokio::test]
 async fn a_second_send_within_the_interval_is_refused() {
-    let app = spawn_app_with(Options {
-        sms_extra: "interval_secs = 60\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        config::set_sms_interval(s, Duration::from_secs(60));
+    }))
     .await;
     let send = || {
         app.call(
@@ -39,10 +42,10 @@ async fn a_second_send_within_the_interval_is_refused() {
 
 #[tokio::test]
 async fn daily_caps_hold_per_mobile_and_per_ip() {
-    let app = spawn_app_with(Options {
-        sms_extra: "daily_per_mobile = 2\ndaily_per_ip = 3\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        s.sms.daily_per_mobile = 2;
+        s.sms.daily_per_ip = 3;
+    }))
     .await;
     app.sms_code(MOBILE, "USER_REGISTER_CODE").await;
     app.sms_code(MOBILE, "USER_REGISTER_CODE").await;
@@ -157,10 +160,9 @@ async fn send_refuses_bad_keys_mobiles_and_pointless_codes() {
 
 #[tokio::test]
 async fn blacklisted_mobiles_get_no_code_from_config_or_table() {
-    let app = spawn_app_with(Options {
-        sms_extra: format!("blacklist = [\"{MOBILE}\"]\n"),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        s.sms.blacklist = vec![MOBILE.into()]
+    }))
     .await;
     let refused = json!({"code": 503, "msg": "该手机号暂时无法接收短信"});
     assert_eq!(
@@ -218,13 +220,12 @@ async fn every_send_is_logged_without_its_code() {
 #[tokio::test]
 async fn the_webhook_driver_posts_the_code_to_the_carrier() {
     let carrier = Receiver::start().await;
-    let app = spawn_app_with(Options {
-        sms_extra: format!(
-            "driver = \"webhook\"\nwebhook_url = \"{}\"\nwebhook_token = \"carrier-key\"\n",
-            carrier.url
-        ),
-        ..Options::default()
-    })
+    let url = carrier.url.clone();
+    let app = spawn_app_with(Options::configure(move |s| {
+        s.sms.driver = SmsDriver::Webhook;
+        s.sms.webhook_url = url;
+        s.sms.webhook_token = Secret::new("carrier-key");
+    }))
     .await;
     let code = app.sms_code(MOBILE, "USER_REGISTER_CODE").await;
     let got = carrier.received();
@@ -241,10 +242,13 @@ async fn the_webhook_driver_posts_the_code_to_the_carrier() {
 async fn a_failed_delivery_is_503_and_not_counted_against_the_user() {
     let carrier = Receiver::start().await;
     carrier.answer_with(500);
-    let app = spawn_app_with(Options {
-        sms_extra: format!("driver = \"webhook\"\nwebhook_url = \"{}\"\ninterval_secs = 60\ndaily_per_mobile = 1\n", carrier.url),
-        ..Options::default()
-    })
+    let url = carrier.url.clone();
+    let app = spawn_app_with(Options::configure(move |s| {
+        s.sms.driver = SmsDriver::Webhook;
+        s.sms.webhook_url = url;
+        config::set_sms_interval(s, Duration::from_secs(60));
+        s.sms.daily_per_mobile = 1;
+    }))
     .await;
     let send = || {
         app.call(
@@ -271,12 +275,11 @@ async fn a_failed_delivery_is_503_and_not_counted_against_the_user() {
 #[tokio::test]
 async fn a_carrier_that_is_down_gives_503_and_the_code_is_void() {
     let url = format!("http://127.0.0.1:{}/sms", free_port());
-    let app = spawn_app_with(Options {
-        sms_extra: format!(
-            "driver = \"webhook\"\nwebhook_url = \"{url}\"\nwebhook_timeout_ms = 500\n"
-        ),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(move |s| {
+        s.sms.driver = SmsDriver::Webhook;
+        s.sms.webhook_url = url;
+        config::set_sms_webhook_timeout(s, Duration::from_millis(500));
+    }))
     .await;
     let env = app
         .call(
@@ -294,15 +297,15 @@ async fn a_carrier_that_is_down_gives_503_and_the_code_is_void() {
 #[test]
 fn echo_code_is_refused_outside_dev_and_test() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("gateway.toml"),
-        "env = \"pro\"\n[sms]\necho_code = true\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("apps.toml"), default_apps()).unwrap();
+    let mut settings = yafgate::config::settings::Settings {
+        env: yafgate::config::settings::RunEnv::Pro,
+        ..Default::default()
+    };
+    settings.sms.echo_code = true;
+    let gateway_toml = config::write_config(dir.path(), &settings, &default_apps());
     let out = crate::helpers::procs::gateway_bin()
         .arg("--config")
-        .arg(dir.path().join("gateway.toml"))
+        .arg(gateway_toml)
         .arg("check-config")
         .output()
         .unwrap();

@@ -1,5 +1,5 @@
 //! system.upgrade (app.upgrade), system.ads, system.link,
-//! system.category.list and system.home (seed 003 §2.2, 2.13–2.16), against
+//! system.category.list and system.home (docs/methods.md), against
 //! the demo data of sql/demo/2x_*.sql.
 
 use serde_json::{Value, json};

@@ -1,5 +1,4 @@
-//! The user-bound part of the catalogue (seed 003 §2.1, 2.4, 2.19–2.21,
-//! 2.26): system.init, system.upload, notice.unread.count, message.*,
+//! The user-bound part of the catalogue (docs/methods.md): system.init, system.upload, notice.unread.count, message.*,
 //! order.list, against the demo data (user 1 owns the demo messages and
 //! orders; user 2 owns one of each).
 
@@ -60,10 +59,9 @@ async fn system_init_reports_the_token_and_never_fails_on_a_bad_one() {
 
 #[tokio::test]
 async fn system_init_answers_empty_objects_when_there_is_no_ad_or_dialog() {
-    let app = spawn_app_with(Options {
-        gateway_extra: "[cache]\nttl_ms = 0\n".into(),
-        ..Options::default()
-    })
+    let app = spawn_app_with(Options::configure(|s| {
+        config::set_cache_ttl(s, std::time::Duration::ZERO);
+    }))
     .await;
     let db = app.database.as_ref().unwrap().client().await;
     db.batch_execute("UPDATE ads SET display = false; UPDATE notices SET dialog = false;")
@@ -322,26 +320,12 @@ const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 fn upload_body(app: &TestApp, token: &str, part: Part<'_>) -> Vec<u8> {
-    let mut data = app.fixed("system.upload", "ios_app_id");
-    data.insert("token".into(), json!(token));
-    let data = Value::Object(data).to_string();
-    let sign = yafgate::protocol::sign::sign(data.as_bytes(), IOS_SECRET);
-    let mut b = Vec::new();
-    for (name, value) in [("data", data.as_str()), ("sign", sign.as_str())] {
-        b.extend_from_slice(
-            format!(
-                "--BOUND\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some((field, bytes)) = part {
-        b.extend_from_slice(format!("--BOUND\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
-        b.extend_from_slice(bytes);
-        b.extend_from_slice(b"\r\n");
-    }
-    b.extend_from_slice(b"--BOUND--\r\n");
-    b
+    let data = app.data("system.upload", "ios_app_id", json!({"token": token}));
+    let files: Vec<wire::Part<'_>> = part
+        .map(|(field, bytes)| wire::Part::file(field, "me.png", bytes))
+        .into_iter()
+        .collect();
+    wire::signed_multipart(data.as_bytes(), IOS_SECRET, &files)
 }
 
 /// A file part: form field and bytes.
@@ -349,11 +333,8 @@ type Part<'a> = Option<(&'a str, &'a [u8])>;
 
 async fn upload(app: &TestApp, token: &str, part: Part<'_>) -> Value {
     envelope(
-        app.post(
-            "multipart/form-data; boundary=BOUND",
-            upload_body(app, token, part),
-        )
-        .await,
+        app.post(&wire::multipart_type(), upload_body(app, token, part))
+            .await,
     )
     .await
 }
@@ -374,12 +355,12 @@ fn walk(dir: &std::path::Path) -> usize {
 }
 
 fn upload_options(dir_of: &str) -> Options {
-    Options {
-        gateway_extra: format!(
-            "[upload]\ndir = \"{dir_of}\"\npublic_base_url = \"http://files.example.com\"\nmax_image_bytes = 1024\n"
-        ),
-        ..Options::default()
-    }
+    let dir = std::path::PathBuf::from(dir_of);
+    Options::configure(move |s| {
+        s.upload.dir = dir;
+        s.upload.public_base_url = "http://files.example.com".into();
+        s.upload.max_image_bytes = 1024;
+    })
 }
 
 #[tokio::test]

@@ -68,13 +68,14 @@ impl TestApp {
 }
 
 /// Direct access to a session's Redis key, for tests of expiry: watching
-/// the key does not slide it, as every authenticated call would.
+/// the key does not slide it, as every authenticated call would. The key is
+/// read in the Redis this gateway was configured with.
 impl TestApp {
     async fn session_command(&self, cmd: &str, token: &str, arg: Option<i64>) -> i64 {
-        let client = redis::Client::open(super::procs::services().redis_url.as_str()).unwrap();
+        let client = redis::Client::open(self.redis_url()).unwrap();
         let mut c = client.get_multiplexed_async_connection().await.unwrap();
         let mut command = redis::cmd(cmd);
-        command.arg(format!("{}sess:{token}", self.redis_prefix));
+        command.arg(format!("{}sess:{token}", self.redis_prefix()));
         if let Some(a) = arg {
             command.arg(a);
         }

@@ -5,22 +5,27 @@
 //! folder, all removed when the test ends.
 
 pub mod accounts;
+pub mod config;
 pub mod db;
+pub mod hostile_input;
 pub mod procs;
 pub mod shape;
 pub mod webhook;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tokio::sync::oneshot;
+pub use yafgate::config::settings::Settings;
 use yafgate::handler::AppState;
 use yafgate::handler::Registry;
-use yafgate::protocol::sign::sign;
 use yafgate::{Application, Config};
+
+pub use config::Configure;
 
 /// Secrets of the test appids (test values, not used anywhere else).
 pub const IOS_SECRET: &str = "7512100214f62d7de8ba01b281d6da02";
@@ -76,9 +81,6 @@ pub type Extend = Box<dyn FnOnce(&mut Registry) + Send>;
 
 /// How to start a test gateway.
 pub struct Options {
-    /// Extra gateway.toml text, appended after the harness's own keys
-    /// (use whole `[section]` blocks).
-    pub gateway_extra: String,
     /// apps.toml text.
     pub apps: String,
     /// Add methods to the production registry.
@@ -86,32 +88,37 @@ pub struct Options {
     /// Point at these stores instead of the project's.
     pub postgres_url: Option<String>,
     pub redis_url: Option<String>,
-    /// Top-level gateway.toml keys (before any section).
-    pub top: String,
-    /// Keys inside the harness's `[server]` table.
-    pub server_extra: String,
-    /// Keys inside the harness's `[sms]` table.
-    pub sms_extra: String,
-    /// Keys inside the harness's `[guards]` table.
-    pub guards_extra: String,
     /// Share another gateway's Redis namespace (a second instance).
     pub redis_prefix: Option<String>,
+    /// Changes to the test settings, applied in order after the harness
+    /// has filled in its defaults and the stores above.
+    pub configure: Vec<Configure>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
-            gateway_extra: String::new(),
             apps: default_apps(),
             extend: None,
             postgres_url: None,
             redis_url: None,
-            top: String::new(),
-            server_extra: String::new(),
-            sms_extra: String::new(),
-            guards_extra: String::new(),
             redis_prefix: None,
+            configure: Vec::new(),
         }
+    }
+}
+
+impl Options {
+    /// The default options with `change` made to the settings, e.g.
+    /// `Options::configure(|s: &mut Settings| s.guards.login_max_failures = 3)`.
+    pub fn configure(change: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
+        Self::default().and_configure(change)
+    }
+
+    /// These options with one more change to the settings.
+    pub fn and_configure(mut self, change: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
+        self.configure.push(Box::new(change));
+        self
     }
 }
 
@@ -122,7 +129,8 @@ pub struct TestApp {
     pub state: Arc<AppState>,
     pub http: reqwest::Client,
     pub config_dir: tempfile::TempDir,
-    pub redis_prefix: String,
+    /// The settings it was started with (its gateway.toml).
+    pub settings: Settings,
     pub database: Option<db::TestDb>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -130,7 +138,8 @@ pub struct TestApp {
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-/// Options for a second instance sharing `app`'s database and Redis namespace.
+/// Options for a second instance sharing `app`'s database and Redis
+/// (URL and namespace).
 pub fn second_instance_of(app: &TestApp) -> Options {
     Options {
         postgres_url: Some(
@@ -140,7 +149,8 @@ pub fn second_instance_of(app: &TestApp) -> Options {
                 .url
                 .clone(),
         ),
-        redis_prefix: Some(app.redis_prefix.clone()),
+        redis_url: Some(app.redis_url().to_string()),
+        redis_prefix: Some(app.redis_prefix().to_string()),
         ..Options::default()
     }
 }
@@ -194,17 +204,19 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .redis_prefix
         .clone()
         .unwrap_or_else(|| format!("{}:", unique("t")));
+    let mut settings = config::test_settings(&pg_url, &redis_url, &redis_prefix);
+    for change in opts.configure {
+        change(&mut settings);
+    }
     let dir = tempfile::tempdir().expect("temp dir");
-    let gateway = gateway_toml(&opts, &pg_url, &redis_url, &redis_prefix);
-    std::fs::write(dir.path().join("gateway.toml"), gateway).unwrap();
-    std::fs::write(dir.path().join("apps.toml"), &opts.apps).unwrap();
-    let config = Config::load_with(&dir.path().join("gateway.toml"), false)
-        .unwrap_or_else(|e| panic!("test config refused: {e}"));
+    let path = config::write_config(dir.path(), &settings, &opts.apps);
+    let loaded =
+        Config::load_with(&path, false).unwrap_or_else(|e| panic!("test config refused: {e}"));
     let mut registry = yafgate::registry();
     if let Some(extend) = opts.extend {
         extend(&mut registry);
     }
-    let app = Application::build(config, registry)
+    let app = Application::build(loaded, registry)
         .await
         .expect("gateway builds");
     let port = app.port();
@@ -227,64 +239,11 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .build()
             .unwrap(),
         config_dir: dir,
-        redis_prefix,
+        settings,
         database,
         stop: Some(stop),
         server: Some(server),
     }
-}
-
-fn gateway_toml(opts: &Options, pg: &str, redis: &str, prefix: &str) -> String {
-    let (top, server, extra) = (&opts.top, &opts.server_extra, &opts.gateway_extra);
-    let sms = with_defaults(
-        &opts.sms_extra,
-        &[("echo_code", "true"), ("interval_secs", "1")],
-    );
-    // Tests poll past SMS intervals, which count as refusals: keep the
-    // automatic IP ban out of the way unless a test sets it.
-    let guards = with_defaults(&opts.guards_extra, &[("ip_max_failures", "100000")]);
-    format!(
-        r#"env = "test"
-{top}
-
-[server]
-listen = "127.0.0.1:0"
-shutdown_grace_ms = 2000
-{server}
-
-[postgres]
-url = "{pg}"
-pool_size = 4
-connect_timeout_ms = 1000
-acquire_timeout_ms = 1500
-
-[redis]
-url = "{redis}"
-key_prefix = "{prefix}"
-
-[sms]
-{sms}
-
-[guards]
-{guards}
-
-{extra}
-"#
-    )
-}
-
-/// `extra` plus each default whose key `extra` does not set.
-fn with_defaults(extra: &str, defaults: &[(&str, &str)]) -> String {
-    let mut out = extra.to_string();
-    for (key, value) in defaults {
-        let set = extra
-            .lines()
-            .any(|l| l.split('=').next().is_some_and(|k| k.trim() == *key));
-        if !set {
-            out.push_str(&format!("\n{key} = {value}"));
-        }
-    }
-    out
 }
 
 impl TestApp {
@@ -298,23 +257,40 @@ impl TestApp {
         write_atomically(&self.config_path("apps.toml"), text);
     }
 
+    /// Replace gateway.toml atomically with the settings this gateway
+    /// started with, changed by `change`.
+    pub fn rewrite_settings(&self, change: impl FnOnce(&mut Settings)) {
+        let mut settings = self.settings.clone();
+        change(&mut settings);
+        write_atomically(
+            &self.config_path("gateway.toml"),
+            &config::to_toml(&settings),
+        );
+    }
+
+    /// The Redis this gateway was configured with.
+    pub fn redis_url(&self) -> &str {
+        self.settings.redis.url.expose()
+    }
+
+    /// The prefix of every Redis key this gateway writes.
+    pub fn redis_prefix(&self) -> &str {
+        &self.settings.redis.key_prefix
+    }
+
+    /// The gateway's clock (tests may move it), in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.state.clock.now()
+    }
+
     /// The fixed parameters of a well-formed request, for `appid`.
     pub fn fixed(&self, method: &str, appid: &str) -> Map<String, Value> {
-        let now = self.state.clock.now();
-        let platform = match appid {
-            "h5_app_id" => 3,
-            "admin_app_id" | "limited_app_id" => 4,
-            "android_app_id" => 2,
-            _ => 1,
-        };
-        json!({
-            "method": method, "v": "1.0.0", "appid": appid,
-            "timestamp": now.to_string(), "unique_id": "test-device-1",
-            "app_v": "1.0.0", "platform": platform, "channel": "", "device_token": "",
-        })
-        .as_object()
-        .cloned()
-        .unwrap()
+        wire::fixed_params(method, appid, self.now())
+    }
+
+    /// The data text of a call as `appid`: `params` over the fixed ones.
+    pub fn data(&self, method: &str, appid: &str, params: Value) -> String {
+        wire::call_data(method, appid, self.now(), params)
     }
 
     /// Call `method` as the iOS app with `params` (merged over the fixed
@@ -325,32 +301,46 @@ impl TestApp {
 
     /// Call as a given appid.
     pub async fn call_as(&self, appid: &str, secret: &str, method: &str, params: Value) -> Value {
-        let mut data = self.fixed(method, appid);
-        if let Value::Object(p) = params {
-            data.extend(p);
-        }
-        self.send_data(&Value::Object(data).to_string(), secret)
+        let resp = self
+            .signed(appid, secret, method, params)
+            .send()
             .await
+            .expect("gateway answers");
+        envelope(resp).await
+    }
+
+    /// A signed call as `appid`, not yet sent (add headers, then send).
+    pub fn signed(
+        &self,
+        appid: &str,
+        secret: &str,
+        method: &str,
+        params: Value,
+    ) -> reqwest::RequestBuilder {
+        wire::signed_call(
+            &self.http,
+            &self.url,
+            self.now(),
+            appid,
+            secret,
+            method,
+            params,
+        )
     }
 
     /// Post `data` signed with `secret` as a form; the envelope.
     pub async fn send_data(&self, data: &str, secret: &str) -> Value {
-        let resp = self
-            .post_form(&[("data", data), ("sign", &sign(data.as_bytes(), secret))])
-            .await;
+        let resp = wire::post_signed(&self.http, &self.url, data, secret)
+            .send()
+            .await
+            .expect("gateway answers");
         envelope(resp).await
     }
 
     /// Post form fields.
     pub async fn post_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        let body = {
-            let mut s = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in fields {
-                s.append_pair(k, v);
-            }
-            s.finish().into_bytes()
-        };
-        self.post("application/x-www-form-urlencoded", body).await
+        let fields: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        self.post(wire::FORM, wire::form_body(&fields)).await
     }
 
     /// Post a raw body with a Content-Type.
@@ -398,8 +388,8 @@ impl Drop for TestApp {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let prefix = self.redis_prefix.clone();
-        let redis_url = procs::services().redis_url.clone();
+        let prefix = self.redis_prefix().to_string();
+        let redis_url = self.redis_url().to_string();
         // Deleting keys needs async I/O; Drop cannot await, so do it on a
         // thread with its own runtime and wait for it. The database drops
         // itself (TestDb's Drop).
@@ -419,19 +409,9 @@ impl Drop for TestApp {
 /// # Panics
 /// When the answer is not HTTP 200 with a JSON object body.
 pub async fn envelope(resp: reqwest::Response) -> Value {
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, 200, "HTTP status; body: {text}");
-    assert_eq!(ct, "application/json; charset=utf-8");
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    assert!(v.is_object(), "{text}");
-    v
+    wire::read_envelope(resp)
+        .await
+        .unwrap_or_else(|e| panic!("not an envelope: {e}"))
 }
 
 /// Write a file so readers see either the old or the new content.
@@ -458,6 +438,22 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Check every 20 ms, for all of `window`, that `happened` does not hold.
+/// For "this does not happen": the window must be longer than whatever
+/// would make it happen takes, and the test should say why it is.
+pub async fn assert_never<F, Fut>(what: &str, window: Duration, mut happened: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let end = tokio::time::Instant::now() + window;
+    while tokio::time::Instant::now() < end {
+        assert!(!happened().await, "it happened: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!happened().await, "it happened: {what}");
 }
 
 /// Call `f` every 20 ms until `done` holds for its result (or `secs` pass);
@@ -506,8 +502,9 @@ impl Remote {
         }
     }
 
-    /// Call as iOS with the fixed parameters filled in; the envelope, or
-    /// `Err` with the transport failure.
+    /// Call as `appid` with the fixed parameters filled in (timestamp from
+    /// the system clock); the envelope, or `Err` with what went wrong
+    /// (no answer, not HTTP 200, not a JSON envelope).
     pub async fn try_call_as(
         &self,
         appid: &str,
@@ -515,28 +512,12 @@ impl Remote {
         method: &str,
         params: Value,
     ) -> Result<Value, String> {
-        let mut data = json!({
-            "method": method, "v": "1.0.0", "appid": appid,
-            "timestamp": chrono::Utc::now().timestamp().to_string(), "unique_id": "remote-device",
-            "app_v": "1.0.0", "platform": if appid == "h5_app_id" { 3 } else { 1 },
-            "channel": "", "device_token": "",
-        });
-        if let (Some(d), Value::Object(p)) = (data.as_object_mut(), params) {
-            d.extend(p);
-        }
-        let text = data.to_string();
-        let signature = sign(text.as_bytes(), secret);
-        let resp = self
-            .http
-            .post(&self.url)
-            .form(&[("data", text), ("sign", signature)])
+        let now = chrono::Utc::now().timestamp();
+        let resp = wire::signed_call(&self.http, &self.url, now, appid, secret, method, params)
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        if resp.status() != 200 {
-            return Err(format!("HTTP {}", resp.status()));
-        }
-        resp.json().await.map_err(|e| e.to_string())
+        wire::read_envelope(resp).await
     }
 
     /// Call as iOS; the envelope.

@@ -2,11 +2,13 @@
 //! Redis instances that a test may stop and start, and the gateway binary.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
+
+use yafgate::config::settings::Settings;
 
 /// Where `scripts/services start` put PostgreSQL and Redis.
 pub struct Services {
@@ -331,70 +333,155 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// A gateway running as its own process, stopped when dropped (and its
-/// Redis keys deleted, when told its prefix).
+/// How a gateway process is started, besides its configuration.
+#[derive(Default)]
+pub struct Launch {
+    /// Extra environment variables (RUST_LOG is `error` unless set here).
+    pub env: Vec<(String, String)>,
+    /// Write its log (stderr) to `gateway.log` in its config folder instead
+    /// of the test's stderr; read it with [`GatewayProcess::log`].
+    pub log_to_file: bool,
+}
+
+impl Launch {
+    /// Add an environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Log to a file (see [`GatewayProcess::log`]).
+    pub fn log_to_file(mut self) -> Self {
+        self.log_to_file = true;
+        self
+    }
+}
+
+/// Test settings for a gateway process on the PostgreSQL database at
+/// `postgres_url`, the project's Redis and a fresh key prefix.
+pub fn process_settings(postgres_url: &str) -> Settings {
+    super::config::test_settings(
+        postgres_url,
+        &services().redis_url,
+        &format!("{}:", super::unique("proc")),
+    )
+}
+
+/// A gateway running as its own process (`yafgate serve`), killed when
+/// dropped, and the Redis keys under its prefix deleted then.
 pub struct GatewayProcess {
+    /// 0 when started on a configuration written by hand.
     pub port: u16,
     pub child: Child,
+    /// Its config folder (gateway.toml, apps.toml, gateway.log).
     pub dir: tempfile::TempDir,
-    redis_prefix: Option<String>,
+    /// The settings it was started with (None: a hand-written config).
+    pub settings: Option<Settings>,
 }
 
 impl GatewayProcess {
-    /// Write `gateway` (its `[server]` table gets the listen address) and
-    /// `apps`, start `yafgate serve`, wait until it answers.
-    pub async fn start(gateway: &str, apps: &str) -> Self {
-        Self::start_with_env(gateway, apps, &[]).await
+    /// Start `yafgate serve` on `settings` (on a free port) and `apps`, and
+    /// wait until it answers.
+    pub async fn start(settings: Settings, apps: &str) -> Self {
+        Self::start_with(settings, apps, Launch::default()).await
     }
 
-    /// [`GatewayProcess::start`] with extra environment variables.
-    pub async fn start_with_env(gateway: &str, apps: &str, env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+    /// [`GatewayProcess::start`], launched as `launch` says.
+    pub async fn start_with(mut settings: Settings, apps: &str, launch: Launch) -> Self {
         let port = free_port();
-        let text = gateway.replacen(
-            "[server]\n",
-            &format!("[server]\nlisten = \"127.0.0.1:{port}\"\n"),
-            1,
-        );
-        assert!(
-            text.contains("listen ="),
-            "the gateway config needs a [server] table"
-        );
-        std::fs::write(dir.path().join("gateway.toml"), text).unwrap();
+        settings.server.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        let dir = tempfile::tempdir().unwrap();
+        super::config::write_config(dir.path(), &settings, apps);
+        let mut gateway = Self::spawn(dir, port, Some(settings), launch);
+        gateway.wait_until_healthy().await;
+        gateway
+    }
+
+    /// Start `yafgate serve` on gateway.toml text written by hand, for
+    /// configurations the gateway must refuse; it does not wait.
+    pub fn start_raw(gateway_toml: &str, apps: &str, launch: Launch) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gateway.toml"), gateway_toml).unwrap();
         std::fs::write(dir.path().join("apps.toml"), apps).unwrap();
+        Self::spawn(dir, 0, None, launch)
+    }
+
+    fn spawn(
+        dir: tempfile::TempDir,
+        port: u16,
+        settings: Option<Settings>,
+        launch: Launch,
+    ) -> Self {
+        let stderr = if launch.log_to_file {
+            Stdio::from(std::fs::File::create(dir.path().join("gateway.log")).unwrap())
+        } else {
+            Stdio::inherit()
+        };
         let child = gateway_bin()
             .arg("--config")
             .arg(dir.path().join("gateway.toml"))
             .arg("serve")
             .env("RUST_LOG", "error")
-            .envs(env.iter().copied())
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
-        let url = format!("http://127.0.0.1:{port}/healthz");
-        super::wait_until("the gateway process answers", 30, || {
-            let url = url.clone();
-            async move { reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) }
-        })
-        .await;
         Self {
             port,
             child,
             dir,
-            redis_prefix: None,
+            settings,
         }
     }
 
-    /// Delete the Redis keys under `prefix` when the process is dropped.
-    pub fn cleaning_redis_prefix(mut self, prefix: &str) -> Self {
-        self.redis_prefix = Some(prefix.to_string());
-        self
+    async fn wait_until_healthy(&mut self) {
+        let url = format!("http://127.0.0.1:{}/healthz", self.port);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the gateway process exited before it answered: {status}");
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for the gateway process to answer"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The endpoint URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    /// A client for its endpoint.
+    pub fn remote(&self) -> super::Remote {
+        super::Remote::new(self.url())
+    }
+
+    /// Its /metrics text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://127.0.0.1:{}/metrics", self.port))
+            .await
+            .expect("the gateway process answers /metrics")
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Replace its apps.toml atomically.
+    pub fn write_apps(&self, text: &str) {
+        super::write_atomically(&self.dir.path().join("apps.toml"), text);
+    }
+
+    /// What it logged so far (started with [`Launch::log_to_file`]).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("gateway.log"))
+            .expect("the gateway process logs to a file")
     }
 
     /// Send a signal by name (TERM, HUP, …).
@@ -405,6 +492,20 @@ impl GatewayProcess {
             .status()
             .unwrap();
         assert!(ok.success());
+    }
+
+    /// Wait up to `secs` for it to exit; its status, or None when it still runs.
+    pub async fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        wait_exit(&mut self.child, secs).await
+    }
+
+    /// SIGTERM, then its exit status.
+    ///
+    /// # Panics
+    /// When it has not exited within 15 s.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(15).await.expect("SIGTERM stops the gateway")
     }
 
     /// Peak resident memory so far (VmHWM), KiB.
@@ -434,8 +535,9 @@ impl Drop for GatewayProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some(prefix) = self.redis_prefix.take() {
-            let redis_url = services().redis_url.clone();
+        if let Some(settings) = self.settings.take() {
+            let redis_url = settings.redis.url.expose().to_string();
+            let prefix = settings.redis.key_prefix;
             // Drop cannot await: a thread with its own runtime, joined.
             let _ = std::thread::spawn(move || {
                 tokio::runtime::Builder::new_current_thread()
