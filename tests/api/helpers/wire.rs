@@ -4,6 +4,7 @@
 //! hostile-input generator all build their requests here.
 
 use serde_json::{Map, Value, json};
+use yafgate::client;
 use yafgate::protocol::sign::sign;
 
 /// The `unique_id` of every well-formed test request.
@@ -13,7 +14,7 @@ pub const DEVICE: &str = "test-device-1";
 pub const BOUNDARY: &str = "XBOUNDARYX";
 
 /// The fixed parameters of a well-formed request from `appid` at `now`
-/// (Unix seconds).
+/// (Unix seconds), as the gateway's own client fills them.
 pub fn fixed_params(method: &str, appid: &str, now: i64) -> Map<String, Value> {
     let platform = match appid {
         "h5_app_id" => 3,
@@ -21,14 +22,13 @@ pub fn fixed_params(method: &str, appid: &str, now: i64) -> Map<String, Value> {
         "android_app_id" => 2,
         _ => 1,
     };
-    let Value::Object(fixed) = json!({
-        "method": method, "v": "1.0.0", "appid": appid,
-        "timestamp": now.to_string(), "unique_id": DEVICE,
-        "app_v": "1.0.0", "platform": platform, "channel": "", "device_token": "",
-    }) else {
-        unreachable!("an object literal")
-    };
-    fixed
+    client::fixed_params(
+        method,
+        "1.0.0",
+        appid,
+        now,
+        &client::Device::new(platform, DEVICE),
+    )
 }
 
 /// The data text of a call: the fixed parameters with `params` (an object)
