@@ -74,6 +74,23 @@ mod tests {
         assert_eq!(sign(GOLDEN_DATA.as_bytes(), GOLDEN_SECRET), GOLDEN_SIGN);
     }
 
+    /// The two vectors of upstream's back-office document: integer
+    /// timestamps, platform 5, no device parameters.
+    #[test]
+    fn the_upstream_back_office_vectors_sign_as_published() {
+        let secret = "16b36c2c513de50126144bb8085260ba";
+        let verify = r#"{"v":"1.0.0","appid":"admin_api_call","platform":5,"request_no":"Req-2019042311170000000002","timestamp":1555989441,"method":"sms.verify","mobile":"13812345678","key":"ADMIN_LOGIN_CODE","code":"123456"}"#;
+        let send = r#"{"v":"1.0.0","appid":"admin_api_call","platform":5,"request_no":"Req-2019042311410000000001","timestamp":1555990911,"method":"sms.send","mobile":"13812345678","key":"ADMIN_LOGIN_CODE"}"#;
+        assert_eq!(
+            sign(verify.as_bytes(), secret),
+            "BBE3B17A0CD4DD1A42B24BB35F1BF95A"
+        );
+        assert_eq!(
+            sign(send.as_bytes(), secret),
+            "1939B1FC695C42025A87DB1661CF2FE3"
+        );
+    }
+
     #[test]
     fn verification_ignores_case_and_reports_the_slot() {
         let s = slots(&["0000000000000000", GOLDEN_SECRET]);

@@ -110,19 +110,43 @@ impl Timestamp {
     pub fn within(self, now: i64, skew: i64) -> bool {
         (self.0 - now).abs() <= skew
     }
+
+    /// Where the timestamp lies against `now`, allowing `past` seconds
+    /// behind and `future` seconds ahead (docs/protocol.md §3.1).
+    pub fn window(self, now: i64, past: i64, future: i64) -> Skew {
+        if self.0 < now.saturating_sub(past) {
+            Skew::Slow
+        } else if self.0 > now.saturating_add(future) {
+            Skew::Fast
+        } else {
+            Skew::Within
+        }
+    }
 }
 
-/// The caller's platform: 1 iOS, 2 Android, 3 H5, 4 web.
+/// A timestamp against the accepted window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skew {
+    Within,
+    /// Older than the window: the device clock is slow (or the request old).
+    Slow,
+    /// Newer than the window: the device clock is fast.
+    Fast,
+}
+
+/// The caller's platform: 1 iOS, 2 Android, 3 H5, 4 web, 5 a server
+/// (back office or partner; docs/protocol.md §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Platform {
     Ios = 1,
     Android = 2,
     H5 = 3,
     Web = 4,
+    Server = 5,
 }
 
 impl Platform {
-    /// Parse `1`..`4` given as a number or a string.
+    /// Parse `1`..`4` given as a number or a string (device platforms).
     pub fn from_value(v: &Value) -> Option<Self> {
         match scalar_text(v)?.as_ref() {
             "1" => Some(Self::Ios),
@@ -130,6 +154,14 @@ impl Platform {
             "3" => Some(Self::H5),
             "4" => Some(Self::Web),
             _ => None,
+        }
+    }
+
+    /// Parse `1`..`5`: the device platforms and `5`, a server caller.
+    pub fn from_server_value(v: &Value) -> Option<Self> {
+        match scalar_text(v)?.as_ref() {
+            "5" => Some(Self::Server),
+            _ => Self::from_value(v),
         }
     }
 
@@ -347,6 +379,10 @@ mod tests {
         let t = Timestamp(1000);
         assert!(t.within(1600, 600) && t.within(400, 600));
         assert!(!t.within(1601, 600) && !t.within(399, 600));
+        assert_eq!(t.window(1600, 600, 30), Skew::Within);
+        assert_eq!(t.window(1601, 600, 30), Skew::Slow);
+        assert_eq!(t.window(970, 600, 30), Skew::Within);
+        assert_eq!(t.window(969, 600, 30), Skew::Fast);
     }
 
     #[test]
@@ -356,6 +392,17 @@ mod tests {
         assert!(Platform::Android.is_app() && !Platform::Web.is_app());
         for bad in [json!(0), json!("5"), json!(""), json!(true), json!("01")] {
             assert_eq!(Platform::from_value(&bad), None, "{bad}");
+        }
+        assert_eq!(
+            Platform::from_server_value(&json!(5)),
+            Some(Platform::Server)
+        );
+        assert_eq!(
+            Platform::from_server_value(&json!("2")),
+            Some(Platform::Android)
+        );
+        for bad in [json!(0), json!(6), json!("05")] {
+            assert_eq!(Platform::from_server_value(&bad), None, "{bad}");
         }
     }
 
