@@ -22,6 +22,15 @@ pub enum AppKind {
     Partner,
 }
 
+impl AppKind {
+    /// Back office and partner appids are servers, not devices: they may
+    /// leave out the device parameters, send platform 5 and guard replays
+    /// with `request_no` (docs/protocol.md §3.4).
+    pub fn is_server(self) -> bool {
+        matches!(self, Self::Admin | Self::Partner)
+    }
+}
+
 /// One secret as written in the file: a literal (demo and dev only) or the
 /// name of an environment variable that holds it.
 #[derive(Clone, Debug, Deserialize)]
@@ -67,6 +76,7 @@ struct RawApp {
     rate_limit: Option<RateLimit>,
     #[serde(default)]
     method_rate_limits: BTreeMap<String, RateLimit>,
+    future_skew_secs: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -152,6 +162,9 @@ pub struct App {
     pub cors_origins: Vec<String>,
     pub rate_limit: Option<RateLimit>,
     pub method_rate_limits: HashMap<String, RateLimit>,
+    /// How far ahead of server time a timestamp may be; `None` means
+    /// `protocol.timestamp_skew_secs`, as behind (docs/protocol.md §3.1).
+    pub future_skew_secs: Option<i64>,
 }
 
 impl App {
@@ -289,6 +302,13 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
             ));
         }
     }
+    if let Some(secs) = raw.future_skew_secs {
+        if !(0..=MAX_FUTURE_SKEW_SECS).contains(&secs) {
+            return Err(format!(
+                "future_skew_secs: {secs} is outside 0 to {MAX_FUTURE_SKEW_SECS} (one year)"
+            ));
+        }
+    }
     Ok(App {
         appid: appid.to_string(),
         name: raw.name,
@@ -300,8 +320,12 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
         cors_origins: raw.cors_origins,
         rate_limit: raw.rate_limit,
         method_rate_limits: raw.method_rate_limits.into_iter().collect(),
+        future_skew_secs: raw.future_skew_secs,
     })
 }
+
+/// The largest `future_skew_secs`: a year.
+pub const MAX_FUTURE_SKEW_SECS: i64 = 31_536_000;
 
 fn secret_slot(
     index: usize,
@@ -475,6 +499,14 @@ type = "app"
 secrets = ["0123456789abcdef"]
 colour = "red""#,
                 "colour",
+            ),
+            (
+                r#"[apps.a]
+name = "a"
+type = "app"
+secrets = ["0123456789abcdef"]
+future_skew_secs = -1"#,
+                "future_skew_secs",
             ),
         ];
         for (text, needle) in cases {

@@ -231,6 +231,7 @@ impl Default for LogSettings {
                 "req_token",
                 "mobile",
                 "code",
+                "sms_code",
                 "realname",
             ]
             .iter()
