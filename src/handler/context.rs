@@ -65,6 +65,8 @@ pub struct Caller {
     pub app_v: String,
     pub channel: String,
     pub device_token: String,
+    /// A server caller's own number for this request (docs/protocol.md §3.4).
+    pub request_no: Option<String>,
     pub ip: IpAddr,
 }
 

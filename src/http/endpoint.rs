@@ -111,13 +111,15 @@ fn log_request(
     let params = t.params.as_deref().unwrap_or("-");
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let user_id = t.user_id.unwrap_or(0);
+    // A server caller's own id for the request (docs/protocol.md §3.4).
+    let request_no = t.request_no.as_deref().unwrap_or("-");
     match err {
         Some(ApiError::Internal(e)) => tracing::error!(
-            request_id, appid, method = t.method, v, code, latency_ms, %ip, user_id, params,
+            request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, params,
             error = %format!("{e:#}"), "request failed"
         ),
         _ => tracing::info!(
-            request_id, appid, method = t.method, v, code, latency_ms, %ip, user_id, params, "request"
+            request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, params, "request"
         ),
     }
 }

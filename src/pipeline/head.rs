@@ -1,6 +1,7 @@
 //! The first steps of docs/protocol.md §6: `data` decoded into an object,
 //! the four parameters every request carries, and, once the method is
-//! known, the device parameters (§3).
+//! known, the device parameters (§3) and a server caller's `request_no`
+//! (§3.4).
 
 use std::net::IpAddr;
 
@@ -9,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::handler::{Caller, Entry};
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version, scalar_text};
+use crate::services::request_no;
 
 /// Decode the signed `data` text, which must be a JSON object.
 ///
@@ -67,7 +69,9 @@ fn missing(code: u16, name: &str) -> ApiError {
 }
 
 /// The fixed parameters beyond the first four; `bare` methods
-/// (system.ping) skip them.
+/// (system.ping) skip them. A `server` caller (admin and partner appids)
+/// may leave out the device parameters, may send platform 5, and its
+/// `request_no` is read (docs/protocol.md §3.4).
 ///
 /// # Errors
 /// 503 naming the first parameter missing or malformed.
@@ -77,6 +81,7 @@ pub fn caller(
     data: &Map<String, Value>,
     ip: IpAddr,
     request_id: &str,
+    server: bool,
 ) -> ApiResult<Caller> {
     let mut caller = Caller {
         request_id: request_id.to_string(),
@@ -88,16 +93,19 @@ pub fn caller(
         app_v: String::new(),
         channel: String::new(),
         device_token: String::new(),
+        request_no: None,
         ip,
     };
     if entry.method.bare {
         return Ok(caller);
     }
     let field = |key: &str| -> ApiResult<String> {
-        let text = data
-            .get(key)
-            .and_then(scalar_text)
-            .ok_or_else(|| ApiError::business(format!("缺少参数 {key}")))?;
+        let text = match data.get(key).and_then(scalar_text) {
+            Some(text) => text,
+            // A server has no device: absent means empty.
+            None if server && data.get(key).is_none_or(Value::is_null) => return Ok(String::new()),
+            None => return Err(ApiError::business(format!("缺少参数 {key}"))),
+        };
         if text.contains('\0') || text.len() > 255 {
             return Err(ApiError::business(format!("参数 {key} 格式不正确")));
         }
@@ -108,10 +116,32 @@ pub fn caller(
     let platform = data
         .get("platform")
         .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
-    caller.platform = Some(Platform::from_value(platform).ok_or_else(|| {
-        ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web）")
-    })?);
+    caller.platform = Some(if server {
+        Platform::from_server_value(platform).ok_or_else(|| {
+            ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web、5-服务端）")
+        })?
+    } else {
+        Platform::from_value(platform).ok_or_else(|| {
+            ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web）")
+        })?
+    });
     caller.channel = field("channel")?;
     caller.device_token = field("device_token")?;
+    if server {
+        caller.request_no = read_request_no(data)?;
+    }
     Ok(caller)
+}
+
+/// A server caller's `request_no`: absent or empty is none; otherwise a
+/// string of 1 to 64 `[A-Za-z0-9_-]`.
+fn read_request_no(data: &Map<String, Value>) -> ApiResult<Option<String>> {
+    match data.get("request_no") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) if request_no::well_formed(s) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::business(
+            "参数 request_no 格式不正确（1-64 位字母、数字、_ 或 -）",
+        )),
+    }
 }

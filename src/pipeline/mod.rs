@@ -22,9 +22,9 @@ use crate::protocol::Reply;
 use crate::protocol::body::{FilePart, Submission};
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::sign;
-use crate::protocol::types::{Timestamp, scalar_text};
+use crate::protocol::types::{Skew, Timestamp, scalar_text};
 use crate::services::session::{self, SessionUser};
-use crate::services::{guards, reqtoken};
+use crate::services::{guards, reqtoken, request_no};
 
 /// A request's answer and what the pipeline learnt on the way.
 pub struct Outcome {
@@ -82,7 +82,14 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
         };
     }
     trace.params = Some(masked_params(&data, &config.settings.log.mask));
-    let caller = match caller(&head, entry, &data, req.ip, req.request_id) {
+    let caller = match caller(
+        &head,
+        entry,
+        &data,
+        req.ip,
+        req.request_id,
+        app.kind.is_server(),
+    ) {
         Ok(caller) => caller,
         Err(e) => {
             return Outcome {
@@ -91,6 +98,17 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
             };
         }
     };
+    trace.request_no.clone_from(&caller.request_no);
+    if let Some(no) = &caller.request_no {
+        let window = config.settings.protocol.timestamp_skew_secs + future_skew(config, app);
+        let window = u64::try_from(window).unwrap_or(1);
+        if let Err(e) = request_no::claim(&state.stores, &caller.appid, no, window).await {
+            return Outcome {
+                result: Err(e),
+                trace,
+            };
+        }
+    }
     let (user_id, result) = serve(state, config, entry, caller, data, req.submission.files).await;
     trace.user_id = user_id;
     if matches!(result, Err(ApiError::Refused { .. })) && watched(config, entry) {
@@ -129,7 +147,7 @@ async fn authenticate<'c>(
     let bare = matches!(lookup, Lookup::Found(e) if e.method.bare);
     state.bans(config).check(req.ip, now, bare).await?;
     verify_signature(state, app, &req.submission)?;
-    check_timestamp(config, now, head.timestamp)?;
+    check_timestamp(config, app, now, head.timestamp)?;
     Ok(app)
 }
 
@@ -270,14 +288,20 @@ fn verify_signature(state: &AppState, app: &App, sub: &Submission) -> ApiResult<
     Ok(())
 }
 
-fn check_timestamp(config: &Config, now: i64, value: &Value) -> ApiResult<()> {
+/// How far ahead of server time `app`'s timestamps may be (docs/protocol.md §3.1).
+fn future_skew(config: &Config, app: &App) -> i64 {
+    app.future_skew_secs
+        .unwrap_or(config.settings.protocol.timestamp_skew_secs)
+}
+
+fn check_timestamp(config: &Config, app: &App, now: i64, value: &Value) -> ApiResult<()> {
     let ts = Timestamp::from_value(value)
         .ok_or_else(|| ApiError::new(code::TIMESTAMP_INVALID, "参数 timestamp 格式不正确"))?;
-    if !ts.within(now, config.settings.protocol.timestamp_skew_secs) {
-        return Err(ApiError::new(
-            code::TIMESTAMP_INVALID,
-            "请求已过期，请校准设备时间后重试",
-        ));
+    let past = config.settings.protocol.timestamp_skew_secs;
+    let refusal = |msg: &'static str| Err(ApiError::new(code::TIMESTAMP_INVALID, msg));
+    match ts.window(now, past, future_skew(config, app)) {
+        Skew::Within => Ok(()),
+        Skew::Slow => refusal("请求已过期（设备时间慢于服务器时间），请校准设备时间后重试"),
+        Skew::Fast => refusal("请求时间超前（设备时间快于服务器时间），请校准设备时间后重试"),
     }
-    Ok(())
 }

@@ -17,6 +17,8 @@ pub struct Trace {
     pub appid: Option<String>,
     pub v: Option<String>,
     pub user_id: Option<i64>,
+    /// A server caller's `request_no` (docs/protocol.md §3.4).
+    pub request_no: Option<String>,
     /// Masked parameters for the log.
     pub params: Option<String>,
 }
@@ -28,6 +30,7 @@ impl Default for Trace {
             appid: None,
             v: None,
             user_id: None,
+            request_no: None,
             params: None,
         }
     }
@@ -87,7 +90,7 @@ mod tests {
         let mask: Vec<String> = LogSettings::default().mask;
         let data = json!({
             "method": "user.login", "mobile": "18575202691", "password": "hunter22",
-            "code": "123456", "token": "abcdef0123", "req_token": "r1", "page": 2,
+            "code": "123456", "sms_code": "654321", "token": "abcdef0123", "req_token": "r1", "page": 2,
             "old_pwd": "o", "new_pwd": "n", "realname": "张三", "intro": "x".repeat(100)
         });
         let line = masked_params(data.as_object().unwrap(), &mask);
@@ -95,6 +98,7 @@ mod tests {
             "18575202691",
             "hunter22",
             "123456",
+            "654321",
             "abcdef0123",
             "\"r1\"",
             "张三",

@@ -9,6 +9,7 @@ pub mod guards;
 pub mod metrics;
 pub mod password;
 pub mod reqtoken;
+pub mod request_no;
 pub mod session;
 pub mod sms;
 pub mod stores;

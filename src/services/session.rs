@@ -191,8 +191,8 @@ pub async fn check(
         .await?;
     match reply.as_slice() {
         [200, uid, platform] => {
-            let platform =
-                Platform::from_value(&serde_json::Value::from(*platform)).ok_or_else(|| {
+            let platform = Platform::from_server_value(&serde_json::Value::from(*platform))
+                .ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("session with platform {platform}"))
                 })?;
             Ok((*uid, platform))
