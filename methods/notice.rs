@@ -30,8 +30,8 @@ pub fn register(r: &mut Registry) {
     );
     r.add(
         Method::new("notice.unread.count", "1.0.0")
-            .user()
-            .summary("当前用户未读公告数：已发布、未在 notice.detail 中读过的公告。"),
+            .optional_user()
+            .summary("当前用户未读公告数：已发布、未在 notice.detail 中读过的公告。token 可为空：未登录（或 token 无效）时 count 为 0。"),
         unread_count,
     );
 }
@@ -129,7 +129,7 @@ async fn mark_read(ctx: &Ctx, user: i64, notice: i64) -> ApiResult<()> {
 
 // notice.unread.count ------------------------------------------------
 
-/// notice.unread.count takes only the session `token`.
+/// notice.unread.count takes only the session `token`, which may be empty.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UnreadParams {}
 
@@ -139,7 +139,10 @@ struct Unread {
 }
 
 async fn unread_count(ctx: Ctx, _: UnreadParams) -> ApiResult<Reply> {
-    let user = ctx.user()?.id;
+    // Logged out (upstream's empty token): nothing is unread.
+    let Some(user) = ctx.user.as_ref().map(|u| u.id) else {
+        return Reply::data("success", &Unread { count: 0 });
+    };
     let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(

@@ -7,12 +7,17 @@ use crate::handler::{ApiError, ApiResult, Ctx, Reply};
 
 use super::NoParams;
 use crate::handler::{Text, cached};
+use crate::methods::params::aliased;
 
 /// Parameters of system.ads.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AdsParams {
     /// 广告位编码：home_banner 首页轮播、app_start APP 启动页
-    pub code: Text,
+    #[serde(default)]
+    pub code: Option<Text>,
+    /// code 的别名（Yaf-Server 的写法）；与 code 同时传且不同时 503
+    #[serde(default)]
+    pub place_code: Option<Text>,
 }
 
 /// One ad, as system.ads, system.home and system.init show it.
@@ -30,7 +35,9 @@ struct AdList {
 }
 
 pub(super) async fn ads(ctx: Ctx, p: AdsParams) -> ApiResult<Reply> {
-    let code = p.code.as_str().trim();
+    let code = aliased("code", p.code, "place_code", p.place_code)?
+        .ok_or_else(|| ApiError::business("缺少参数 code"))?;
+    let code = code.as_str().trim();
     if code.is_empty() {
         return Err(ApiError::business("参数 code 不能为空"));
     }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::account::{LoginData, find_by_mobile, not_registered};
 use crate::domain::{Mobile, SmsCode, SmsKey};
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
+use crate::methods::params::aliased;
 use crate::services::guards::Strikes;
 use crate::services::{password, session};
 
@@ -78,6 +79,9 @@ pub(super) struct LoginParams {
     /// 短信验证码（login_type 1）；login_type 2 时为密码
     #[serde(default)]
     code: Option<Text>,
+    /// code 的别名（Yaf-Server 客户端的写法）；与 code 同时传且不同时 503
+    #[serde(default)]
+    sms_code: Option<Text>,
     /// 密码（login_type 2，也可放在 code）
     #[serde(default)]
     password: Option<Text>,
@@ -94,6 +98,7 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
             ));
         }
     };
+    let code_given = aliased("code", p.code, "sms_code", p.sms_code)?;
     ensure_not_locked(&ctx, &mobile).await?;
     let account = find_by_mobile(&ctx, &mobile)
         .await?
@@ -101,7 +106,7 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
     session::ensure_active(account.status)?;
     if by_code {
         let code = SmsCode::parse(
-            p.code
+            code_given
                 .as_ref()
                 .ok_or_else(|| ApiError::business("缺少参数 code"))?,
         )?;
@@ -116,7 +121,7 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
         let given = p
             .password
             .filter(|t| !t.as_str().is_empty())
-            .or(p.code)
+            .or(code_given)
             .ok_or_else(|| ApiError::business("缺少参数 password"))?;
         let ok = password::verify(given.0, account.password_hash.clone()).await?;
         if !ok {

@@ -23,6 +23,8 @@ struct Detail<'a> {
     headimg: &'a str,
     intro: &'a str,
     c_time: String,
+    /// The same time under upstream Yaf-Server's name.
+    reg_time: String,
 }
 
 pub(super) async fn detail(ctx: Ctx, _: TokenOnly) -> ApiResult<Reply> {
@@ -36,6 +38,7 @@ pub(super) async fn detail(ctx: Ctx, _: TokenOnly) -> ApiResult<Reply> {
             headimg: &u.headimg,
             intro: &u.intro,
             c_time: ctx.time_string(u.created_at),
+            reg_time: ctx.time_string(u.created_at),
         },
     )
 }

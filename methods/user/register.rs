@@ -7,7 +7,8 @@ use super::account::{
     ACCOUNT_COLUMNS, Account, LoginData, account, already_registered, find_by_mobile,
 };
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
-use crate::handler::{ApiResult, Ctx, Reply, Text, code};
+use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
+use crate::methods::params::aliased;
 use crate::services::{password, session};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -17,16 +18,22 @@ pub(super) struct RegisterParams {
     /// 密码：6-20 位数字、字母、下划线、破折号
     password: Text,
     /// 短信验证码（sms.send，key = USER_REGISTER_CODE）
-    code: Text,
+    #[serde(default)]
+    code: Option<Text>,
+    /// code 的别名（Yaf-Server 客户端的写法）；与 code 同时传且不同时 503
+    #[serde(default)]
+    sms_code: Option<Text>,
 }
 
 pub(super) async fn register_user(ctx: Ctx, p: RegisterParams) -> ApiResult<Reply> {
     let mobile = Mobile::parse(&p.mobile)?;
     let password = Password::parse(&p.password, "密码")?;
+    let code = aliased("code", p.code, "sms_code", p.sms_code)?
+        .ok_or_else(|| ApiError::business("缺少参数 code"))?;
     if find_by_mobile(&ctx, &mobile).await?.is_some() {
         return Err(already_registered());
     }
-    let code = SmsCode::parse(&p.code)?;
+    let code = SmsCode::parse(&code)?;
     ctx.sms()
         .check(mobile.as_str(), SmsKey::Register, code.as_str(), false)
         .await?

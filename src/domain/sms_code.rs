@@ -9,6 +9,8 @@ pub enum SmsKey {
     Register,
     Login,
     PwdFind,
+    /// A back-office login code (docs/protocol.md §10): admin appids only.
+    AdminLogin,
 }
 
 impl SmsKey {
@@ -18,6 +20,7 @@ impl SmsKey {
             "USER_REGISTER_CODE" => Some(Self::Register),
             "USER_LOGIN_CODE" => Some(Self::Login),
             "USER_PWD_FIND_CODE" => Some(Self::PwdFind),
+            "ADMIN_LOGIN_CODE" => Some(Self::AdminLogin),
             _ => None,
         }
     }
@@ -28,6 +31,7 @@ impl SmsKey {
             Self::Register => "USER_REGISTER_CODE",
             Self::Login => "USER_LOGIN_CODE",
             Self::PwdFind => "USER_PWD_FIND_CODE",
+            Self::AdminLogin => "ADMIN_LOGIN_CODE",
         }
     }
 
@@ -37,6 +41,7 @@ impl SmsKey {
             Self::Register => "注册",
             Self::Login => "登录",
             Self::PwdFind => "找回密码",
+            Self::AdminLogin => "后台登录",
         };
         format!("您的{what}验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")
     }
@@ -81,7 +86,12 @@ mod tests {
 
     #[test]
     fn keys_round_trip_their_wire_names() {
-        for k in [SmsKey::Register, SmsKey::Login, SmsKey::PwdFind] {
+        for k in [
+            SmsKey::Register,
+            SmsKey::Login,
+            SmsKey::PwdFind,
+            SmsKey::AdminLogin,
+        ] {
             assert_eq!(SmsKey::parse(k.as_str()), Some(k));
         }
         assert_eq!(SmsKey::parse("user_register_code"), None);

@@ -159,8 +159,10 @@ impl SmsCodes<'_> {
             }
             _ => return Err(ApiError::business("今日短信发送次数已达上限，请明天再试")),
         }
-        let delivered = self.deliver(mobile, key, &code).await;
-        self.record(mobile, key, ip, delivered.as_ref().err()).await;
+        let text = key.text(&code, sms.code_ttl_secs / 60);
+        let delivered = self.deliver(mobile, key.as_str(), &code, text, None).await;
+        self.record(mobile, key.as_str(), ip, delivered.as_ref().err())
+            .await;
         if let Err(e) = delivered {
             RELEASE
                 .key(&k.interval)
@@ -215,19 +217,53 @@ impl SmsCodes<'_> {
         Ok(())
     }
 
-    async fn deliver(&self, mobile: &str, key: SmsKey, code: &str) -> anyhow::Result<()> {
+    /// Send a system notice (`sms.send.system`): template `key` with its
+    /// `replace` values, no code. Blacklisted mobiles are refused; every
+    /// send is written to `sms_log`. No interval or daily cap: only admin
+    /// appids may send, under their own rate limits.
+    ///
+    /// # Errors
+    /// 503 blacklisted or delivery failed; 500 store failures.
+    pub async fn send_notice(
+        &self,
+        mobile: &str,
+        key: &str,
+        replace: &serde_json::Value,
+        ip: IpAddr,
+    ) -> ApiResult<()> {
+        self.ensure_not_blacklisted(mobile).await?;
+        let delivered = self
+            .deliver(mobile, key, "", String::new(), Some(replace))
+            .await;
+        self.record(mobile, key, ip, delivered.as_ref().err()).await;
+        if let Err(e) = delivered {
+            tracing::warn!(error = %format!("{e:#}"), mobile = %mask_mobile(mobile), key, "SMS notice delivery failed");
+            return Err(ApiError::business("短信发送失败"));
+        }
+        Ok(())
+    }
+
+    async fn deliver(
+        &self,
+        mobile: &str,
+        key: &str,
+        code: &str,
+        text: String,
+        replace: Option<&serde_json::Value>,
+    ) -> anyhow::Result<()> {
         let sms = self.settings;
         match sms.driver {
             SmsDriver::Log => {
-                tracing::info!(mobile = %mask_mobile(mobile), key = key.as_str(), "SMS sent by the log driver (code withheld)");
+                tracing::info!(mobile = %mask_mobile(mobile), key, "SMS sent by the log driver (code withheld)");
                 Ok(())
             }
             SmsDriver::Webhook => {
                 let body = WebhookBody {
                     mobile,
-                    key: key.as_str(),
+                    key,
                     code,
-                    text: key.text(code, sms.code_ttl_secs / 60),
+                    text,
+                    replace,
                 };
                 let mut req = self
                     .http
@@ -253,7 +289,7 @@ impl SmsCodes<'_> {
 
     /// Write the send to `sms_log`. A failure to log is itself logged and
     /// does not undo a delivered code.
-    async fn record(&self, mobile: &str, key: SmsKey, ip: IpAddr, error: Option<&anyhow::Error>) {
+    async fn record(&self, mobile: &str, key: &str, ip: IpAddr, error: Option<&anyhow::Error>) {
         let driver = match self.settings.driver {
             SmsDriver::Log => "log",
             SmsDriver::Webhook => "webhook",
@@ -267,7 +303,7 @@ impl SmsCodes<'_> {
             let stmt = db
                 .prepare_cached("INSERT INTO sms_log (mobile, sms_key, ip, driver, status, error) VALUES ($1, $2, $3, $4, $5, $6)")
                 .await?;
-            db.execute(&stmt, &[&mobile, &key.as_str(), &ip, &driver, &status, &why]).await?;
+            db.execute(&stmt, &[&mobile, &key, &ip, &driver, &status, &why]).await?;
             Ok::<_, ApiError>(())
         }
         .await;
@@ -283,4 +319,7 @@ struct WebhookBody<'a> {
     key: &'a str,
     code: &'a str,
     text: String,
+    /// Template values of a system notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replace: Option<&'a serde_json::Value>,
 }
