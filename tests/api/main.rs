@@ -2,6 +2,7 @@
 
 mod accounts;
 mod answer_cache;
+mod compat;
 mod docs;
 mod faults;
 mod foundation;

@@ -265,7 +265,7 @@ async fn every_check_answers_with_its_code_and_message() {
                 d.insert("timestamp".into(), json!((now - 660).to_string()));
             }),
             507,
-            "请求已过期",
+            "请求已过期（设备时间慢于服务器时间）",
         ),
         (
             "timestamp too new",
@@ -275,7 +275,7 @@ async fn every_check_answers_with_its_code_and_message() {
                 d.insert("timestamp".into(), json!(now + 660));
             }),
             507,
-            "请求已过期",
+            "请求时间超前（设备时间快于服务器时间）",
         ),
         (
             "ip not allowed",

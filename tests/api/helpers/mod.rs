@@ -33,6 +33,9 @@ pub const ANDROID_SECRET: &str = "android-test-secret-0000000000001";
 pub const H5_SECRET: &str = "h5-test-secret-000000000000000001";
 pub const ADMIN_SECRET: &str = "admin-test-secret-00000000000001";
 pub const LIMITED_SECRET: &str = "limited-test-secret-000000000001";
+/// The demo secret of upstream's back-office document (DEMO VALUE, also in
+/// config/apps.toml): it signs the published vectors.
+pub const ADMIN_API_CALL_SECRET: &str = "16b36c2c513de50126144bb8085260ba";
 pub const H5_ORIGIN: &str = "https://m.example.com";
 
 /// The apps.toml every test gateway starts with.
@@ -66,6 +69,12 @@ name = "Ping only"
 type = "partner"
 secrets = ["{LIMITED_SECRET}"]
 methods = ["system.ping"]
+
+[apps.admin_api_call]
+name = "Back office, upstream Yaf-Server admin (DEMO)"
+type = "admin"
+secrets = ["{ADMIN_API_CALL_SECRET}"]
+ip_allow = ["127.0.0.1", "::1"]
 
 [apps.disabled_app_id]
 name = "Disabled"
