@@ -34,8 +34,9 @@ async fn the_session_journey_from_register_to_logout() {
     assert_code(&detail, 200);
     assert_eq!(
         keys(&detail["data"]),
+        // c_time as the seed documents it, reg_time as upstream answers it.
         [
-            "mobile", "open_id", "nickname", "headimg", "intro", "c_time"
+            "mobile", "open_id", "nickname", "headimg", "intro", "c_time", "reg_time"
         ]
     );
     assert_eq!(detail["data"]["open_id"], env["data"]["open_id"]);
