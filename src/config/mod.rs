@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod content;
+pub mod secrets;
 pub mod settings;
 pub mod values;
 
@@ -79,7 +80,7 @@ impl Config {
             apps.sort_by(|a, b| a.appid.cmp(&b.appid));
             for app in apps {
                 for slot in &app.secrets {
-                    if let Some(why) = apps::weak_secret(slot.value.expose()) {
+                    if let Some(why) = secrets::weak_secret(slot.value.expose()) {
                         return Err(ConfigError::Rule(format!(
                             "{}: apps.{}: secret {} {why}; env {env:?} needs a random secret of at least 32 characters (give it with {{ env = \"…\" }})",
                             self.settings.apps_file.display(),
