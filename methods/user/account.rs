@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
+use crate::config::apps::AppKind;
 use crate::domain::{Mobile, Password};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
-use crate::services::password;
+use crate::services::session::{self, Class};
 
 /// The account row.
 pub(super) struct Account {
@@ -95,9 +96,35 @@ impl LoginData {
     }
 }
 
+/// Hash a password on the bounded workers (503 when they are busy).
+pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<String> {
+    ctx.state
+        .password_work
+        .hash(&ctx.config.settings.guards, password.into_inner())
+        .await
+}
+
+/// Issue a session for `user_id` in the caller's class (docs/protocol.md §8.2).
+pub(super) async fn issue_session(ctx: &Ctx, user_id: i64) -> ApiResult<String> {
+    let platform = ctx.platform()?;
+    let kind = ctx
+        .config
+        .apps
+        .get(&ctx.caller.appid)
+        .map_or(AppKind::App, |a| a.kind);
+    session::issue(
+        &ctx.state.stores,
+        &ctx.config.settings.session,
+        user_id,
+        Class::of_caller(kind, platform),
+        platform,
+    )
+    .await
+}
+
 /// Store a new password hash (the sessions are the caller's business).
 pub(super) async fn set_password(ctx: &Ctx, user_id: i64, new: Password) -> ApiResult<()> {
-    let hash = password::hash(new.into_inner()).await?;
+    let hash = hash_password(ctx, new).await?;
     let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached("UPDATE users SET password_hash = $2, pwd_changed_at = now(), updated_at = now() WHERE id = $1")

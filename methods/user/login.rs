@@ -1,74 +1,17 @@
-//! user.login by SMS code or password, and the login lock of a mobile
-//! (docs/protocol.md §8.6).
+//! user.login by SMS code or password. Every check is a guarded guess
+//! (docs/protocol.md §8.6): counted per (mobile, client IP) and per mobile,
+//! one at a time per mobile, on the bounded password workers.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::account::{LoginData, find_by_mobile, not_registered};
+use super::account::{LoginData, find_by_mobile, issue_session, not_registered};
+use super::guess::guarded;
 use crate::domain::{Mobile, SmsCode, SmsKey};
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
 use crate::methods::params::aliased;
-use crate::services::guards::Strikes;
-use crate::services::{password, session};
-
-fn lock_keys(ctx: &Ctx, mobile: &Mobile) -> (String, String) {
-    let s = &ctx.state.stores;
-    (
-        s.key(format!("loginfail:{}", mobile.as_str())),
-        s.key(format!("loginlock:{}", mobile.as_str())),
-    )
-}
-
-fn locked_until(ctx: &Ctx, until: i64) -> ApiError {
-    ApiError::new(
-        code::LOGIN_LOCKED,
-        format!(
-            "密码或验证码错误次数过多，登录已被限制，请于 {} 后再试",
-            ctx.time_string(until)
-        ),
-    )
-}
-
-async fn ensure_not_locked(ctx: &Ctx, mobile: &Mobile) -> ApiResult<()> {
-    let (_, lock) = lock_keys(ctx, mobile);
-    let mut c = ctx.stores().redis();
-    let until: Option<i64> = redis::cmd("GET").arg(lock).query_async(&mut c).await?;
-    match until {
-        Some(t) => Err(locked_until(ctx, t)),
-        None => Ok(()),
-    }
-}
-
-/// Count a wrong password or code; the refusal to give (607 once locked).
-async fn login_failed(ctx: &Ctx, mobile: &Mobile, refusal: ApiError) -> ApiError {
-    let g = &ctx.config.settings.guards;
-    let until = ctx.now() + g.login_lock_secs as i64;
-    let (counter, lock) = lock_keys(ctx, mobile);
-    let strikes = Strikes {
-        counter,
-        lock,
-        window_secs: g.login_lock_secs,
-        max: g.login_max_failures,
-        lock_secs: g.login_lock_secs,
-        until,
-    };
-    match strikes.strike(ctx.stores()).await {
-        Ok(true) => locked_until(ctx, until),
-        Ok(false) => refusal,
-        Err(e) => e,
-    }
-}
-
-pub(super) async fn clear_login_failures(ctx: &Ctx, mobile: &Mobile) -> ApiResult<()> {
-    let (fails, lock) = lock_keys(ctx, mobile);
-    let mut c = ctx.stores().redis();
-    redis::cmd("DEL")
-        .arg(fails)
-        .arg(lock)
-        .query_async::<()>(&mut c)
-        .await?;
-    Ok(())
-}
+use crate::services::attempts::Kind;
+use crate::services::session;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct LoginParams {
@@ -99,7 +42,6 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
         }
     };
     let code_given = aliased("code", p.code, "sms_code", p.sms_code)?;
-    ensure_not_locked(&ctx, &mobile).await?;
     let account = find_by_mobile(&ctx, &mobile)
         .await?
         .ok_or_else(not_registered)?;
@@ -110,31 +52,35 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
                 .as_ref()
                 .ok_or_else(|| ApiError::business("缺少参数 code"))?,
         )?;
-        if let Err(e) = ctx
-            .sms()
-            .check(mobile.as_str(), SmsKey::Login, code.as_str(), true)
-            .await?
-        {
-            return Err(login_failed(&ctx, &mobile, e.into_api(code::SMS_CODE_WRONG)).await);
-        }
+        let c = ctx.clone();
+        let m = mobile.as_str().to_string();
+        guarded(&ctx, &mobile, Kind::Code, async move {
+            let checked = c
+                .sms()
+                .check(&m, SmsKey::Login, code.as_str(), true)
+                .await?;
+            Ok(checked.map_err(|e| e.into_api(code::SMS_CODE_WRONG)))
+        })
+        .await?;
     } else {
         let given = p
             .password
             .filter(|t| !t.as_str().is_empty())
             .or(code_given)
             .ok_or_else(|| ApiError::business("缺少参数 password"))?;
-        let ok = password::verify(given.0, account.password_hash.clone()).await?;
-        if !ok {
-            return Err(login_failed(&ctx, &mobile, ApiError::business("账号或密码不正确")).await);
-        }
+        let c = ctx.clone();
+        let hash = account.password_hash.clone();
+        guarded(&ctx, &mobile, Kind::Password, async move {
+            let g = &c.config.settings.guards;
+            let right = c.state.password_work.verify(g, given.0, hash).await?;
+            Ok(if right {
+                Ok(())
+            } else {
+                Err(ApiError::business("账号或密码不正确"))
+            })
+        })
+        .await?;
     }
-    clear_login_failures(&ctx, &mobile).await?;
-    let token = session::issue(
-        &ctx.state.stores,
-        &ctx.config.settings.session,
-        account.id,
-        ctx.platform()?,
-    )
-    .await?;
+    let token = issue_session(&ctx, account.id).await?;
     Reply::data("登录成功", &LoginData::new(&ctx, token, account))
 }

@@ -3,6 +3,7 @@
 //! method or pair; `account` holds the queries they share.
 
 mod account;
+mod guess;
 mod login;
 mod password;
 mod profile;
@@ -16,7 +17,7 @@ pub fn register(r: &mut Registry) {
     r.add(
         Method::new("user.login", "1.0.0")
             .req_token(false)
-            .summary("登录：login_type 1 短信验证码登录，2 密码登录（密码放在 code，或 password）。同类设备（APP / 非 APP）的旧会话被挤下线（603）。连续 5 次密码或验证码错误锁定 24 小时（607）。"),
+            .summary("登录：login_type 1 短信验证码登录，2 密码登录（密码放在 code，或 password）。同类设备（APP / 非 APP）的旧会话被挤下线（603）。同一手机号同一 IP 连续 5 次密码或验证码错误锁定 24 小时（607）；同一手机号各 IP 合计 20 次错误锁定密码登录（短信验证码登录不受影响，成功后解除）。"),
         login::login,
     );
     r.add(
@@ -44,7 +45,7 @@ pub fn register(r: &mut Registry) {
             .user()
             .write()
             .req_token(false)
-            .summary("修改密码：旧密码 + 新密码。当前会话保持有效，其它会话返回 606。"),
+            .summary("修改密码：旧密码 + 新密码。旧密码错误与登录密码错误合并计数（607）。当前会话保持有效，其它会话返回 606。"),
         password::pwd_edit,
     );
     r.add(

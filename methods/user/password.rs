@@ -1,14 +1,16 @@
 //! user.pwd.edit and user.pwd.find: change a password knowing the old
-//! one, or reset it with an SMS code.
+//! one (a guarded guess, counted like a wrong login: docs/protocol.md §8.6),
+//! or reset it with an SMS code (which lifts the login locks).
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::account::{find_by_id, find_by_mobile, not_registered, set_password};
-use super::login::clear_login_failures;
+use super::guess::{attempts, guarded};
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
-use crate::services::{password, session};
+use crate::services::attempts::Kind;
+use crate::services::session;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct PwdEditParams {
@@ -22,9 +24,19 @@ pub(super) async fn pwd_edit(ctx: Ctx, p: PwdEditParams) -> ApiResult<Reply> {
     let user = ctx.user()?;
     let new = Password::parse(&p.new_pwd, "新密码")?;
     let account = find_by_id(&ctx, user.id).await?;
-    if !password::verify(p.old_pwd.0, account.password_hash).await? {
-        return Err(ApiError::business("旧密码不正确"));
-    }
+    let mobile = Mobile::parse(&Text(account.mobile.clone()))?;
+    let c = ctx.clone();
+    let (old, hash) = (p.old_pwd.0, account.password_hash);
+    guarded(&ctx, &mobile, Kind::Password, async move {
+        let g = &c.config.settings.guards;
+        let right = c.state.password_work.verify(g, old, hash).await?;
+        Ok(if right {
+            Ok(())
+        } else {
+            Err(ApiError::business("旧密码不正确"))
+        })
+    })
+    .await?;
     set_password(&ctx, user.id, new).await?;
     session::password_changed(&ctx.state.stores, user.id, Some(&user.token)).await?;
     Ok(Reply::empty("密码修改成功"))
@@ -54,6 +66,6 @@ pub(super) async fn pwd_find(ctx: Ctx, p: PwdFindParams) -> ApiResult<Reply> {
         .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
     set_password(&ctx, account.id, new).await?;
     session::password_changed(&ctx.state.stores, account.id, None).await?;
-    clear_login_failures(&ctx, &mobile).await?;
+    attempts(&ctx).clear(mobile.as_str(), ctx.caller.ip).await?;
     Ok(Reply::empty("密码找回成功"))
 }

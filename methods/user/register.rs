@@ -5,11 +5,13 @@ use serde::Deserialize;
 
 use super::account::{
     ACCOUNT_COLUMNS, Account, LoginData, account, already_registered, find_by_mobile,
+    hash_password, issue_session,
 };
+use super::guess::attempts;
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
 use crate::methods::params::aliased;
-use crate::services::{password, session};
+use crate::services::session;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RegisterParams {
@@ -38,15 +40,12 @@ pub(super) async fn register_user(ctx: Ctx, p: RegisterParams) -> ApiResult<Repl
         .check(mobile.as_str(), SmsKey::Register, code.as_str(), false)
         .await?
         .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
-    let hash = password::hash(password.into_inner()).await?;
+    let hash = hash_password(&ctx, password).await?;
     let account = create_account(&ctx, &mobile, &hash, &code).await?;
-    let token = session::issue(
-        &ctx.state.stores,
-        &ctx.config.settings.session,
-        account.id,
-        ctx.platform()?,
-    )
-    .await?;
+    let token = issue_session(&ctx, account.id).await?;
+    attempts(&ctx)
+        .remember_ip(mobile.as_str(), ctx.caller.ip, ctx.now())
+        .await?;
     Reply::data("注册成功", &LoginData::new(&ctx, token, account))
 }
 

@@ -23,6 +23,7 @@ use crate::handler::{AppState, Registry};
 use crate::http::Gateway;
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{self, BanTable};
+use crate::services::password::PasswordWork;
 use crate::services::{Clock, Metrics, Stores};
 
 /// A gateway bound to its port, ready to run.
@@ -63,6 +64,7 @@ impl Application {
             instance: rand::random(),
             bans: Arc::new(BanTable::default()),
             cache,
+            password_work: PasswordWork::new(config.settings.guards.password_workers),
         });
         let gateway = Arc::new(Gateway {
             state,

@@ -60,6 +60,10 @@ pub struct SmsSettings {
     pub daily_per_mobile: u32,
     /// Sends per client IP per day.
     pub daily_per_ip: u32,
+    /// Sends per (mobile, client IP) per day, checked before the per-mobile
+    /// cap; an IP the mobile logged in from recently is not held to the
+    /// per-mobile cap (docs/protocol.md §10).
+    pub daily_per_mobile_ip: u32,
     /// Mobiles that never get SMS (the `sms_blacklist` table is checked too).
     pub blacklist: Vec<String>,
     /// dev/test only: `sms.send` answers with `data.code`.
@@ -78,6 +82,7 @@ impl Default for SmsSettings {
             interval_secs: 60,
             daily_per_mobile: 10,
             daily_per_ip: 100,
+            daily_per_mobile_ip: 5,
             blacklist: Vec::new(),
             echo_code: false,
         }
@@ -85,13 +90,26 @@ impl Default for SmsSettings {
 }
 
 /// Abuse guards (docs/protocol.md §11).
+#[serde_as]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardSettings {
-    /// Wrong passwords or codes for one mobile before login locks.
+    /// Wrong passwords or codes for one mobile from one client IP before
+    /// login locks for that pair (docs/protocol.md §8.6).
     pub login_max_failures: u32,
-    /// How long login stays locked (607).
+    /// Wrong passwords or codes for one mobile from all IPs together before
+    /// password checks lock for the mobile (SMS-code login stays open).
+    pub login_max_failures_per_mobile: u32,
+    /// How long login stays locked (607), and the window failures count in.
     pub login_lock_secs: u64,
+    /// Password checks and hashes (argon2) run at once in this process;
+    /// 0: half the cores, at least 1. Read at start-up only.
+    pub password_workers: u32,
+    /// Password jobs that may wait for a worker; more are refused at once.
+    pub password_queue: u32,
+    /// How long a password job may wait for a worker before it is refused.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub password_wait_ms: Duration,
     /// Methods whose failures count against the client IP.
     pub watched_methods: Vec<String>,
     /// Failures from one IP within the window that ban it.
@@ -114,7 +132,11 @@ impl Default for GuardSettings {
     fn default() -> Self {
         Self {
             login_max_failures: 5,
+            login_max_failures_per_mobile: 20,
             login_lock_secs: 86_400,
+            password_workers: 0,
+            password_queue: 16,
+            password_wait_ms: Duration::from_millis(2_000),
             watched_methods: ["user.login", "user.register", "sms.send", "user.pwd.find"]
                 .iter()
                 .map(|s| s.to_string())
@@ -200,13 +222,21 @@ pub fn validate(
         ("sms.max_attempts", sms.max_attempts),
         ("sms.daily_per_mobile", sms.daily_per_mobile),
         ("sms.daily_per_ip", sms.daily_per_ip),
+        ("sms.daily_per_mobile_ip", sms.daily_per_mobile_ip),
         ("guards.login_max_failures", guards.login_max_failures),
+        (
+            "guards.login_max_failures_per_mobile",
+            guards.login_max_failures_per_mobile,
+        ),
         ("guards.ip_max_failures", guards.ip_max_failures),
     ];
     for (key, v) in counts {
         if v == 0 {
             return Err((key, "must be at least 1".into()));
         }
+    }
+    if guards.password_wait_ms.is_zero() {
+        return Err(("guards.password_wait_ms", "must be greater than 0".into()));
     }
     if sms.echo_code && !env.is_dev_or_test() {
         return Err((

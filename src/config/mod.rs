@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod content;
+pub mod secrets;
 pub mod settings;
 pub mod values;
 
@@ -73,6 +74,23 @@ impl Config {
                 self.settings.apps_file.display()
             )));
         }
+        let env = self.settings.env;
+        if !env.is_dev_or_test() {
+            let mut apps: Vec<_> = self.apps.iter().collect();
+            apps.sort_by(|a, b| a.appid.cmp(&b.appid));
+            for app in apps {
+                for slot in &app.secrets {
+                    if let Some(why) = secrets::weak_secret(slot.value.expose()) {
+                        return Err(ConfigError::Rule(format!(
+                            "{}: apps.{}: secret {} {why}; env {env:?} needs a random secret of at least 32 characters (give it with {{ env = \"…\" }})",
+                            self.settings.apps_file.display(),
+                            app.appid,
+                            slot.label
+                        )));
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
@@ -98,6 +116,9 @@ impl Config {
         }
         if a.cache.max_bytes != b.cache.max_bytes {
             changed.push("cache.max_bytes");
+        }
+        if a.guards.password_workers != b.guards.password_workers {
+            changed.push("guards.password_workers");
         }
         changed
     }

@@ -13,6 +13,7 @@ use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version};
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{BanTable, Bans};
+use crate::services::password::PasswordWork;
 use crate::services::session::SessionUser;
 use crate::services::sms::SmsCodes;
 use crate::services::{Clock, Metrics, Stores};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub bans: Arc<BanTable>,
     /// Public answers kept for `cache.ttl_ms`.
     pub cache: AnswerCache,
+    /// The bounded argon2 workers (docs/protocol.md §8.6).
+    pub password_work: PasswordWork,
 }
 
 impl AppState {

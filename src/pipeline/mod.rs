@@ -188,7 +188,7 @@ async fn serve(
     data: Map<String, Value>,
     files: Vec<FilePart>,
 ) -> (Option<i64>, ApiResult<Reply>) {
-    let user = match resolve_session(state, config, entry, &data).await {
+    let user = match resolve_session(state, config, entry, &caller, &data).await {
         Ok(user) => user,
         Err(e) => return (None, Err(e)),
     };
@@ -253,23 +253,34 @@ async fn run_handler(entry: &Entry, ctx: Ctx, data: Map<String, Value>) -> ApiRe
 }
 
 /// The session step: required (602/601/603/606), optional (a bad token
-/// just means no user) or not looked at.
+/// just means no user) or not looked at. A token answers only to callers
+/// of its class (docs/protocol.md §8.2).
 async fn resolve_session(
     state: &AppState,
     config: &Config,
     entry: &Entry,
+    caller: &Caller,
     data: &Map<String, Value>,
 ) -> ApiResult<Option<SessionUser>> {
     if entry.method.access == Access::Public {
         return Ok(None);
     }
     let token = data.get("token").and_then(scalar_text).unwrap_or_default();
-    let resolved = session::resolve(&state.stores, &config.settings.session, &token).await;
+    let class = caller_class(config, caller)?;
+    let resolved = session::resolve(&state.stores, &config.settings.session, &token, class).await;
     match (entry.method.access, resolved) {
         (_, Ok(user)) => Ok(Some(user)),
         (Access::OptionalUser, Err(ApiError::Refused { .. })) => Ok(None),
         (_, Err(e)) => Err(e),
     }
+}
+
+fn caller_class(config: &Config, caller: &Caller) -> ApiResult<session::Class> {
+    let kind = known_app(config, &caller.appid)?.kind;
+    let platform = caller
+        .platform
+        .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
+    Ok(session::Class::of_caller(kind, platform))
 }
 
 fn known_app<'c>(config: &'c Config, appid: &str) -> ApiResult<&'c App> {

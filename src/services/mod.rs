@@ -3,6 +3,7 @@
 //! pipeline and the handlers call them alike. May use `config`, `domain`
 //! and `protocol`.
 
+pub mod attempts;
 pub mod cache;
 pub mod clock;
 pub mod guards;

@@ -1,6 +1,7 @@
 //! Sessions (docs/protocol.md §8): opaque tokens in Redis with sliding expiry, one
 //! live session per user per class (app / non-app), displacement (603),
-//! password changes (606), expiry (601).
+//! password changes (606), expiry (601). A token answers only to callers of
+//! its own class (§8.2): a web token is no app token.
 //!
 //! Keys: `sess:<token>` (hash: uid, class, pwdv, state, platform),
 //! `ucur:<uid>:<class>` (the class's live token), `pwdv:<uid>` (password
@@ -12,6 +13,7 @@ use std::sync::LazyLock;
 use redis::Script;
 
 use crate::config::accounts::SessionSettings;
+use crate::config::apps::AppKind;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::Platform;
 use crate::services::stores::Stores;
@@ -43,6 +45,16 @@ impl Class {
     /// The class of a platform.
     pub fn of(p: Platform) -> Self {
         if p.is_app() { Self::App } else { Self::Web }
+    }
+
+    /// The class of a caller: app only for an appid of type `app` on an
+    /// app platform (1 iOS, 2 Android); web for everything else.
+    pub fn of_caller(kind: AppKind, p: Platform) -> Self {
+        if kind == AppKind::App {
+            Self::of(p)
+        } else {
+            Self::Web
+        }
     }
 
     fn tag(self) -> &'static str {
@@ -92,14 +104,16 @@ return 1
     )
 });
 
-/// Validate a token and slide its expiry: `{code, uid, platform}`.
+/// Validate a token for a caller of `class` and slide its expiry:
+/// `{code, uid, platform}`. Another class's token is unknown here (601).
 static CHECK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local prefix, token, app_ttl, web_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local prefix, token, app_ttl, web_ttl, class = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = prefix .. 'sess:' .. token
 local s = redis.call('HMGET', key, 'uid', 'class', 'pwdv', 'state', 'platform')
 if not s[1] then return {601} end
+if s[2] ~= class then return {601} end
 if s[4] == 'displaced' then return {603} end
 local pwdv = redis.call('GET', prefix .. 'pwdv:' .. s[1]) or '0'
 if pwdv ~= s[3] then return {606} end
@@ -144,7 +158,7 @@ return v
     )
 });
 
-/// Issue a new session token for a user logging in on `platform`.
+/// Issue a new session token of `class` for a user logging in on `platform`.
 ///
 /// # Errors
 /// Redis failures (500).
@@ -152,10 +166,10 @@ pub async fn issue(
     stores: &Stores,
     s: &SessionSettings,
     user_id: i64,
+    class: Class,
     platform: Platform,
 ) -> ApiResult<String> {
     let token = new_token();
-    let class = Class::of(platform);
     let mut c = stores.redis();
     ISSUE
         .arg(stores.prefix())
@@ -169,14 +183,17 @@ pub async fn issue(
     Ok(token)
 }
 
-/// Validate `token`, sliding its expiry; the user id and login platform.
+/// Validate `token` for a caller of `class`, sliding its expiry; the user
+/// id and login platform.
 ///
 /// # Errors
-/// 601 unknown or expired, 603 displaced, 606 password changed, 500 Redis.
+/// 601 unknown, expired or of another class, 603 displaced, 606 password
+/// changed, 500 Redis.
 pub async fn check(
     stores: &Stores,
     s: &SessionSettings,
     token: &str,
+    class: Class,
 ) -> ApiResult<(i64, Platform)> {
     if !well_formed(token) {
         return Err(expired());
@@ -187,6 +204,7 @@ pub async fn check(
         .arg(token)
         .arg(s.app_ttl_secs)
         .arg(s.web_ttl_secs)
+        .arg(class.tag())
         .invoke_async(&mut c)
         .await?;
     match reply.as_slice() {
@@ -258,16 +276,22 @@ pub fn ensure_active(status: i16) -> ApiResult<()> {
     }
 }
 
-/// Resolve a token to its user: session checks, then the account row.
+/// Resolve a token to its user for a caller of `class`: session checks,
+/// then the account row.
 ///
 /// # Errors
 /// 602 empty token, 601/603/606 from the session, 503 locked or cancelled
 /// account, 500 store failures.
-pub async fn resolve(stores: &Stores, s: &SessionSettings, token: &str) -> ApiResult<SessionUser> {
+pub async fn resolve(
+    stores: &Stores,
+    s: &SessionSettings,
+    token: &str,
+    class: Class,
+) -> ApiResult<SessionUser> {
     if token.is_empty() {
         return Err(ApiError::new(code::NOT_LOGGED_IN, "您还未登录"));
     }
-    let (id, platform) = check(stores, s, token).await?;
+    let (id, platform) = check(stores, s, token, class).await?;
     let db = stores.pg().await?;
     let stmt = db
         .prepare_cached(
@@ -310,5 +334,12 @@ mod tests {
         assert_eq!(Class::of(Platform::Android), Class::App);
         assert_eq!(Class::of(Platform::H5), Class::Web);
         assert_eq!(Class::of(Platform::Web), Class::Web);
+        assert_eq!(Class::of_caller(AppKind::App, Platform::Ios), Class::App);
+        assert_eq!(Class::of_caller(AppKind::App, Platform::H5), Class::Web);
+        assert_eq!(Class::of_caller(AppKind::H5, Platform::Ios), Class::Web);
+        assert_eq!(
+            Class::of_caller(AppKind::Admin, Platform::Android),
+            Class::Web
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! SMS verification codes (docs/protocol.md §10): six digits, a limited life and
-//! number of tries, one send per interval per mobile, daily caps per mobile
-//! and per IP, a blacklist, every send in `sms_log`, delivery by driver.
+//! number of tries, one send per interval per mobile, daily caps per
+//! (mobile, IP), per mobile and per IP, a blacklist, every send in `sms_log`, delivery by driver.
 //! Codes live in Redis and are checked by atomic scripts.
 
 use std::net::IpAddr;
@@ -10,6 +10,7 @@ use chrono::FixedOffset;
 use redis::Script;
 use serde::Serialize;
 
+use super::attempts::{KNOWN_IP_SECS, known_ips_key};
 use super::stores::Stores;
 use crate::config::accounts::{SmsDriver, SmsSettings};
 use crate::domain::{SmsKey, mask_mobile, time::local_day};
@@ -43,24 +44,31 @@ impl CodeError {
     }
 }
 
-/// Reserve a send: the interval lock, both daily counters and the new code
-/// (replacing any earlier one), or nothing.
+/// Reserve a send: the interval lock, the daily counters and the new code
+/// (replacing any earlier one), or nothing. The (mobile, IP) cap comes
+/// first; an IP the mobile logged in from lately is not held to the
+/// per-mobile cap, so others cannot spend it for the owner.
 static RESERVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local interval, per_mobile, per_ip, code_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local interval, per_mobile, per_ip, code_key, per_pair, known = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local interval_secs, cap_mobile, cap_ip = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local code, code_ttl = ARGV[4], ARGV[5]
+local code, code_ttl, cap_pair, ip, known_since = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 if redis.call('EXISTS', interval) == 1 then return 'interval' end
-local m = tonumber(redis.call('GET', per_mobile) or '0')
-if m >= cap_mobile then return 'mobile_cap' end
+local p = tonumber(redis.call('GET', per_pair) or '0')
+if p >= cap_pair then return 'pair_cap' end
+local seen = tonumber(redis.call('ZSCORE', known, ip) or '-1')
+if seen < known_since then
+  local m = tonumber(redis.call('GET', per_mobile) or '0')
+  if m >= cap_mobile then return 'mobile_cap' end
+end
 local i = tonumber(redis.call('GET', per_ip) or '0')
 if i >= cap_ip then return 'ip_cap' end
 redis.call('SET', interval, '1', 'EX', interval_secs)
-redis.call('INCR', per_mobile)
-redis.call('EXPIRE', per_mobile, 172800)
-redis.call('INCR', per_ip)
-redis.call('EXPIRE', per_ip, 172800)
+for _, k in ipairs({per_mobile, per_ip, per_pair}) do
+  redis.call('INCR', k)
+  redis.call('EXPIRE', k, 172800)
+end
 redis.call('DEL', code_key)
 redis.call('HSET', code_key, 'code', code, 'tries', 0)
 redis.call('EXPIRE', code_key, code_ttl)
@@ -74,8 +82,9 @@ static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 redis.call('DEL', KEYS[1], KEYS[4])
-if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
-if tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
+for _, k in ipairs({KEYS[2], KEYS[3], KEYS[5]}) do
+  if tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
+end
 return 1
 ",
     )
@@ -107,6 +116,8 @@ struct Keys {
     per_mobile: String,
     per_ip: String,
     code: String,
+    per_pair: String,
+    known: String,
 }
 
 impl SmsCodes<'_> {
@@ -117,6 +128,8 @@ impl SmsCodes<'_> {
             per_mobile: self.stores.key(format!("smsday:m:{mobile}:{day}")),
             per_ip: self.stores.key(format!("smsday:ip:{ip}:{day}")),
             code: self.code_key(mobile, key),
+            per_pair: self.stores.key(format!("smsday:mi:{mobile}:{ip}:{day}")),
+            known: known_ips_key(self.stores, mobile),
         }
     }
 
@@ -142,11 +155,16 @@ impl SmsCodes<'_> {
             .key(&k.per_mobile)
             .key(&k.per_ip)
             .key(&k.code)
+            .key(&k.per_pair)
+            .key(&k.known)
             .arg(sms.interval_secs)
             .arg(sms.daily_per_mobile)
             .arg(sms.daily_per_ip)
             .arg(&code)
             .arg(sms.code_ttl_secs)
+            .arg(sms.daily_per_mobile_ip)
+            .arg(ip.to_string())
+            .arg(now - KNOWN_IP_SECS)
             .invoke_async(&mut c)
             .await?;
         match reserved.as_str() {
@@ -169,6 +187,7 @@ impl SmsCodes<'_> {
                 .key(&k.per_mobile)
                 .key(&k.per_ip)
                 .key(&k.code)
+                .key(&k.per_pair)
                 .invoke_async::<i64>(&mut c)
                 .await?;
             tracing::warn!(error = %format!("{e:#}"), mobile = %mask_mobile(mobile), key = key.as_str(), "SMS delivery failed");

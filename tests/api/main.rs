@@ -1,5 +1,6 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
+mod abuse_accounts;
 mod accounts;
 mod answer_cache;
 mod compat;
