@@ -11,6 +11,7 @@ use crate::methods::user::is_registered;
 pub fn register(r: &mut Registry) {
     r.add(
         Method::new("sms.send", "1.0.0")
+            .no_replay()
             .req_token(false)
             .summary("发送短信验证码。key：USER_REGISTER_CODE（已注册返回 604）、USER_LOGIN_CODE、USER_PWD_FIND_CODE（未注册返回 605）。6 位，10 分钟有效，同一手机号 60 秒一次，每日上限。"),
         send,

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod guards;
 pub mod metrics;
 pub mod password;
+pub mod replay;
 pub mod reqtoken;
 pub mod session;
 pub mod sms;
