@@ -1,5 +1,6 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
+mod abuse_requests;
 mod accounts;
 mod answer_cache;
 mod docs;
@@ -15,6 +16,7 @@ mod news;
 mod notice;
 mod protocol;
 mod reload;
+mod schema_fuzz;
 mod sms;
 mod system_catalogue;
 mod user_catalogue;
