@@ -51,7 +51,7 @@ fn hostile(kind: &str) -> Vec<Value> {
     values
 }
 
-/// A plain value of `kind`, for the parameters not being fuzzed.
+/// A plain value of `kind`, for the required parameters not being fuzzed.
 fn plain(kind: &str) -> Value {
     match kind {
         "integer" => json!(1),
@@ -86,8 +86,16 @@ fn cases() -> Vec<(&'static str, Value)> {
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        // Optional parameters keep their defaults, so that the one being
+        // fuzzed is the only unusual value and reaches the handler.
         let base: Map<String, Value> = props
             .iter()
+            .filter(|(k, _)| required.contains(&k.as_str()))
             .map(|(k, p)| (k.clone(), plain(&kind_of(p))))
             .collect();
         out.push((name, Value::Object(base.clone())));
