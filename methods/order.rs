@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDateTime, TimeZone};
+use chrono::TimeZone;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::handler::Ctx;
 use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
-use crate::handler::{Int, Text};
+use crate::handler::{DateTimeText, Int, Text};
 use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
 
@@ -32,12 +32,12 @@ struct ListParams {
     /// 订单状态，默认 -1（全部）
     #[serde(default = "any_status")]
     order_status: Int,
-    /// 起始下单时间 Y-m-d H:i:s，默认空字符串
+    /// 起始下单时间 Y-m-d H:i:s（1970-9999 年），默认空字符串（不限）
     #[serde(default)]
-    start_time: Text,
-    /// 截止下单时间 Y-m-d H:i:s，默认空字符串
+    start_time: DateTimeText,
+    /// 截止下单时间 Y-m-d H:i:s（1970-9999 年），默认空字符串（不限）
     #[serde(default)]
-    end_time: Text,
+    end_time: DateTimeText,
     /// 页码，默认 1
     #[serde(default = "first_page")]
     page: Int,
@@ -87,24 +87,13 @@ struct Item {
     total_price: i32,
 }
 
-/// Parse a "Y-m-d H:i:s" filter in the configured timezone; '' is no bound.
-fn bound(ctx: &Ctx, text: &Text, name: &str) -> ApiResult<Option<i64>> {
-    let t = text.as_str().trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-        .ok()
-        .and_then(|naive| {
-            ctx.config
-                .settings
-                .timezone
-                .0
-                .from_local_datetime(&naive)
-                .single()
-        })
-        .map(|t| Some(t.timestamp()))
-        .ok_or_else(|| ApiError::business(format!("参数 {name} 格式不正确（Y-m-d H:i:s）")))
+/// A time filter as Unix seconds in the configured timezone; `None` is no
+/// bound. The type has checked the format and the years already.
+fn bound(ctx: &Ctx, time: DateTimeText) -> Option<i64> {
+    let tz = ctx.config.settings.timezone.0;
+    time.0
+        .and_then(|naive| tz.from_local_datetime(&naive).single())
+        .map(|t| t.timestamp())
 }
 
 const FILTER: &str = "o.user_id = $1 AND ($2 = '' OR o.order_sn = $2) AND ($3::smallint = -1 OR o.order_status = $3) \
@@ -117,10 +106,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         .ok()
         .filter(|s| (-1..=4).contains(s))
         .ok_or_else(|| ApiError::business("参数 order_status 不正确（-1 全部，0-4）"))?;
-    let (start, end) = (
-        bound(&ctx, &p.start_time, "start_time")?,
-        bound(&ctx, &p.end_time, "end_time")?,
-    );
+    let (start, end) = (bound(&ctx, p.start_time), bound(&ctx, p.end_time));
     let page = PageNo::new(p.page);
     let sn = p.order_sn.as_str().trim();
     let db = ctx.stores().pg().await?;

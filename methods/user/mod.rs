@@ -16,6 +16,7 @@ use crate::handler::{ApiResult, Ctx, Method, Registry};
 pub fn register(r: &mut Registry) {
     r.add(
         Method::new("user.login", "1.0.0")
+            .no_replay()
             .req_token(false)
             .summary("登录：login_type 1 短信验证码登录，2 密码登录（密码放在 code，或 password）。同类设备（APP / 非 APP）的旧会话被挤下线（603）。同一手机号同一 IP 连续 5 次密码或验证码错误锁定 24 小时（607）；同一手机号各 IP 合计 20 次错误锁定密码登录（短信验证码登录不受影响，成功后解除）。"),
         login::login,

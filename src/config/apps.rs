@@ -8,6 +8,8 @@ use std::path::Path;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::config::limits::RawLimits;
+pub use crate::config::limits::{Limits, RateLimit, Scope, ScopeLimits};
 use crate::config::settings::Secret;
 
 /// What kind of client an appid stands for.
@@ -45,19 +47,6 @@ enum SecretSource {
     },
 }
 
-/// A method-rate limit: `requests` per `per_secs` window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    pub requests: u32,
-    #[serde(default = "default_window")]
-    pub per_secs: u32,
-}
-
-fn default_window() -> u32 {
-    60
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawApp {
@@ -74,9 +63,18 @@ struct RawApp {
     #[serde(default)]
     cors_origins: Vec<String>,
     rate_limit: Option<RateLimit>,
+    rate_limit_per_ip: Option<RateLimit>,
+    rate_limit_per_device: Option<RateLimit>,
+    rate_limit_per_user: Option<RateLimit>,
     #[serde(default)]
     method_rate_limits: BTreeMap<String, RateLimit>,
     future_skew_secs: Option<i64>,
+    #[serde(default)]
+    method_rate_limits_per_ip: BTreeMap<String, RateLimit>,
+    #[serde(default)]
+    method_rate_limits_per_device: BTreeMap<String, RateLimit>,
+    #[serde(default)]
+    method_rate_limits_per_user: BTreeMap<String, RateLimit>,
 }
 
 fn yes() -> bool {
@@ -160,8 +158,8 @@ pub struct App {
     pub ip_allow: Vec<IpNet>,
     pub methods: Vec<MethodPattern>,
     pub cors_origins: Vec<String>,
-    pub rate_limit: Option<RateLimit>,
-    pub method_rate_limits: HashMap<String, RateLimit>,
+    /// Rate limits by scope (docs/protocol.md §11.3).
+    pub limits: Limits,
     /// How far ahead of server time a timestamp may be; `None` means
     /// `protocol.timestamp_skew_secs`, as behind (docs/protocol.md §3.1).
     pub future_skew_secs: Option<i64>,
@@ -290,18 +288,17 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
             return Err(format!("cors_origins: `{origin}` must not end with /"));
         }
     }
-    for (method, limit) in raw
-        .rate_limit
-        .iter()
-        .map(|l| ("rate_limit", l))
-        .chain(raw.method_rate_limits.iter().map(|(m, l)| (m.as_str(), l)))
-    {
-        if limit.requests == 0 || limit.per_secs == 0 {
-            return Err(format!(
-                "{method}: requests and per_secs must be at least 1"
-            ));
-        }
+    let limits = RawLimits {
+        rate_limit: raw.rate_limit,
+        rate_limit_per_ip: raw.rate_limit_per_ip,
+        rate_limit_per_device: raw.rate_limit_per_device,
+        rate_limit_per_user: raw.rate_limit_per_user,
+        method_rate_limits: raw.method_rate_limits,
+        method_rate_limits_per_ip: raw.method_rate_limits_per_ip,
+        method_rate_limits_per_device: raw.method_rate_limits_per_device,
+        method_rate_limits_per_user: raw.method_rate_limits_per_user,
     }
+    .compile()?;
     if let Some(secs) = raw.future_skew_secs {
         if !(0..=MAX_FUTURE_SKEW_SECS).contains(&secs) {
             return Err(format!(
@@ -318,8 +315,7 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
         ip_allow,
         methods,
         cors_origins: raw.cors_origins,
-        rate_limit: raw.rate_limit,
-        method_rate_limits: raw.method_rate_limits.into_iter().collect(),
+        limits,
         future_skew_secs: raw.future_skew_secs,
     })
 }

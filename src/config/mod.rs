@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod content;
+pub mod limits;
 pub mod secrets;
 pub mod settings;
 pub mod values;

@@ -115,16 +115,12 @@ impl Default for ServerSettings {
             upload_limit_bytes: 5 * 1024 * 1024,
             max_header_bytes: 16 * 1024,
             trusted_proxies: Vec::new(),
-            metrics_allow: [
-                "127.0.0.0/8",
-                "::1/128",
-                "10.0.0.0/8",
-                "172.16.0.0/12",
-                "192.168.0.0/16",
-            ]
-            .iter()
-            .map(|n| n.parse().expect("valid CIDR"))
-            .collect(),
+            // Loopback only: behind a proxy that is not trusted every client
+            // would otherwise share a private address (docs/protocol.md §14).
+            metrics_allow: ["127.0.0.0/8", "::1/128"]
+                .iter()
+                .map(|n| n.parse().expect("valid CIDR"))
+                .collect(),
         }
     }
 }

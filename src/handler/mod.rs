@@ -15,4 +15,4 @@ pub use registry::{Access, Entry, Lookup, Method, Registry};
 
 pub use crate::protocol::Reply;
 pub use crate::protocol::error::{ApiError, ApiResult, code};
-pub use crate::protocol::types::{Float, Int, Platform, Text, Version};
+pub use crate::protocol::types::{DateTimeText, Float, Int, Platform, Text, Version};

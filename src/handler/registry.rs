@@ -50,6 +50,9 @@ pub struct Method {
     /// Touches no store and skips the other-fixed-parameters step
     /// (only `system.ping`).
     pub bare: bool,
+    /// Not idempotent although it does not write (a login, an SMS): the
+    /// same signed bytes are served once (docs/protocol.md §11.5).
+    pub no_replay: bool,
     pub summary: &'static str,
     pub aliases: &'static [&'static str],
 }
@@ -68,6 +71,7 @@ impl Method {
             write: false,
             req_token: None,
             bare: false,
+            no_replay: false,
             summary: "",
             aliases: &[],
         }
@@ -107,6 +111,18 @@ impl Method {
     pub fn bare(mut self) -> Self {
         self.bare = true;
         self
+    }
+
+    /// Serve the same signed bytes only once, like a write.
+    pub fn no_replay(mut self) -> Self {
+        self.no_replay = true;
+        self
+    }
+
+    /// Whether a replay of the same signed bytes is refused: every write
+    /// method, and those registered with [`Method::no_replay`].
+    pub fn refuses_replays(&self) -> bool {
+        self.write || self.no_replay
     }
 
     /// Also answer under these names.

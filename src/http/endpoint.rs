@@ -44,7 +44,7 @@ pub(super) fn client_ip_of(config: &Config, peer: SocketAddr, headers: &HeaderMa
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     client_ip::resolve(
         peer.ip(),
         forwarded,

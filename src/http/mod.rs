@@ -11,6 +11,7 @@ mod reply;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
@@ -34,6 +35,7 @@ pub struct Gateway {
 /// Answer one HTTP request.
 pub async fn route(gw: Arc<Gateway>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let request_id = request_id(&gw.state, req.headers());
+    warn_untrusted_forwarding(&gw, peer, req.headers());
     let mut resp = match req.uri().path() {
         "/" | "/api" => endpoint::endpoint(&gw, peer, req, &request_id).await,
         "/healthz" => ops::healthz(&req),
@@ -49,6 +51,28 @@ pub async fn route(gw: Arc<Gateway>, peer: SocketAddr, req: Request<Incoming>) -
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     resp
+}
+
+/// Whether [`warn_untrusted_forwarding`] has warned in this process.
+static FORWARDING_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// Warn once per process when a request carries X-Forwarded-For while no
+/// proxy is trusted: behind a load balancer every client then looks like
+/// the balancer (docs/protocol.md §12.4).
+fn warn_untrusted_forwarding(gw: &Gateway, peer: SocketAddr, headers: &HeaderMap) {
+    if FORWARDING_WARNED.load(Ordering::Relaxed) || !headers.contains_key("x-forwarded-for") {
+        return;
+    }
+    let untrusted = gw.config.load().settings.server.trusted_proxies.is_empty();
+    if untrusted && !FORWARDING_WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            peer = %peer.ip(),
+            "requests carry X-Forwarded-For but server.trusted_proxies is empty: \
+             each client is taken to be its socket peer, so behind a proxy or load \
+             balancer all clients share its address (allow lists, bans, /metrics); \
+             list the proxies in server.trusted_proxies (logged once)"
+        );
+    }
 }
 
 /// An incoming id when it is short and plain, else a fresh one.

@@ -24,7 +24,7 @@ use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::sign;
 use crate::protocol::types::{Skew, Timestamp, scalar_text};
 use crate::services::session::{self, SessionUser};
-use crate::services::{guards, reqtoken, request_no};
+use crate::services::{guards, replay, reqtoken, request_no};
 
 /// A request's answer and what the pipeline learnt on the way.
 pub struct Outcome {
@@ -75,7 +75,12 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
         };
     };
     trace.method = entry.method.name;
-    if let Err(e) = authorize(state, app, head.method, entry, now).await {
+    let device = data.get("unique_id").and_then(scalar_text);
+    let client = guards::Client {
+        ip: req.ip,
+        device: device.as_deref(),
+    };
+    if let Err(e) = authorize(state, app, (&head, entry), client, now).await {
         return Outcome {
             result: Err(e),
             trace,
@@ -109,7 +114,23 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
             };
         }
     }
-    let (user_id, result) = serve(state, config, entry, caller, data, req.submission.files).await;
+    drop(device);
+    let once = claim_once(state, config, app, (&head, entry), &req.submission, now);
+    if let Err(e) = once.await {
+        return Outcome {
+            result: Err(e),
+            trace,
+        };
+    }
+    let (user_id, result) = serve(
+        state,
+        config,
+        (app, entry, now),
+        caller,
+        data,
+        req.submission.files,
+    )
+    .await;
     trace.user_id = user_id;
     if matches!(result, Err(ApiError::Refused { .. })) && watched(config, entry) {
         if let Err(e) = state.bans(config).count_failure(req.ip, now).await {
@@ -152,21 +173,42 @@ async fn authenticate<'c>(
 }
 
 /// Whether this appid may call the method it asked for (by the name it
-/// used, alias or not) now: its method patterns and rate limits.
+/// used, alias or not) now: its method patterns, and its rate limits for
+/// the appid, the client IP and the device.
 async fn authorize(
     state: &AppState,
     app: &App,
-    asked: &str,
-    entry: &Entry,
+    (head, entry): (&Head<'_>, &Entry),
+    client: guards::Client<'_>,
     now: i64,
 ) -> ApiResult<()> {
-    if !app.may_call(asked) {
+    if !app.may_call(head.method) {
         return Err(ApiError::new(code::FORBIDDEN, "您没有权限访问该接口"));
     }
-    if !entry.method.bare {
-        guards::rate_limit(&state.stores, app, entry.method.name, now).await?;
+    if entry.method.bare {
+        return Ok(());
     }
-    Ok(())
+    guards::rate_limit(&state.stores, app, entry.method.name, client, now).await
+}
+
+/// The replay guard (docs/protocol.md §11.5, step 20a): the signed bytes of
+/// a method that must not repeat are claimed while their timestamp is
+/// accepted.
+async fn claim_once(
+    state: &AppState,
+    config: &Config,
+    app: &App,
+    (head, entry): (&Head<'_>, &Entry),
+    submission: &Submission,
+    now: i64,
+) -> ApiResult<()> {
+    if !entry.method.refuses_replays() {
+        return Ok(());
+    }
+    let skew = config.settings.protocol.timestamp_skew_secs;
+    let ts = Timestamp::from_value(head.timestamp).map_or(now, |t| t.0);
+    let ttl = (ts + skew - now + 1).max(1).unsigned_abs();
+    replay::claim(&state.stores, &app.appid, &submission.data, ttl).await
 }
 
 fn watched(config: &Config, entry: &Entry) -> bool {
@@ -183,7 +225,7 @@ fn watched(config: &Config, entry: &Entry) -> bool {
 async fn serve(
     state: &Arc<AppState>,
     config: &Arc<Config>,
-    entry: &Entry,
+    (app, entry, now): (&App, &Entry, i64),
     caller: Caller,
     data: Map<String, Value>,
     files: Vec<FilePart>,
@@ -193,6 +235,13 @@ async fn serve(
         Err(e) => return (None, Err(e)),
     };
     let user_id = user.as_ref().map(|u| u.id);
+    if let Some(id) = user_id {
+        // The per-user limits need the session (docs/protocol.md §6, step 21a).
+        let limited = guards::rate_limit_user(&state.stores, app, entry.method.name, id, now);
+        if let Err(e) = limited.await {
+            return (user_id, Err(e));
+        }
+    }
     let ctx = Ctx {
         state: state.clone(),
         config: config.clone(),

@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{Datelike, NaiveDateTime};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -325,6 +326,51 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// A time parameter `Y-m-d H:i:s` (local time of the configured timezone),
+/// years 1970 to 9999; an empty string (or absence, with a default) means
+/// no bound. Anything else is refused by name (code 503).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DateTimeText(pub Option<NaiveDateTime>);
+
+lenient_schema!(DateTimeText, "DateTime", {"type": "string", "format": "Y-m-d H:i:s"});
+
+impl DateTimeText {
+    /// The earliest and latest years accepted.
+    pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+    /// Parse `Y-m-d H:i:s`; `Ok(None)` for empty text.
+    ///
+    /// # Errors
+    /// Another format, or a year outside [`DateTimeText::YEARS`].
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(Self(None));
+        }
+        NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .filter(|d| t.len() == 19 && Self::YEARS.contains(&d.year()))
+            .map(|d| Self(Some(d)))
+            .ok_or("须为 Y-m-d H:i:s 格式的时间，年份 1970-9999")
+    }
+}
+
+impl<'de> Deserialize<'de> for DateTimeText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DateTimeText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a time Y-m-d H:i:s")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTimeText, E> {
+                DateTimeText::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +478,38 @@ mod tests {
         let t: Text = serde_json::from_value(json!(18575202691_i64)).unwrap();
         assert_eq!(t.as_str(), "18575202691");
         assert!(serde_json::from_value::<Text>(json!({})).is_err());
+    }
+
+    #[test]
+    fn times_are_y_m_d_h_i_s_within_the_years_or_empty() {
+        let ok = |t: &str| DateTimeText::parse(t).unwrap().0.map(|d| d.to_string());
+        assert_eq!(ok(""), None);
+        assert_eq!(ok(" "), None);
+        assert_eq!(
+            ok("2020-03-15 00:00:00").as_deref(),
+            Some("2020-03-15 00:00:00")
+        );
+        assert_eq!(
+            ok("1970-01-01 00:00:00").as_deref(),
+            Some("1970-01-01 00:00:00")
+        );
+        assert_eq!(
+            ok("9999-12-31 23:59:59").as_deref(),
+            Some("9999-12-31 23:59:59")
+        );
+        for bad in [
+            "-5000-01-01 00:00:00",
+            "1969-12-31 23:59:59",
+            "+10000-01-01 00:00:00",
+            "10000-01-01 00:00:00",
+            "2020-02-30 00:00:00",
+            "2020-03-15 24:00:00",
+            "2020/03/15",
+            "2020-3-5 0:0:0",
+            "yesterday",
+        ] {
+            assert!(DateTimeText::parse(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_value::<DateTimeText>(json!(20200315)).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! Abuse guards (docs/protocol.md §11): IP bans (config, the `ip_bans`
 //! table, and automatic bans in Redis), per-IP failure counters on
-//! sensitive methods, rate limits per appid and per method, and the write
-//! switch. Counters live in Redis so they hold across instances.
+//! sensitive methods, rate limits (per appid, client IP, device and user,
+//! each for all methods and per method), and the write switch. Counters live in Redis so they hold across instances.
 
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
@@ -11,10 +11,11 @@ use arc_swap::ArcSwap;
 use chrono::FixedOffset;
 use ipnet::IpNet;
 use redis::Script;
+use sha2::{Digest, Sha256};
 
 use super::stores::Stores;
 use crate::config::accounts::GuardSettings;
-use crate::config::apps::{App, RateLimit};
+use crate::config::apps::{App, RateLimit, Scope};
 use crate::domain::time::format_time;
 use crate::protocol::error::{ApiError, ApiResult, code};
 
@@ -178,30 +179,98 @@ return 1
     )
 });
 
-/// Enforce the appid's limits at `now`: all its methods together, and
-/// `method` alone.
+/// Who is calling, for the per-client rate limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Client<'a> {
+    pub ip: IpAddr,
+    /// The `unique_id` as sent; empty or absent counts as no device.
+    pub device: Option<&'a str>,
+}
+
+/// Enforce the appid's limits on `method` at `now` for every scope known
+/// before the session: the appid as a whole (the ceiling over all its
+/// clients), the client IP and the device. One Redis round trip.
 ///
 /// # Errors
 /// 511 over a limit; 500 when Redis fails.
-pub async fn rate_limit(stores: &Stores, app: &App, method: &str, now: i64) -> ApiResult<()> {
-    let mut limits: Vec<(String, RateLimit)> = Vec::with_capacity(2);
-    if let Some(l) = app.rate_limit {
-        limits.push((
-            format!("rl:{}:*:{}", app.appid, now / i64::from(l.per_secs)),
-            l,
-        ));
+pub async fn rate_limit(
+    stores: &Stores,
+    app: &App,
+    method: &str,
+    client: Client<'_>,
+    now: i64,
+) -> ApiResult<()> {
+    let device = client.device.filter(|d| !d.is_empty()).map(|d| {
+        // The id is client text of any length: key on a digest of it.
+        let digest = Sha256::digest(d.as_bytes());
+        format!("dev={}", hex::encode(&digest[..16]))
+    });
+    let mut keys = Vec::new();
+    push_keys(&mut keys, app, Scope::App, None, method, now);
+    push_keys(
+        &mut keys,
+        app,
+        Scope::Ip,
+        Some(&format!("ip={}", client.ip)),
+        method,
+        now,
+    );
+    if let Some(device) = &device {
+        push_keys(&mut keys, app, Scope::Device, Some(device), method, now);
     }
-    if let Some(l) = app.method_rate_limits.get(method) {
-        limits.push((
-            format!("rl:{}:{method}:{}", app.appid, now / i64::from(l.per_secs)),
-            *l,
-        ));
+    count(stores, keys).await
+}
+
+/// Enforce the appid's per-user limits on `method` for `user_id` (the
+/// session user, known only after the session step).
+///
+/// # Errors
+/// 511 over a limit; 500 when Redis fails.
+pub async fn rate_limit_user(
+    stores: &Stores,
+    app: &App,
+    method: &str,
+    user_id: i64,
+    now: i64,
+) -> ApiResult<()> {
+    let mut keys = Vec::new();
+    push_keys(
+        &mut keys,
+        app,
+        Scope::User,
+        Some(&format!("user={user_id}")),
+        method,
+        now,
+    );
+    count(stores, keys).await
+}
+
+/// The counter keys of `scope`'s limits on `method` for one subject, each
+/// holding its window number.
+fn push_keys(
+    keys: &mut Vec<(String, RateLimit)>,
+    app: &App,
+    scope: Scope,
+    subject: Option<&str>,
+    method: &str,
+    now: i64,
+) {
+    for (label, l) in app.limits.scope(scope).for_method(method) {
+        let window = now / i64::from(l.per_secs);
+        let key = match subject {
+            Some(who) => format!("rl:{}:{who}:{label}:{window}", app.appid),
+            None => format!("rl:{}:{label}:{window}", app.appid),
+        };
+        keys.push((key, l));
     }
-    if limits.is_empty() {
+}
+
+async fn count(stores: &Stores, keys: Vec<(String, RateLimit)>) -> ApiResult<()> {
+    if keys.is_empty() {
         return Ok(());
     }
     let mut inv = RATE.prepare_invoke();
-    for (key, l) in &limits {
+    for (key, l) in &keys {
         inv.key(stores.key(key)).arg(l.requests).arg(l.per_secs);
     }
     let mut c = stores.redis();

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod guards;
 pub mod metrics;
 pub mod password;
+pub mod replay;
 pub mod reqtoken;
 pub mod request_no;
 pub mod session;

@@ -1,6 +1,7 @@
 //! Integration tests: real gateways over HTTP, real PostgreSQL, real Redis.
 
 mod abuse_accounts;
+mod abuse_requests;
 mod accounts;
 mod answer_cache;
 mod compat;
@@ -17,6 +18,7 @@ mod news;
 mod notice;
 mod protocol;
 mod reload;
+mod schema_fuzz;
 mod sms;
 mod system_catalogue;
 mod user_catalogue;

@@ -7,13 +7,18 @@ use super::{IOS_SECRET, TestApp, assert_code, poll_until};
 
 impl TestApp {
     /// Send an SMS code (echoed in test config) and return it, waiting out
-    /// the send interval if a previous send to this mobile is too recent.
+    /// the send interval if a previous send to this mobile is too recent
+    /// (a resend within the same second is a replay of the same bytes,
+    /// docs/protocol.md §11.5, and is retried too).
     pub async fn sms_code(&self, mobile: &str, key: &str) -> String {
         let env = poll_until(
             "sms.send is past the interval",
             10,
             || self.call("sms.send", json!({"mobile": mobile, "key": key})),
-            |env: &Value| !env["msg"].as_str().unwrap_or("").contains("间隔"),
+            |env: &Value| {
+                let msg = env["msg"].as_str().unwrap_or("");
+                !msg.contains("间隔") && !msg.contains("请求重复")
+            },
         )
         .await;
         assert_code(&env, 200);

@@ -3,6 +3,8 @@
 //! encodings, and the envelope read back. `TestApp`, `Remote` and the
 //! hostile-input generator all build their requests here.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde_json::{Map, Value, json};
 use yafgate::client;
 use yafgate::protocol::sign::sign;
@@ -31,10 +33,20 @@ pub fn fixed_params(method: &str, appid: &str, now: i64) -> Map<String, Value> {
     )
 }
 
-/// The data text of a call: the fixed parameters with `params` (an object)
-/// merged over them.
+/// Numbers the calls the harness builds.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// The data text of a call: the fixed parameters, a fresh `nonce` (a key
+/// the gateway ignores), and `params` (an object) merged over them. The
+/// nonce makes two calls in the same second two requests rather than one
+/// request sent twice, which write methods refuse as a replay
+/// (docs/protocol.md §11.5); replay tests send one data text again.
 pub fn call_data(method: &str, appid: &str, now: i64, params: Value) -> String {
     let mut data = fixed_params(method, appid, now);
+    data.insert(
+        "nonce".into(),
+        Value::from(CALLS.fetch_add(1, Ordering::Relaxed)),
+    );
     match params {
         Value::Object(p) => data.extend(p),
         Value::Null => {}
