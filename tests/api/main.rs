@@ -17,4 +17,5 @@ mod protocol;
 mod reload;
 mod sms;
 mod system_catalogue;
+mod uploads;
 mod user_catalogue;
