@@ -42,7 +42,7 @@ fuzz_target!(|input: &[u8]| {
             assert!(sub.data.len() <= 3 * len && sub.sign.len() <= 3 * len);
             if kind.is_multipart() {
                 assert!(sub.files.len() <= 16, "more parts than allowed");
-                assert!(sub.files.iter().all(|f| f.bytes.len() <= LIMIT));
+                assert!(sub.files.iter().all(|f| f.content.len() <= LIMIT as u64));
             } else {
                 assert!(sub.files.is_empty(), "files outside multipart");
             }

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use crate::config::{Config, ConfigCell};
 use crate::handler::{AppState, Registry};
 use crate::http::Gateway;
+use crate::http::body::BodyBudget;
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{self, BanTable};
 use crate::services::password::PasswordWork;
@@ -66,8 +67,10 @@ impl Application {
             cache,
             password_work: PasswordWork::new(config.settings.guards.password_workers),
         });
+        let budget = BodyBudget::new(config.settings.server.body_memory_budget_bytes);
         let gateway = Arc::new(Gateway {
             state,
+            budget,
             config: Arc::new(ArcSwap::from_pointee(config)),
         });
         Ok(Self {

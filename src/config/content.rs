@@ -13,6 +13,11 @@ pub struct UploadSettings {
     pub public_base_url: String,
     /// Largest accepted image.
     pub max_image_bytes: usize,
+    /// Where multipart file parts wait, on disk, while their request is
+    /// checked (removed when it ends). Keep it outside `dir`, which is served.
+    pub spool_dir: std::path::PathBuf,
+    /// Images one user may upload per day (configured timezone).
+    pub daily_per_user: u32,
 }
 
 impl Default for UploadSettings {
@@ -21,6 +26,8 @@ impl Default for UploadSettings {
             dir: ".run/uploads".into(),
             public_base_url: "http://127.0.0.1:8080/files".into(),
             max_image_bytes: 2 * 1024 * 1024,
+            spool_dir: ".run/spool".into(),
+            daily_per_user: 100,
         }
     }
 }

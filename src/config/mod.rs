@@ -115,6 +115,9 @@ impl Config {
         if a.log.format != b.log.format {
             changed.push("log.format");
         }
+        if a.server.body_memory_budget_bytes != b.server.body_memory_budget_bytes {
+            changed.push("server.body_memory_budget_bytes");
+        }
         if a.cache.max_bytes != b.cache.max_bytes {
             changed.push("cache.max_bytes");
         }

@@ -94,6 +94,10 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Largest accepted multipart body (uploads).
     pub upload_limit_bytes: usize,
+    /// Request body bytes held in memory at once, across all connections;
+    /// past it new bodies are shed with HTTP 503. Upload file parts go to
+    /// disk and do not count. Needs a restart.
+    pub body_memory_budget_bytes: usize,
     /// Largest request head (request line + headers).
     pub max_header_bytes: usize,
     /// Peers whose X-Forwarded-For is believed (addresses or CIDR).
@@ -113,6 +117,7 @@ impl Default for ServerSettings {
             shutdown_grace_ms: Duration::from_millis(10_000),
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 5 * 1024 * 1024,
+            body_memory_budget_bytes: 64 * 1024 * 1024,
             max_header_bytes: 16 * 1024,
             trusted_proxies: Vec::new(),
             // Loopback only: behind a proxy that is not trusted every client
@@ -341,6 +346,12 @@ impl Settings {
                 "must be at least server.body_limit_bytes",
             );
         }
+        if s.body_memory_budget_bytes < s.body_limit_bytes {
+            return bad(
+                "server.body_memory_budget_bytes",
+                "must be at least server.body_limit_bytes",
+            );
+        }
         if s.max_header_bytes < 8192 {
             return bad("server.max_header_bytes", "must be at least 8192");
         }
@@ -365,6 +376,15 @@ impl Settings {
             return bad(
                 "upload.max_image_bytes",
                 "must be between 1 and server.upload_limit_bytes",
+            );
+        }
+        if self.upload.daily_per_user == 0 {
+            return bad("upload.daily_per_user", "must be at least 1");
+        }
+        if self.upload.spool_dir.starts_with(&self.upload.dir) {
+            return bad(
+                "upload.spool_dir",
+                "must be outside upload.dir, which is served to everyone",
             );
         }
         if !(self.upload.public_base_url.starts_with("http://")

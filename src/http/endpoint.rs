@@ -1,20 +1,20 @@
 //! The endpoint: `POST /` and `POST /api` with their transport rules
-//! (docs/protocol.md §1: 405, 408, 413, 415, CORS), the body read within
-//! its limits and deadline, the pipeline, and the answer with its log line.
+//! (docs/protocol.md §1: 405, 408, 413, 415, 503 when shedding, CORS), the
+//! body (`http::body`), the pipeline, and the answer with its log line.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::body::{self, Held, Refusal};
 use super::reply::{self, JSON, Resp};
 use super::{Gateway, cors};
 use crate::config::Config;
 use crate::pipeline::{self, Outcome, Trace};
-use crate::protocol::body::{self, BodyError, BodyKind};
 use crate::protocol::error::{ApiError, code};
 use crate::protocol::{client_ip, envelope};
 
@@ -62,24 +62,34 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let outcome = match read_submission(&config, req).await {
-        Ok(submission) => {
+    // The body's share of the memory budget is held until the answer is made.
+    let (outcome, _held) = match body::read(&config, &gw.budget, req).await {
+        Ok((submission, held)) => {
             let request = pipeline::Request {
                 submission,
                 ip,
                 request_id,
             };
-            pipeline::process(&gw.state, &config, request).await
+            (pipeline::process(&gw.state, &config, request).await, held)
         }
-        Err(Refusal::Transport(status)) => {
-            gw.state.metrics.transport_error(status.as_u16());
-            tracing::info!(request_id, %ip, status = status.as_u16(), "refused at transport");
-            return reply::transport(status);
+        Err(Refusal::Transport(status)) => return transport(gw, request_id, ip, status),
+        Err(Refusal::Shed) => {
+            tracing::warn!(request_id, %ip, "body memory budget spent; request shed");
+            return transport(gw, request_id, ip, StatusCode::SERVICE_UNAVAILABLE);
         }
-        Err(Refusal::Body) => Outcome::refused(ApiError::new(
-            code::METHOD_MISSING,
-            "data 参数缺失或不是合法的 JSON 对象",
-        )),
+        Err(Refusal::Body) => (
+            Outcome::refused(ApiError::new(
+                code::METHOD_MISSING,
+                "data 参数缺失或不是合法的 JSON 对象",
+            )),
+            Held::default(),
+        ),
+        Err(Refusal::Spool(why)) => (
+            Outcome::refused(ApiError::Internal(anyhow::anyhow!(
+                "spooling an upload: {why}"
+            ))),
+            Held::default(),
+        ),
     };
     let elapsed = started.elapsed();
     let Outcome { result, trace } = outcome;
@@ -96,6 +106,12 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
         cors::decorate(r.headers_mut(), &origin, allowed);
     }
     r
+}
+
+fn transport(gw: &Gateway, request_id: &str, ip: IpAddr, status: StatusCode) -> Resp {
+    gw.state.metrics.transport_error(status.as_u16());
+    tracing::info!(request_id, %ip, status = status.as_u16(), "refused at transport");
+    reply::transport(status)
 }
 
 fn log_request(
@@ -122,52 +138,4 @@ fn log_request(
             request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, params, "request"
         ),
     }
-}
-
-enum Refusal {
-    /// Refused at the HTTP level with this status.
-    Transport(StatusCode),
-    /// The body is not what its Content-Type says: answered as code 504.
-    Body,
-}
-
-async fn read_submission(
-    config: &Config,
-    req: Request<Incoming>,
-) -> Result<body::Submission, Refusal> {
-    let server = &config.settings.server;
-    let kind = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(BodyKind::from_content_type)
-        .ok_or(Refusal::Transport(StatusCode::UNSUPPORTED_MEDIA_TYPE))?;
-    let limit = if kind.is_multipart() {
-        server.upload_limit_bytes
-    } else {
-        server.body_limit_bytes
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(Refusal::Transport(StatusCode::PAYLOAD_TOO_LARGE));
-    }
-    let deadline = server.body_read_timeout_ms;
-    let collected =
-        tokio::time::timeout(deadline, Limited::new(req.into_body(), limit).collect()).await;
-    let bytes = match collected {
-        Err(_) => return Err(Refusal::Transport(StatusCode::REQUEST_TIMEOUT)),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(Refusal::Transport(StatusCode::PAYLOAD_TOO_LARGE));
-        }
-        Ok(Err(_)) => return Err(Refusal::Transport(StatusCode::BAD_REQUEST)),
-        Ok(Ok(c)) => c.to_bytes(),
-    };
-    body::parse(&kind, bytes, limit).await.map_err(|e| match e {
-        BodyError::TooLarge => Refusal::Transport(StatusCode::PAYLOAD_TOO_LARGE),
-        BodyError::Malformed(_) => Refusal::Body,
-    })
 }

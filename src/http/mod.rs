@@ -3,6 +3,7 @@
 //! ids, body reading, and one log line and one metrics sample per request.
 //! May use `pipeline` and everything below it.
 
+pub mod body;
 mod cors;
 mod endpoint;
 mod listener;
@@ -30,6 +31,8 @@ const REQUEST_ID: &str = "x-request-id";
 pub struct Gateway {
     pub state: Arc<AppState>,
     pub config: ConfigCell,
+    /// Request body bytes that may be in memory at once.
+    pub budget: body::BodyBudget,
 }
 
 /// Answer one HTTP request.

@@ -1,8 +1,15 @@
 //! Request bodies: form-urlencoded, multipart/form-data (file parts are not
 //! signed) and JSON `{"data": "...", "sign": "..."}`, each reduced to the raw
-//! `data` text, the `sign` and any files.
+//! `data` text, the `sign` and any files (docs/protocol.md §1.2). Multipart
+//! bodies are read as a stream: the caller decides where file parts go
+//! (the HTTP layer spools them to disk, so uploads are never held whole in
+//! memory).
+
+use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::Stream;
 use serde::Deserialize;
 
 /// How many parts a multipart body may have at most.
@@ -43,7 +50,53 @@ pub struct FilePart {
     pub field: String,
     pub file_name: Option<String>,
     pub content_type: Option<String>,
-    pub bytes: Bytes,
+    pub content: FileContent,
+}
+
+/// Where a file part's bytes are.
+#[derive(Debug, Clone)]
+pub enum FileContent {
+    /// Held in memory (small bodies parsed whole, unit tests, fuzzing).
+    Memory(Bytes),
+    /// Written to a temporary file, removed when the last clone is dropped.
+    Spooled {
+        path: Arc<tempfile::TempPath>,
+        len: u64,
+    },
+}
+
+impl FileContent {
+    /// The number of bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Memory(b) => b.len() as u64,
+            Self::Spooled { len, .. } => *len,
+        }
+    }
+
+    /// Whether the part is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// All the bytes (read from disk when spooled).
+    ///
+    /// # Errors
+    /// The spooled file cannot be read.
+    pub async fn read(&self) -> std::io::Result<Bytes> {
+        match self {
+            Self::Memory(b) => Ok(b.clone()),
+            Self::Spooled { path, .. } => tokio::fs::read(path.as_ref()).await.map(Bytes::from),
+        }
+    }
+}
+
+/// What is known of a file part before its bytes are read.
+#[derive(Debug, Clone)]
+pub struct FileHead {
+    pub field: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
 }
 
 /// What a body says: the signed `data` text, its `sign`, unsigned files.
@@ -63,6 +116,10 @@ pub enum BodyError {
     Malformed(&'static str),
     #[error("body exceeds the size limit")]
     TooLarge,
+    /// A file part could not be stored where the caller keeps them (our
+    /// failure, not the client's).
+    #[error("file part not stored: {0}")]
+    Spool(String),
 }
 
 /// Reduce a complete body to a [`Submission`].
@@ -117,12 +174,51 @@ async fn parse_multipart(
     limit: usize,
 ) -> Result<Submission, BodyError> {
     let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    parse_multipart_stream(boundary, stream, limit, limit, keep_in_memory).await
+}
+
+/// A file part's bytes, kept in memory.
+///
+/// # Errors
+/// The part is malformed or over its limit.
+pub async fn keep_in_memory(
+    _head: FileHead,
+    field: multer::Field<'static>,
+) -> Result<FileContent, BodyError> {
+    Ok(FileContent::Memory(
+        field.bytes().await.map_err(multipart_error)?,
+    ))
+}
+
+/// Read a multipart body from `stream`: the whole at most `limit` bytes,
+/// the signed fields (`data`, `sign`) at most `field_limit` each and kept in
+/// memory, and every file part handed to `store_file`, which decides where
+/// its bytes go.
+///
+/// # Errors
+/// The body is malformed, has too many parts, or is over a limit.
+pub async fn parse_multipart_stream<S, O, E, F, Fut>(
+    boundary: &str,
+    stream: S,
+    limit: usize,
+    field_limit: usize,
+    mut store_file: F,
+) -> Result<Submission, BodyError>
+where
+    S: Stream<Item = Result<O, E>> + Send + 'static,
+    O: Into<Bytes> + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    F: FnMut(FileHead, multer::Field<'static>) -> Fut,
+    Fut: Future<Output = Result<FileContent, BodyError>>,
+{
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
             .whole_stream(limit as u64)
-            .per_field(limit as u64),
+            .per_field(limit as u64)
+            .for_field("data", field_limit as u64)
+            .for_field("sign", field_limit as u64),
     );
-    let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let mut mp = multer::Multipart::with_constraints(stream, boundary.to_string(), constraints);
     let mut sub = Submission::default();
     let mut parts = 0;
     while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
@@ -130,27 +226,35 @@ async fn parse_multipart(
         if parts > MAX_PARTS {
             return Err(BodyError::Malformed("multipart (too many parts)"));
         }
-        let name = field.name().unwrap_or_default().to_string();
-        let file_name = field.file_name().map(str::to_string);
-        let content_type = field.content_type().map(ToString::to_string);
-        let bytes = field.bytes().await.map_err(multipart_error)?;
-        match name.as_str() {
-            "data" if file_name.is_none() && sub.data.is_empty() => sub.data = bytes,
-            "sign" if file_name.is_none() && sub.sign.is_empty() => {
+        let head = FileHead {
+            field: field.name().unwrap_or_default().to_string(),
+            file_name: field.file_name().map(str::to_string),
+            content_type: field.content_type().map(ToString::to_string),
+        };
+        match head.field.as_str() {
+            "data" if head.file_name.is_none() && sub.data.is_empty() => {
+                sub.data = field.bytes().await.map_err(multipart_error)?;
+            }
+            "sign" if head.file_name.is_none() && sub.sign.is_empty() => {
+                let bytes = field.bytes().await.map_err(multipart_error)?;
                 sub.sign = String::from_utf8(bytes.to_vec()).unwrap_or_default();
             }
-            _ => sub.files.push(FilePart {
-                field: name,
-                file_name,
-                content_type,
-                bytes,
-            }),
+            _ => {
+                let content = store_file(head.clone(), field).await?;
+                sub.files.push(FilePart {
+                    field: head.field,
+                    file_name: head.file_name,
+                    content_type: head.content_type,
+                    content,
+                });
+            }
         }
     }
     Ok(sub)
 }
 
-fn multipart_error(e: multer::Error) -> BodyError {
+/// The refusal for a multer error.
+pub fn multipart_error(e: multer::Error) -> BodyError {
     match e {
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
             BodyError::TooLarge
@@ -252,7 +356,10 @@ mod tests {
         assert_eq!(s.sign, "S");
         assert_eq!(s.files.len(), 1);
         assert_eq!(s.files[0].field, "image");
-        assert_eq!(&s.files[0].bytes[..], b"\x89PNG");
+        match &s.files[0].content {
+            FileContent::Memory(b) => assert_eq!(&b[..], b"\x89PNG"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

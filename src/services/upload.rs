@@ -1,10 +1,17 @@
-//! Image uploads for system.upload (docs/methods.md): the type is read from
-//! the bytes, the size is bounded, the file lands under a date folder with a
-//! random name and is recorded in `files`; a failure leaves nothing behind.
+//! Image uploads for system.upload (docs/methods.md): the size is bounded,
+//! the type is read from the bytes and the image must decode fully (under
+//! limits on its dimensions and memory), each user has a daily quota, the
+//! file lands under a date folder with a random name and is recorded in
+//! `files`; a failure leaves nothing behind.
 
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use bytes::Bytes;
+use redis::Script;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use super::session::new_token;
 use super::stores::Stores;
@@ -55,11 +62,12 @@ pub struct Stored {
 }
 
 /// Validate an uploaded part and store it for `user` under the folder of
-/// `day` (`YYYYMMDD`).
+/// `day` (`YYYYMMDD`), counting it against the user's quota of that day.
 ///
 /// # Errors
-/// 503 when the part is empty, too large or not an image; 500 when the disk
-/// or the database fails (then no file and no row remain).
+/// 503 when the part is empty, too large, not an image that decodes, or
+/// over the daily quota; 500 when the disk or a store fails (then no file,
+/// no row and no quota use remain).
 pub async fn store_image(
     stores: &Stores,
     settings: &UploadSettings,
@@ -67,34 +75,149 @@ pub async fn store_image(
     user: i64,
     day: &str,
 ) -> ApiResult<Stored> {
-    let kind = check(settings, part)?;
-    let relative = format!("/images/{day}/{}.{}", new_token(), kind.ext);
-    let path = settings.dir.join(relative.trim_start_matches('/'));
-    write_file(&path, &part.bytes).await?;
-    match record(stores, user, &relative, part, kind).await {
-        Ok(file_id) => Ok(Stored {
-            file_id,
-            relative_url: relative,
-        }),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            Err(e)
+    let (bytes, kind) = read_image(settings, part).await?;
+    let quota = Quota::new(stores, user, day);
+    quota.reserve(settings.daily_per_user).await?;
+    let stored = async {
+        decode(bytes.clone(), kind).await?;
+        let relative = format!("/images/{day}/{}.{}", new_token(), kind.ext);
+        let path = settings.dir.join(relative.trim_start_matches('/'));
+        write_file(&path, &bytes).await?;
+        match record(stores, user, &relative, part, &bytes, kind).await {
+            Ok(file_id) => Ok(Stored {
+                file_id,
+                relative_url: relative,
+            }),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                Err(e)
+            }
         }
     }
+    .await;
+    if stored.is_err() {
+        quota.release().await;
+    }
+    stored
 }
 
-fn check(settings: &UploadSettings, part: &FilePart) -> ApiResult<ImageType> {
+/// The part's bytes and image type, after the size checks (read from the
+/// spool only once its size is known to be acceptable).
+async fn read_image(settings: &UploadSettings, part: &FilePart) -> ApiResult<(Bytes, ImageType)> {
     let max = settings.max_image_bytes;
-    if part.bytes.is_empty() {
+    if part.content.is_empty() {
         return Err(ApiError::business("上传的文件为空"));
     }
-    if part.bytes.len() > max {
+    if part.content.len() > max as u64 {
         return Err(ApiError::business(format!(
             "图片不能超过 {} KB",
             max / 1024
         )));
     }
-    sniff(&part.bytes).ok_or_else(|| ApiError::business("只能上传 JPG、PNG、GIF 或 WebP 图片"))
+    let bytes = part.content.read().await.map_err(|e| {
+        ApiError::Internal(anyhow::Error::new(e).context("reading a spooled upload"))
+    })?;
+    let kind =
+        sniff(&bytes).ok_or_else(|| ApiError::business("只能上传 JPG、PNG、GIF 或 WebP 图片"))?;
+    Ok((bytes, kind))
+}
+
+/// Largest width or height accepted, in pixels.
+const MAX_SIDE: u32 = 8192;
+/// Most memory one decode may allocate.
+const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Decodes at once: decoding is CPU and memory heavy, so at most one per
+/// core runs, the others wait their turn.
+static DECODERS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
+
+/// Decode the whole image as `kind`: a file that only starts like an image
+/// (a JPEG header in front of a script) is refused.
+async fn decode(bytes: Bytes, kind: ImageType) -> ApiResult<()> {
+    let _turn = DECODERS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("image decoders")))?;
+    let decoded = tokio::task::spawn_blocking(move || decodes(&bytes, kind))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("decoding an image")))?;
+    if decoded {
+        Ok(())
+    } else {
+        Err(ApiError::business("图片已损坏或不是有效的图片文件"))
+    }
+}
+
+/// Whether `bytes` decode fully as `kind` within the limits.
+fn decodes(bytes: &[u8], kind: ImageType) -> bool {
+    let format = match kind.ext {
+        "jpg" => image::ImageFormat::Jpeg,
+        "png" => image::ImageFormat::Png,
+        "gif" => image::ImageFormat::Gif,
+        "webp" => image::ImageFormat::WebP,
+        _ => return false,
+    };
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits);
+    reader.decode().is_ok()
+}
+
+/// Reserve an upload in the day's count, unless it is full.
+static RESERVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], 172800) end
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return 1
+",
+    )
+});
+
+/// A user's uploads of one day, counted in Redis (so across instances).
+struct Quota<'a> {
+    stores: &'a Stores,
+    key: String,
+}
+
+impl<'a> Quota<'a> {
+    fn new(stores: &'a Stores, user: i64, day: &str) -> Self {
+        Self {
+            stores,
+            key: stores.key(format!("upq:{user}:{day}")),
+        }
+    }
+
+    async fn reserve(&self, per_day: u32) -> ApiResult<()> {
+        let mut c = self.stores.redis();
+        let ok: i64 = RESERVE
+            .key(&self.key)
+            .arg(per_day)
+            .invoke_async(&mut c)
+            .await?;
+        if ok == 1 {
+            Ok(())
+        } else {
+            Err(ApiError::business("今日上传次数已达上限，请明天再试"))
+        }
+    }
+
+    /// Give back a reservation whose upload failed.
+    async fn release(&self) {
+        let mut c = self.stores.redis();
+        let released: Result<i64, _> = redis::cmd("DECR").arg(&self.key).query_async(&mut c).await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "upload quota not given back");
+        }
+    }
 }
 
 /// Write via a temporary name and rename, so a reader never sees half a file.
@@ -123,9 +246,10 @@ async fn record(
     user: i64,
     relative: &str,
     part: &FilePart,
+    bytes: &[u8],
     kind: ImageType,
 ) -> ApiResult<i64> {
-    let sha = hex::encode(Sha256::digest(&part.bytes));
+    let sha = hex::encode(Sha256::digest(bytes));
     let name: String = part
         .file_name
         .as_deref()
@@ -133,7 +257,7 @@ async fn record(
         .chars()
         .take(255)
         .collect();
-    let size = i64::try_from(part.bytes.len()).unwrap_or(i64::MAX);
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let db = stores.pg().await?;
     let stmt = db
         .prepare_cached(

@@ -21,4 +21,5 @@ mod reload;
 mod schema_fuzz;
 mod sms;
 mod system_catalogue;
+mod uploads;
 mod user_catalogue;

@@ -38,7 +38,7 @@ async fn files(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     let list: Vec<Value> = ctx
         .files
         .iter()
-        .map(|f| json!({"field": f.field, "name": f.file_name, "size": f.bytes.len()}))
+        .map(|f| json!({"field": f.field, "name": f.file_name, "size": f.content.len()}))
         .collect();
     Reply::data("success", &json!({ "files": list }))
 }

@@ -320,8 +320,8 @@ async fn order_list_refuses_bad_filters() {
     assert_code(&app.call("order.list", json!({"page": 1})).await, 602);
 }
 
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+/// A whole 1×1 PNG (uploads must decode, not only start like an image).
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\0\x05\0\x01\xff\x89\x99=\x1d\0\0\0\0IEND\xaeB`\x82";
 
 fn upload_body(app: &TestApp, token: &str, part: Part<'_>) -> Vec<u8> {
     let data = app.data("system.upload", "ios_app_id", json!({"token": token}));
