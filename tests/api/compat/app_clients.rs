@@ -85,7 +85,9 @@ async fn register_and_login_take_the_sms_code_as_sms_code() {
         (Some(200), Some("登录成功")),
         "{env}"
     );
-    // The code is used up, as through `code`.
+    // The code is used up, as through `code` (a second later: the same
+    // bytes again would be refused as a replay, docs/protocol.md §11.5).
+    app.state.clock.advance(1);
     let env = login(json!({"mobile": MOBILE, "login_type": 1, "sms_code": code})).await;
     assert_eq!(env, json!({"code": 700, "msg": "验证码已失效，请重新获取"}));
     // login_type 2: the password where `code` would carry it.
