@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::config::limits::RawLimits;
 pub use crate::config::limits::{Limits, RateLimit, Scope, ScopeLimits};
+pub use crate::config::patterns::MethodPattern;
 use crate::config::settings::Secret;
 
 /// What kind of client an appid stands for.
@@ -98,52 +99,6 @@ pub struct SecretSlot {
     /// Stable label for metrics (`0`, `1`, or the configured id).
     pub label: String,
     pub value: Secret,
-}
-
-/// A pattern of method names: `*`, `user.*` or an exact name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MethodPattern {
-    Any,
-    Prefix(String),
-    Exact(String),
-}
-
-impl MethodPattern {
-    fn parse(text: &str) -> Result<Self, String> {
-        let valid = |s: &str| {
-            !s.is_empty()
-                && s.split('.').all(|part| {
-                    !part.is_empty()
-                        && part
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                })
-        };
-        if text == "*" {
-            Ok(Self::Any)
-        } else if let Some(ns) = text.strip_suffix(".*") {
-            if valid(ns) {
-                Ok(Self::Prefix(format!("{ns}.")))
-            } else {
-                Err(format!("`{text}` is not a method pattern"))
-            }
-        } else if valid(text) {
-            Ok(Self::Exact(text.to_string()))
-        } else {
-            Err(format!(
-                "`{text}` is not a method pattern (`*`, `user.*` or `user.login`)"
-            ))
-        }
-    }
-
-    /// Whether `method` is covered by this pattern.
-    pub fn matches(&self, method: &str) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Prefix(p) => method.starts_with(p.as_str()),
-            Self::Exact(m) => m == method,
-        }
-    }
 }
 
 /// A validated appid, ready for the request path.

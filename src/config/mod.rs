@@ -7,8 +7,10 @@ pub mod accounts;
 pub mod apps;
 pub mod content;
 pub mod limits;
+pub mod patterns;
 pub mod secrets;
 pub mod settings;
+pub mod stores;
 pub mod values;
 
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ pub mod body;
 pub mod client_ip;
 pub mod envelope;
 pub mod error;
+pub mod params;
 pub mod sign;
 pub mod types;
 

@@ -1,0 +1,70 @@
+//! Settings of the stores (`[postgres]`, `[redis]` in gateway.toml): where
+//! they are, their pools and deadlines, and the Redis key namespace.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_with::{DurationMilliSeconds, serde_as};
+
+use super::values::Secret;
+
+/// PostgreSQL connection pool.
+#[serde_as]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresSettings {
+    pub url: Secret,
+    pub pool_size: usize,
+    /// Deadline to open one connection.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub connect_timeout_ms: Duration,
+    /// Deadline to get a connection from the pool (open or reuse).
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub acquire_timeout_ms: Duration,
+    /// Deadline for one statement.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub statement_timeout_ms: Duration,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("postgres://postgres@127.0.0.1:55432/yafgate"),
+            pool_size: 16,
+            connect_timeout_ms: Duration::from_millis(2_000),
+            acquire_timeout_ms: Duration::from_millis(2_000),
+            statement_timeout_ms: Duration::from_millis(5_000),
+            migrate_on_start: false,
+        }
+    }
+}
+
+/// Redis connection pool and key namespace.
+#[serde_as]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSettings {
+    pub url: Secret,
+    /// Deadline to open the connection.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub connect_timeout_ms: Duration,
+    /// Deadline for one command (or pipeline).
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub command_timeout_ms: Duration,
+    /// Every key the gateway writes starts with this, so several
+    /// deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("redis://127.0.0.1:56379/0"),
+            connect_timeout_ms: Duration::from_millis(1_000),
+            command_timeout_ms: Duration::from_millis(1_000),
+            key_prefix: "yafgate:".into(),
+        }
+    }
+}
