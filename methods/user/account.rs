@@ -121,7 +121,7 @@ pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<St
 }
 
 /// Issue a session for `account` in the caller's class (docs/protocol.md
-/// §8.2), keeping its profile with it (§8.7).
+/// §8.2), keeping its profile with it (§8.8).
 pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<String> {
     let platform = ctx.platform()?;
     let kind = ctx

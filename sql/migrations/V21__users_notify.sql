@@ -1,4 +1,4 @@
--- The profile kept with the sessions (docs/protocol.md §8.7): any change to
+-- The profile kept with the sessions (docs/protocol.md §8.8): any change to
 -- a profile column or the status of a user, from the API or from SQL run
 -- by hand, notifies channel yafgate_users with the user's id; every gateway
 -- instance listens and forgets that user's profile in Redis.

@@ -18,7 +18,7 @@ pub struct SessionSettings {
     /// H5 and web (platforms 3–4).
     pub web_ttl_secs: u64,
     /// How long the profile kept with the sessions lives before it is read
-    /// again from PostgreSQL (docs/protocol.md §8.7).
+    /// again from PostgreSQL (docs/protocol.md §8.8).
     pub profile_ttl_secs: u64,
 }
 

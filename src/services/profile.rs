@@ -1,4 +1,4 @@
-//! The profile kept with the sessions (docs/protocol.md §8.7): the account
+//! The profile kept with the sessions (docs/protocol.md §8.8): the account
 //! fields a session call needs (open_id, mobile, nickname, headimg, intro,
 //! created_at, status) in one Redis hash per user, `prof:<uid>`, shared by
 //! all the user's sessions, so a session call with no business query does
