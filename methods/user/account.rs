@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::config::apps::AppKind;
 use crate::domain::{Mobile, Password};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
+use crate::services::profile::Profile;
 use crate::services::session::{self, Class};
 
 /// The account row.
@@ -18,6 +19,21 @@ pub(super) struct Account {
     pub password_hash: String,
     pub status: i16,
     pub created_at: i64,
+}
+
+impl Account {
+    /// The fields kept with the sessions.
+    pub(super) fn profile(&self) -> Profile {
+        Profile {
+            open_id: self.open_id.clone(),
+            mobile: self.mobile.clone(),
+            nickname: self.nickname.clone(),
+            headimg: self.headimg.clone(),
+            intro: self.intro.clone(),
+            created_at: self.created_at,
+            status: self.status,
+        }
+    }
 }
 
 pub(super) const ACCOUNT_COLUMNS: &str = "id, open_id, mobile, nickname, headimg, intro, password_hash, status, \
@@ -104,8 +120,9 @@ pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<St
         .await
 }
 
-/// Issue a session for `user_id` in the caller's class (docs/protocol.md §8.2).
-pub(super) async fn issue_session(ctx: &Ctx, user_id: i64) -> ApiResult<String> {
+/// Issue a session for `account` in the caller's class (docs/protocol.md
+/// §8.2), keeping its profile with it (§8.8).
+pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<String> {
     let platform = ctx.platform()?;
     let kind = ctx
         .config
@@ -115,7 +132,7 @@ pub(super) async fn issue_session(ctx: &Ctx, user_id: i64) -> ApiResult<String> 
     session::issue(
         &ctx.state.stores,
         &ctx.config.settings.session,
-        user_id,
+        (account.id, &account.profile()),
         Class::of_caller(kind, platform),
         platform,
     )

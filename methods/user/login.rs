@@ -81,6 +81,6 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
         })
         .await?;
     }
-    let token = issue_session(&ctx, account.id).await?;
+    let token = issue_session(&ctx, &account).await?;
     Reply::data("登录成功", &LoginData::new(&ctx, token, account))
 }

@@ -42,7 +42,7 @@ pub(super) async fn register_user(ctx: Ctx, p: RegisterParams) -> ApiResult<Repl
         .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
     let hash = hash_password(&ctx, password).await?;
     let account = create_account(&ctx, &mobile, &hash, &code).await?;
-    let token = issue_session(&ctx, account.id).await?;
+    let token = issue_session(&ctx, &account).await?;
     attempts(&ctx)
         .remember_ip(mobile.as_str(), ctx.caller.ip, ctx.now())
         .await?;

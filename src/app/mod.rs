@@ -25,6 +25,7 @@ use crate::http::body::BodyBudget;
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{self, BanTable};
 use crate::services::password::PasswordWork;
+use crate::services::profile;
 use crate::services::{Clock, Metrics, Stores};
 
 /// A gateway bound to its port, ready to run.
@@ -123,6 +124,11 @@ impl Application {
             gateway.state.bans.clone(),
             gateway.state.stores.clone(),
             move || Duration::from_secs(cell.load().settings.guards.ban_table_refresh_secs),
+            wait_for(stop_rx.clone()),
+        ));
+        let profiles = tokio::spawn(profile::follow_changes(
+            gateway.state.stores.clone(),
+            Duration::from_secs(1),
             wait_for(stop_rx),
         ));
         let graceful = GracefulShutdown::new();
@@ -140,6 +146,7 @@ impl Application {
         }
         let _ = reloader.await;
         let _ = bans.await;
+        let _ = profiles.await;
         Ok(())
     }
 }

@@ -17,6 +17,9 @@ pub struct SessionSettings {
     pub app_ttl_secs: u64,
     /// H5 and web (platforms 3–4).
     pub web_ttl_secs: u64,
+    /// How long the profile kept with the sessions lives before it is read
+    /// again from PostgreSQL (docs/protocol.md §8.8).
+    pub profile_ttl_secs: u64,
 }
 
 impl Default for SessionSettings {
@@ -24,6 +27,7 @@ impl Default for SessionSettings {
         Self {
             app_ttl_secs: 30 * 86_400,
             web_ttl_secs: 30 * 60,
+            profile_ttl_secs: 300,
         }
     }
 }
@@ -196,6 +200,7 @@ pub fn validate(
     let positive = [
         ("session.app_ttl_secs", session.app_ttl_secs),
         ("session.web_ttl_secs", session.web_ttl_secs),
+        ("session.profile_ttl_secs", session.profile_ttl_secs),
         ("sms.code_ttl_secs", sms.code_ttl_secs),
         ("sms.interval_secs", sms.interval_secs),
         ("guards.login_lock_secs", guards.login_lock_secs),

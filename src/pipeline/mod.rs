@@ -4,8 +4,10 @@
 //! nothing of HTTP. May use `handler`, `services`, `config`, `domain` and
 //! `protocol`.
 
+mod checks;
 mod head;
 mod trace;
+mod trip;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -15,15 +17,18 @@ use serde_json::{Map, Value};
 pub use head::{Head, caller, decode_data, read_head};
 pub use trace::{Trace, UNKNOWN_METHOD, masked_params};
 
+use checks::{Wants, check_timestamp, future_skew, known_app, session_wanted, verify_signature};
+use trip::{Ended, Step, Trip};
+
 use crate::config::Config;
 use crate::config::apps::App;
-use crate::handler::{Access, AppState, Caller, Ctx, Entry, Lookup};
+use crate::handler::{AppState, Caller, Ctx, Entry, Lookup};
 use crate::protocol::Reply;
 use crate::protocol::body::{FilePart, Submission};
 use crate::protocol::error::{ApiError, ApiResult, code};
-use crate::protocol::sign;
-use crate::protocol::types::{Skew, Timestamp, scalar_text};
-use crate::services::session::{self, SessionUser};
+use crate::protocol::types::{Timestamp, scalar_text};
+use crate::services::gate::Upto;
+use crate::services::session::SessionUser;
 use crate::services::{guards, replay, reqtoken, request_no};
 
 /// A request's answer and what the pipeline learnt on the way.
@@ -41,7 +46,10 @@ pub struct Request<'a> {
 }
 
 /// Run one submission through every check and, when all pass, its handler,
-/// under one config snapshot.
+/// under one config snapshot. The checks that need Redis run in one round
+/// trip after the ones that need none (docs/protocol.md §6, "One round
+/// trip"); a refusal found on the CPU is answered after the steps before
+/// it have run there, so the earliest step's answer wins.
 pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'_>) -> Outcome {
     let data = match decode_data(&req.submission.data) {
         Ok(data) => data,
@@ -58,82 +66,120 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     };
     let lookup = state.registry.find(head.method, &head.v);
     let now = state.clock.now();
-    let app = match authenticate(state, config, &head, &req, &lookup, now).await {
+    let app = match admit(state, config, &head, req.ip, now) {
         Ok(app) => app,
-        Err(e) => {
-            return Outcome {
-                result: Err(e),
-                trace,
-            };
+        Err(e) => return Outcome::with(Err(e), trace),
+    };
+    // system.ping stays off the stores: its ban check was the one in memory.
+    let bare = matches!(lookup, Lookup::Found(e) if e.method.bare);
+    let mut trip = Trip::new(now, req.ip);
+    let signed = authenticate(config, app, &head, &req, &lookup, now);
+    let (entry, slot) = match signed {
+        Ok(found) => found,
+        Err((e, slot)) if bare => {
+            return finish(state, app, slot, Ended::Refused(e, Step::Later), trace);
+        }
+        Err((e, slot)) => {
+            let ended = trip.refuse(state, config, e).await;
+            return finish(state, app, slot, ended, trace);
         }
     };
-    let Lookup::Found(entry) = lookup else {
-        let e = ApiError::new(code::NO_SUCH_METHOD, "您访问的接口不存在");
-        return Outcome {
-            result: Err(e),
-            trace,
-        };
-    };
     trace.method = entry.method.name;
+    if entry.method.bare {
+        if !app.may_call(head.method) {
+            let ended = Ended::Refused(forbidden(), Step::Later);
+            return finish(state, app, Some(slot), ended, trace);
+        }
+        state.metrics.secret_slot(&app.appid, slot);
+        trace.params = Some(masked_params(&data, &config.settings.log.mask));
+        let caller = match caller(&head, entry, &data, req.ip, req.request_id, false) {
+            Ok(caller) => caller,
+            Err(e) => return Outcome::with(Err(e), trace),
+        };
+        let files = req.submission.files;
+        return handle(
+            state,
+            config,
+            (entry, caller, None),
+            (data, files),
+            (req.ip, now),
+            trace,
+        )
+        .await;
+    }
+    if !app.may_call(head.method) {
+        let ended = trip.refuse(state, config, forbidden()).await;
+        return finish(state, app, Some(slot), ended, trace);
+    }
     let device = data.get("unique_id").and_then(scalar_text);
     let client = guards::Client {
         ip: req.ip,
         device: device.as_deref(),
     };
-    if let Err(e) = authorize(state, app, (&head, entry), client, now).await {
-        return Outcome {
-            result: Err(e),
-            trace,
-        };
-    }
+    trip.ask.limits = guards::limit_keys(app, entry.method.name, client, now);
+    trip.ask.upto = Upto::Limits;
+    drop(device);
     trace.params = Some(masked_params(&data, &config.settings.log.mask));
-    let caller = match caller(
-        &head,
-        entry,
-        &data,
-        req.ip,
-        req.request_id,
-        app.kind.is_server(),
-    ) {
+    let server = app.kind.is_server();
+    let caller = match caller(&head, entry, &data, req.ip, req.request_id, server) {
         Ok(caller) => caller,
         Err(e) => {
-            return Outcome {
-                result: Err(e),
-                trace,
-            };
+            let ended = trip.refuse(state, config, e).await;
+            return finish(state, app, Some(slot), ended, trace);
         }
     };
     trace.request_no.clone_from(&caller.request_no);
-    if let Some(no) = &caller.request_no {
+    trip.ask.request_no = caller.request_no.as_ref().map(|no| {
         let window = config.settings.protocol.timestamp_skew_secs + future_skew(config, app);
-        let window = u64::try_from(window).unwrap_or(1);
-        if let Err(e) = request_no::claim(&state.stores, &caller.appid, no, window).await {
-            return Outcome {
-                result: Err(e),
-                trace,
-            };
+        (
+            request_no::key(&caller.appid, no),
+            u64::try_from(window).unwrap_or(1),
+        )
+    });
+    trip.ask.replay = replay_claim(config, app, (&head, entry), &req.submission, now);
+    trip.ask.upto = Upto::Claims;
+    let wants = match session_wanted(config, entry, &caller, &data) {
+        Ok(wants) => wants,
+        Err(e) => {
+            let ended = trip.refuse(state, config, e).await;
+            return finish(state, app, Some(slot), ended, trace);
         }
+    };
+    if let Wants::Token(token, class) = wants {
+        trip.ask.session = Some(trip::session_ask(config, app, entry, (token, class), now));
+        trip.ask.upto = Upto::Session;
     }
-    drop(device);
-    let once = claim_once(state, config, app, (&head, entry), &req.submission, now);
-    if let Err(e) = once.await {
-        return Outcome {
-            result: Err(e),
-            trace,
-        };
-    }
-    let (user_id, result) = serve(
+    let user = match trip.run(state, config, Some((app, entry))).await {
+        Ended::Passed(user) => user,
+        ended => return finish(state, app, Some(slot), ended, trace),
+    };
+    state.metrics.secret_slot(&app.appid, slot);
+    let files = req.submission.files;
+    handle(
         state,
         config,
-        (app, entry, now),
-        caller,
-        data,
-        req.submission.files,
+        (entry, caller, user),
+        (data, files),
+        (req.ip, now),
+        trace,
     )
-    .await;
+    .await
+}
+
+/// Steps 22–25 and, after a refusal of a watched method, the failure
+/// counted against the client IP (docs/protocol.md §11.1).
+async fn handle(
+    state: &Arc<AppState>,
+    config: &Arc<Config>,
+    (entry, caller, user): (&Entry, Caller, Option<SessionUser>),
+    input: (Map<String, Value>, Vec<FilePart>),
+    (ip, now): (IpAddr, i64),
+    mut trace: Trace,
+) -> Outcome {
+    let (user_id, result) = serve(state, config, entry, caller, user, input).await;
     trace.user_id = user_id;
     if matches!(result, Err(ApiError::Refused { .. })) && watched(config, entry) {
-        if let Err(e) = state.bans(config).count_failure(req.ip, now).await {
+        if let Err(e) = state.bans(config).count_failure(ip, now).await {
             tracing::warn!(error = %e, "failure not counted against the IP");
         }
     }
@@ -143,72 +189,103 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
 impl Outcome {
     /// Refused before the appid was read.
     pub fn refused(e: ApiError) -> Self {
-        Self {
-            result: Err(e),
-            trace: Trace::default(),
-        }
+        Self::with(Err(e), Trace::default())
+    }
+
+    fn with(result: ApiResult<Reply>, trace: Trace) -> Self {
+        Self { result, trace }
     }
 }
 
-/// The checks from the appid to the timestamp window: who is calling,
-/// from where, and whether they signed it.
-async fn authenticate<'c>(
+/// A request that ended before its handler: the trace shows what the
+/// steps before the one that refused had learnt, and the signing secret
+/// counts once the ban was passed.
+fn finish(
+    state: &AppState,
+    app: &App,
+    slot: Option<&str>,
+    ended: Ended,
+    mut trace: Trace,
+) -> Outcome {
+    let (e, step) = match ended {
+        Ended::Refused(e, step) => (e, step),
+        Ended::UserRefused(e, user_id) => {
+            trace.user_id = user_id;
+            (e, Step::Later)
+        }
+        Ended::Passed(_) => unreachable!("finish is for refusals"),
+    };
+    if step == Step::Ban {
+        trace.method = UNKNOWN_METHOD;
+    }
+    if step <= Step::Limits {
+        trace.params = None;
+        trace.request_no = None;
+    }
+    if let (Some(slot), false) = (slot, step == Step::Ban) {
+        state.metrics.secret_slot(&app.appid, slot);
+    }
+    Outcome::with(Err(e), trace)
+}
+
+/// Steps 12 and 13 and the bans held in memory (14): answered at once.
+fn admit<'c>(
     state: &AppState,
     config: &'c Config,
     head: &Head<'_>,
-    req: &Request<'_>,
-    lookup: &Lookup<'_>,
+    ip: IpAddr,
     now: i64,
 ) -> ApiResult<&'c App> {
     let app = known_app(config, head.appid)?;
-    if !app.ip_allowed(req.ip) {
+    if !app.ip_allowed(ip) {
         return Err(ApiError::new(code::IP_NOT_ALLOWED, "当前 IP 不允许访问"));
     }
-    // system.ping's ban check stays off the stores.
-    let bare = matches!(lookup, Lookup::Found(e) if e.method.bare);
-    state.bans(config).check(req.ip, now, bare).await?;
-    verify_signature(state, app, &req.submission)?;
-    check_timestamp(config, app, now, head.timestamp)?;
+    state.bans(config).check_memory(ip, now)?;
     Ok(app)
 }
 
-/// Whether this appid may call the method it asked for (by the name it
-/// used, alias or not) now: its method patterns, and its rate limits for
-/// the appid, the client IP and the device.
-async fn authorize(
-    state: &AppState,
-    app: &App,
-    (head, entry): (&Head<'_>, &Entry),
-    client: guards::Client<'_>,
+/// Steps 15–17 on the CPU: the signature, the timestamp and the method.
+/// The signing secret's label, also with a later refusal.
+fn authenticate<'c, 'e>(
+    config: &Config,
+    app: &'c App,
+    head: &Head<'_>,
+    req: &Request<'_>,
+    lookup: &Lookup<'e>,
     now: i64,
-) -> ApiResult<()> {
-    if !app.may_call(head.method) {
-        return Err(ApiError::new(code::FORBIDDEN, "您没有权限访问该接口"));
+) -> Result<(&'e Entry, &'c str), (ApiError, Option<&'c str>)> {
+    let slot = verify_signature(app, &req.submission).map_err(|e| (e, None))?;
+    check_timestamp(config, app, now, head.timestamp).map_err(|e| (e, Some(slot)))?;
+    match lookup {
+        Lookup::Found(entry) => Ok((entry, slot)),
+        Lookup::Missing => Err((
+            ApiError::new(code::NO_SUCH_METHOD, "您访问的接口不存在"),
+            Some(slot),
+        )),
     }
-    if entry.method.bare {
-        return Ok(());
-    }
-    guards::rate_limit(&state.stores, app, entry.method.name, client, now).await
 }
 
-/// The replay guard (docs/protocol.md §11.5, step 20a): the signed bytes of
-/// a method that must not repeat are claimed while their timestamp is
-/// accepted.
-async fn claim_once(
-    state: &AppState,
+fn forbidden() -> ApiError {
+    ApiError::new(code::FORBIDDEN, "您没有权限访问该接口")
+}
+
+/// The replay guard's claim (docs/protocol.md §11.5, step 20a): the signed
+/// bytes of a method that must not repeat are claimed while their
+/// timestamp is accepted.
+fn replay_claim(
     config: &Config,
     app: &App,
     (head, entry): (&Head<'_>, &Entry),
     submission: &Submission,
     now: i64,
-) -> ApiResult<()> {
+) -> Option<(String, u64)> {
     if !entry.method.refuses_replays() {
-        return Ok(());
+        return None;
     }
     let skew = config.settings.protocol.timestamp_skew_secs;
     let ts = Timestamp::from_value(head.timestamp).map_or(now, |t| t.0);
     let ttl = (ts + skew - now + 1).max(1).unsigned_abs();
-    replay::claim(&state.stores, &app.appid, &submission.data, ttl).await
+    Some((replay::key(&app.appid, &submission.data), ttl))
 }
 
 fn watched(config: &Config, entry: &Entry) -> bool {
@@ -220,28 +297,17 @@ fn watched(config: &Config, entry: &Entry) -> bool {
         .any(|m| m == entry.method.name)
 }
 
-/// The steps after the caller is known: session, write switch, request
-/// token, parameters, handler. The user id is returned for the log.
+/// The steps after the session: write switch, request token, parameters,
+/// handler. The user id is returned for the log.
 async fn serve(
     state: &Arc<AppState>,
     config: &Arc<Config>,
-    (app, entry, now): (&App, &Entry, i64),
+    entry: &Entry,
     caller: Caller,
-    data: Map<String, Value>,
-    files: Vec<FilePart>,
+    user: Option<SessionUser>,
+    (data, files): (Map<String, Value>, Vec<FilePart>),
 ) -> (Option<i64>, ApiResult<Reply>) {
-    let user = match resolve_session(state, config, entry, &caller, &data).await {
-        Ok(user) => user,
-        Err(e) => return (None, Err(e)),
-    };
     let user_id = user.as_ref().map(|u| u.id);
-    if let Some(id) = user_id {
-        // The per-user limits need the session (docs/protocol.md §6, step 21a).
-        let limited = guards::rate_limit_user(&state.stores, app, entry.method.name, id, now);
-        if let Err(e) = limited.await {
-            return (user_id, Err(e));
-        }
-    }
     let ctx = Ctx {
         state: state.clone(),
         config: config.clone(),
@@ -299,69 +365,4 @@ async fn run_handler(entry: &Entry, ctx: Ctx, data: Map<String, Value>) -> ApiRe
             "handler {name} task failed: {e}"
         )))
     })
-}
-
-/// The session step: required (602/601/603/606), optional (a bad token
-/// just means no user) or not looked at. A token answers only to callers
-/// of its class (docs/protocol.md §8.2).
-async fn resolve_session(
-    state: &AppState,
-    config: &Config,
-    entry: &Entry,
-    caller: &Caller,
-    data: &Map<String, Value>,
-) -> ApiResult<Option<SessionUser>> {
-    if entry.method.access == Access::Public {
-        return Ok(None);
-    }
-    let token = data.get("token").and_then(scalar_text).unwrap_or_default();
-    let class = caller_class(config, caller)?;
-    let resolved = session::resolve(&state.stores, &config.settings.session, &token, class).await;
-    match (entry.method.access, resolved) {
-        (_, Ok(user)) => Ok(Some(user)),
-        (Access::OptionalUser, Err(ApiError::Refused { .. })) => Ok(None),
-        (_, Err(e)) => Err(e),
-    }
-}
-
-fn caller_class(config: &Config, caller: &Caller) -> ApiResult<session::Class> {
-    let kind = known_app(config, &caller.appid)?.kind;
-    let platform = caller
-        .platform
-        .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
-    Ok(session::Class::of_caller(kind, platform))
-}
-
-fn known_app<'c>(config: &'c Config, appid: &str) -> ApiResult<&'c App> {
-    config
-        .apps
-        .get(appid)
-        .filter(|a| a.enabled)
-        .ok_or_else(|| ApiError::new(code::APPID_INVALID, "appid 无效或已停用"))
-}
-
-fn verify_signature(state: &AppState, app: &App, sub: &Submission) -> ApiResult<()> {
-    // One message whatever was wrong: missing, malformed or mismatched.
-    let slot = sign::verify(&sub.data, &sub.sign, &app.secrets, |s| s.value.expose())
-        .ok_or_else(|| ApiError::new(code::FORBIDDEN, "签名错误"))?;
-    state.metrics.secret_slot(&app.appid, &slot.label);
-    Ok(())
-}
-
-/// How far ahead of server time `app`'s timestamps may be (docs/protocol.md §3.1).
-fn future_skew(config: &Config, app: &App) -> i64 {
-    app.future_skew_secs
-        .unwrap_or(config.settings.protocol.timestamp_skew_secs)
-}
-
-fn check_timestamp(config: &Config, app: &App, now: i64, value: &Value) -> ApiResult<()> {
-    let ts = Timestamp::from_value(value)
-        .ok_or_else(|| ApiError::new(code::TIMESTAMP_INVALID, "参数 timestamp 格式不正确"))?;
-    let past = config.settings.protocol.timestamp_skew_secs;
-    let refusal = |msg: &'static str| Err(ApiError::new(code::TIMESTAMP_INVALID, msg));
-    match ts.window(now, past, future_skew(config, app)) {
-        Skew::Within => Ok(()),
-        Skew::Slow => refusal("请求已过期（设备时间慢于服务器时间），请校准设备时间后重试"),
-        Skew::Fast => refusal("请求时间超前（设备时间快于服务器时间），请校准设备时间后重试"),
-    }
 }

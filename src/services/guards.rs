@@ -62,30 +62,26 @@ pub struct Bans<'a> {
 }
 
 impl Bans<'_> {
-    /// 510 when `ip` is banned at `now`. `bare` methods (system.ping)
-    /// consult only the bans held in memory (config and table), never Redis.
+    /// 510 when `ip` is banned at `now` by a ban held in memory (config and
+    /// table). The automatic bans in Redis are looked up in the request's
+    /// one round trip ([`super::gate`]); `bare` methods (system.ping) never
+    /// look there.
     ///
     /// # Errors
-    /// 510 with the end of the ban; 500 when Redis fails.
-    pub async fn check(&self, ip: IpAddr, now: i64, bare: bool) -> ApiResult<()> {
+    /// 510 with the end of the ban.
+    pub fn check_memory(&self, ip: IpAddr, now: i64) -> ApiResult<()> {
         if self.settings.banned_ips.iter().any(|n| n.contains(&ip)) {
             return Err(banned(self.timezone, None));
         }
         if let Some(b) = self.table.find(ip, now) {
             return Err(banned(self.timezone, b.until));
         }
-        if bare {
-            return Ok(());
-        }
-        let mut c = self.stores.redis();
-        let until: Option<i64> = redis::cmd("GET")
-            .arg(self.stores.key(format!("ban:{ip}")))
-            .query_async(&mut c)
-            .await?;
-        match until {
-            Some(t) if t > now => Err(banned(self.timezone, Some(t))),
-            _ => Ok(()),
-        }
+        Ok(())
+    }
+
+    /// The 510 of an automatic ban ending at `until` (Unix seconds).
+    pub fn refusal(&self, until: i64) -> ApiError {
+        banned(self.timezone, Some(until))
     }
 
     /// Record a refused call of a watched method from `ip`; enough of them
@@ -187,19 +183,16 @@ pub struct Client<'a> {
     pub device: Option<&'a str>,
 }
 
-/// Enforce the appid's limits on `method` at `now` for every scope known
-/// before the session: the appid as a whole (the ceiling over all its
-/// clients), the client IP and the device. One Redis round trip.
-///
-/// # Errors
-/// 511 over a limit; 500 when Redis fails.
-pub async fn rate_limit(
-    stores: &Stores,
+/// The counters of the appid's limits on `method` at `now` for every scope
+/// known before the session: the appid as a whole (the ceiling over all
+/// its clients), the client IP and the device. They are counted in the
+/// request's one round trip ([`super::gate`]), in this order.
+pub fn limit_keys(
     app: &App,
     method: &str,
     client: Client<'_>,
     now: i64,
-) -> ApiResult<()> {
+) -> Vec<(String, RateLimit)> {
     let device = client.device.filter(|d| !d.is_empty()).map(|d| {
         // The id is client text of any length: key on a digest of it.
         let digest = Sha256::digest(d.as_bytes());
@@ -218,11 +211,34 @@ pub async fn rate_limit(
     if let Some(device) = &device {
         push_keys(&mut keys, app, Scope::Device, Some(device), method, now);
     }
-    count(stores, keys).await
+    keys
+}
+
+/// The counters of the appid's per-user limits on `method` at `now`, for
+/// the round trip that learns the user: each key's text before and after
+/// the user id.
+pub fn user_limit_keys(app: &App, method: &str, now: i64) -> Vec<(String, String, RateLimit)> {
+    const MARK: &str = "\u{0}";
+    let mut keys = Vec::new();
+    push_keys(
+        &mut keys,
+        app,
+        Scope::User,
+        Some(&format!("user={MARK}")),
+        method,
+        now,
+    );
+    keys.into_iter()
+        .filter_map(|(key, l)| {
+            let (before, after) = key.split_once(MARK)?;
+            Some((before.to_string(), after.to_string(), l))
+        })
+        .collect()
 }
 
 /// Enforce the appid's per-user limits on `method` for `user_id` (the
-/// session user, known only after the session step).
+/// session user, known only after the session step), when the round trip
+/// could not (the profile was not kept).
 ///
 /// # Errors
 /// 511 over a limit; 500 when Redis fails.

@@ -6,9 +6,11 @@
 pub mod attempts;
 pub mod cache;
 pub mod clock;
+pub mod gate;
 pub mod guards;
 pub mod metrics;
 pub mod password;
+pub mod profile;
 pub mod replay;
 pub mod reqtoken;
 pub mod request_no;

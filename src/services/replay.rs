@@ -5,34 +5,12 @@
 
 use sha2::{Digest, Sha256};
 
-use super::stores::Stores;
-use crate::protocol::error::{ApiError, ApiResult};
-
 /// The refusal of a replayed call.
 pub const REPLAYED: &str = "请求重复，请勿重复提交";
 
-/// Claim `data` (the signed bytes) for `appid` for `ttl_secs`; of any
-/// number of concurrent claims of the same bytes exactly one succeeds.
-///
-/// # Errors
-/// 503 [`REPLAYED`] when the bytes were claimed before; 500 when Redis fails.
-pub async fn claim(stores: &Stores, appid: &str, data: &[u8], ttl_secs: u64) -> ApiResult<()> {
-    let key = stores.key(format!(
-        "replay:{appid}:{}",
-        hex::encode(Sha256::digest(data))
-    ));
-    let mut c = stores.redis();
-    let fresh: Option<String> = redis::cmd("SET")
-        .arg(&key)
-        .arg(1)
-        .arg("NX")
-        .arg("EX")
-        .arg(ttl_secs.max(1))
-        .query_async(&mut c)
-        .await?;
-    if fresh.is_some() {
-        Ok(())
-    } else {
-        Err(ApiError::business(REPLAYED))
-    }
+/// The key that claims `data` (the signed bytes) for `appid`; the claim
+/// itself (`SET NX EX`: of any number of concurrent claims exactly one
+/// succeeds) is made in the request's one round trip ([`super::gate`]).
+pub fn key(appid: &str, data: &[u8]) -> String {
+    format!("replay:{appid}:{}", hex::encode(Sha256::digest(data)))
 }

@@ -4,9 +4,6 @@
 //! of any number of submissions of one number, on any number of gateway
 //! instances, exactly one goes on.
 
-use super::stores::Stores;
-use crate::protocol::error::{ApiError, ApiResult};
-
 /// The longest `request_no` accepted.
 pub const MAX_LEN: usize = 64;
 
@@ -20,33 +17,11 @@ pub fn well_formed(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Take `request_no` for `appid` for `window_secs` (how long the same
-/// signed request could still pass the timestamp check).
-///
-/// # Errors
-/// 503 when the number was already taken within the window; 500 when
-/// Redis fails.
-pub async fn claim(
-    stores: &Stores,
-    appid: &str,
-    request_no: &str,
-    window_secs: u64,
-) -> ApiResult<()> {
-    let mut c = stores.redis();
-    let taken: Option<String> = redis::cmd("SET")
-        .arg(stores.key(format!("reqno:{appid}:{request_no}")))
-        .arg(1)
-        .arg("NX")
-        .arg("EX")
-        .arg(window_secs.max(1))
-        .query_async(&mut c)
-        .await?;
-    match taken {
-        Some(_) => Ok(()),
-        None => Err(ApiError::business(
-            "请求编号 request_no 已使用，请勿重复提交",
-        )),
-    }
+/// The key that takes `request_no` for `appid`; it is taken (`SET NX EX`
+/// for as long as the same signed request could still pass the timestamp
+/// check) in the request's one round trip ([`super::gate`]).
+pub fn key(appid: &str, request_no: &str) -> String {
+    format!("reqno:{appid}:{request_no}")
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 //!
 //! Keys: `sess:<token>` (hash: uid, class, pwdv, state, platform),
 //! `ucur:<uid>:<class>` (the class's live token), `pwdv:<uid>` (password
-//! version, bumped on every change). Each operation is one Lua script, so
-//! it is atomic across gateway instances.
+//! version, bumped on every change), and the user's profile `prof:<uid>`
+//! ([`super::profile`]). Each operation is one Lua script, so it is atomic
+//! across gateway instances; a request's check and slide run in the
+//! request's one round trip ([`super::gate`]).
 
 use std::sync::LazyLock;
 
@@ -16,6 +18,7 @@ use crate::config::accounts::SessionSettings;
 use crate::config::apps::AppKind;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::Platform;
+use crate::services::profile::{FIELDS, Profile};
 use crate::services::stores::Stores;
 
 /// The logged-in user of a request, with the profile fields handlers show.
@@ -57,7 +60,8 @@ impl Class {
         }
     }
 
-    fn tag(self) -> &'static str {
+    /// The class as stored in the session hash.
+    pub fn tag(self) -> &'static str {
         match self {
             Self::App => "a",
             Self::Web => "w",
@@ -77,15 +81,23 @@ pub fn new_token() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }
 
-fn well_formed(token: &str) -> bool {
+/// Whether `token` could be one of ours (32 hex digits); others answer 601
+/// without a look in Redis.
+pub fn well_formed(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Issue a session for `user_id`, displacing the class's previous one.
+/// Issue a session for `user_id`, displacing the class's previous one,
+/// and keep the user's profile (ARGV 8 on: field, value pairs) for
+/// `profile_ttl` seconds.
 static ISSUE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local prefix, token, uid, class, platform, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local prefix, token, uid, class, platform, ttl, profile_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local prof = prefix .. 'prof:' .. uid
+redis.call('DEL', prof)
+redis.call('HSET', prof, unpack(ARGV, 8))
+redis.call('EXPIRE', prof, profile_ttl)
 local cur = prefix .. 'ucur:' .. uid .. ':' .. class
 local old = redis.call('GET', cur)
 if old and old ~= token then
@@ -100,28 +112,6 @@ redis.call('HSET', key, 'uid', uid, 'class', class, 'pwdv', pwdv, 'state', 'live
 redis.call('EXPIRE', key, ttl)
 redis.call('SET', cur, token, 'EX', ttl)
 return 1
-",
-    )
-});
-
-/// Validate a token for a caller of `class` and slide its expiry:
-/// `{code, uid, platform}`. Another class's token is unknown here (601).
-static CHECK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local prefix, token, app_ttl, web_ttl, class = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local key = prefix .. 'sess:' .. token
-local s = redis.call('HMGET', key, 'uid', 'class', 'pwdv', 'state', 'platform')
-if not s[1] then return {601} end
-if s[2] ~= class then return {601} end
-if s[4] == 'displaced' then return {603} end
-local pwdv = redis.call('GET', prefix .. 'pwdv:' .. s[1]) or '0'
-if pwdv ~= s[3] then return {606} end
-local ttl = web_ttl
-if s[2] == 'a' then ttl = app_ttl end
-redis.call('EXPIRE', key, ttl)
-redis.call('EXPIRE', prefix .. 'ucur:' .. s[1] .. ':' .. s[2], ttl)
-return {200, tonumber(s[1]), tonumber(s[5])}
 ",
     )
 });
@@ -158,73 +148,37 @@ return v
     )
 });
 
-/// Issue a new session token of `class` for a user logging in on `platform`.
+/// Issue a new session token of `class` for a user logging in on
+/// `platform`, keeping `profile` (just read from the account row) with it.
 ///
 /// # Errors
 /// Redis failures (500).
 pub async fn issue(
     stores: &Stores,
     s: &SessionSettings,
-    user_id: i64,
+    (user_id, profile): (i64, &Profile),
     class: Class,
     platform: Platform,
 ) -> ApiResult<String> {
     let token = new_token();
     let mut c = stores.redis();
-    ISSUE
-        .arg(stores.prefix())
+    let mut inv = ISSUE.prepare_invoke();
+    inv.arg(stores.prefix())
         .arg(&token)
         .arg(user_id)
         .arg(class.tag())
         .arg(platform.number())
         .arg(class.ttl(s))
-        .invoke_async::<i64>(&mut c)
-        .await?;
+        .arg(s.profile_ttl_secs.max(1));
+    for (field, value) in FIELDS.into_iter().zip(profile.fields()) {
+        inv.arg(field).arg(value);
+    }
+    inv.invoke_async::<i64>(&mut c).await?;
     Ok(token)
 }
 
-/// Validate `token` for a caller of `class`, sliding its expiry; the user
-/// id and login platform.
-///
-/// # Errors
-/// 601 unknown, expired or of another class, 603 displaced, 606 password
-/// changed, 500 Redis.
-pub async fn check(
-    stores: &Stores,
-    s: &SessionSettings,
-    token: &str,
-    class: Class,
-) -> ApiResult<(i64, Platform)> {
-    if !well_formed(token) {
-        return Err(expired());
-    }
-    let mut c = stores.redis();
-    let reply: Vec<i64> = CHECK
-        .arg(stores.prefix())
-        .arg(token)
-        .arg(s.app_ttl_secs)
-        .arg(s.web_ttl_secs)
-        .arg(class.tag())
-        .invoke_async(&mut c)
-        .await?;
-    match reply.as_slice() {
-        [200, uid, platform] => {
-            let platform = Platform::from_server_value(&serde_json::Value::from(*platform))
-                .ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("session with platform {platform}"))
-                })?;
-            Ok((*uid, platform))
-        }
-        [603] => Err(ApiError::new(code::DISPLACED, "您的账号已在其他设备登录")),
-        [606] => Err(ApiError::new(
-            code::PASSWORD_CHANGED,
-            "密码已修改，请重新登录",
-        )),
-        _ => Err(expired()),
-    }
-}
-
-fn expired() -> ApiError {
+/// 601: unknown, expired, logged out or of another class.
+pub fn expired() -> ApiError {
     ApiError::new(code::SESSION_EXPIRED, "登录超时，请重新登录")
 }
 
@@ -276,41 +230,27 @@ pub fn ensure_active(status: i16) -> ApiResult<()> {
     }
 }
 
-/// Resolve a token to its user for a caller of `class`: session checks,
-/// then the account row.
+/// The user of a valid session with its profile: refused when the account
+/// may not act.
 ///
 /// # Errors
-/// 602 empty token, 601/603/606 from the session, 503 locked or cancelled
-/// account, 500 store failures.
-pub async fn resolve(
-    stores: &Stores,
-    s: &SessionSettings,
-    token: &str,
-    class: Class,
+/// 503 locked or cancelled account.
+pub fn user(
+    (id, token): (i64, &str),
+    platform: Platform,
+    profile: Profile,
 ) -> ApiResult<SessionUser> {
-    if token.is_empty() {
-        return Err(ApiError::new(code::NOT_LOGGED_IN, "您还未登录"));
-    }
-    let (id, platform) = check(stores, s, token, class).await?;
-    let db = stores.pg().await?;
-    let stmt = db
-        .prepare_cached(
-            "SELECT open_id, mobile, nickname, headimg, intro, status, \
-             extract(epoch FROM created_at)::bigint FROM users WHERE id = $1",
-        )
-        .await?;
-    let row = db.query_opt(&stmt, &[&id]).await?.ok_or_else(expired)?;
-    ensure_active(row.get(5))?;
+    ensure_active(profile.status)?;
     Ok(SessionUser {
         id,
         token: token.to_string(),
         platform,
-        open_id: row.get::<_, String>(0).trim_end().to_string(),
-        mobile: row.get(1),
-        nickname: row.get(2),
-        headimg: row.get(3),
-        intro: row.get(4),
-        created_at: row.get(6),
+        open_id: profile.open_id,
+        mobile: profile.mobile,
+        nickname: profile.nickname,
+        headimg: profile.headimg,
+        intro: profile.intro,
+        created_at: profile.created_at,
     })
 }
 

@@ -73,6 +73,8 @@ pub struct Stores {
     /// pipeline over it, and no checkout costs a round trip.
     redis: ConnectionManager,
     prefix: String,
+    /// For connections of their own (LISTEN), outside the pool.
+    pg_config: tokio_postgres::Config,
 }
 
 impl Stores {
@@ -85,6 +87,7 @@ impl Stores {
             pg: pg_pool(settings)?,
             redis: redis_manager(settings)?,
             prefix: settings.redis.key_prefix.clone(),
+            pg_config: pg_config(settings)?,
         })
     }
 
@@ -104,6 +107,11 @@ impl Stores {
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg(&self) -> ApiResult<deadpool_postgres::Object> {
         Ok(self.pg.get().await?)
+    }
+
+    /// The PostgreSQL connection settings, for a connection outside the pool.
+    pub fn pg_config(&self) -> &tokio_postgres::Config {
+        &self.pg_config
     }
 
     /// A handle on the shared Redis connection (a cheap clone; commands

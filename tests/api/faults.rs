@@ -116,10 +116,12 @@ async fn postgres_stopping_under_load_gives_500s_then_recovers_without_restart()
     );
     let token = app.login_token("13800138000", "demo123456").await;
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
+    // A session call with a business query (user.detail needs no
+    // PostgreSQL: docs/protocol.md §8.8).
     let tasks = load(
         &app,
         8,
-        "user.detail",
+        "order.list",
         json!({"token": token}),
         &stop,
         &tally,

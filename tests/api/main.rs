@@ -18,6 +18,7 @@ mod news;
 mod notice;
 mod protocol;
 mod reload;
+mod round_trip;
 mod schema_fuzz;
 mod sms;
 mod system_catalogue;
