@@ -10,7 +10,7 @@ mod trace;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use head::{Head, caller, decode_data, read_head};
 pub use trace::{Trace, UNKNOWN_METHOD, masked_params};
@@ -43,11 +43,16 @@ pub struct Request<'a> {
 /// Run one submission through every check and, when all pass, its handler,
 /// under one config snapshot.
 pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'_>) -> Outcome {
-    let data = match decode_data(&req.submission.data) {
-        Ok(data) => data,
+    // One copy of the data, shared by the checks, the handler and the log
+    // line (which masks it only if it is written).
+    let shared = match decode_data(&req.submission.data) {
+        Ok(data) => Arc::new(Value::Object(data)),
         Err(e) => return Outcome::refused(e),
     };
-    let head = match read_head(&data) {
+    let Value::Object(data) = &*shared else {
+        unreachable!("decode_data returns an object")
+    };
+    let head = match read_head(data) {
         Ok(head) => head,
         Err(e) => return Outcome::refused(e),
     };
@@ -86,11 +91,11 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
             trace,
         };
     }
-    trace.params = Some(masked_params(&data, &config.settings.log.mask));
+    trace.data = Some(Arc::clone(&shared));
     let caller = match caller(
         &head,
         entry,
-        &data,
+        data,
         req.ip,
         req.request_id,
         app.kind.is_server(),
@@ -127,7 +132,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
         config,
         (app, entry, now),
         caller,
-        data,
+        Arc::clone(&shared),
         req.submission.files,
     )
     .await;
@@ -227,7 +232,7 @@ async fn serve(
     config: &Arc<Config>,
     (app, entry, now): (&App, &Entry, i64),
     caller: Caller,
-    data: Map<String, Value>,
+    data: Arc<Value>,
     files: Vec<FilePart>,
 ) -> (Option<i64>, ApiResult<Reply>) {
     let user = match resolve_session(state, config, entry, &caller, &data).await {
@@ -252,7 +257,7 @@ async fn serve(
     (user_id, guarded(ctx, entry, data).await)
 }
 
-async fn guarded(ctx: Ctx, entry: &Entry, data: Map<String, Value>) -> ApiResult<Reply> {
+async fn guarded(ctx: Ctx, entry: &Entry, data: Arc<Value>) -> ApiResult<Reply> {
     let user_id = ctx.user.as_ref().map(|u| u.id);
     guards::check_write(&ctx.config.settings.guards, entry.method.write, user_id)?;
     let policy = &ctx.config.settings.request_token;
@@ -274,10 +279,10 @@ async fn guarded(ctx: Ctx, entry: &Entry, data: Map<String, Value>) -> ApiResult
 /// Run the handler, turning a panic into a 500. A write method runs in a
 /// task of its own: neither a client that hangs up nor the deadline can
 /// stop it half-way through its writes. Reads run in place.
-async fn run_handler(entry: &Entry, ctx: Ctx, data: Map<String, Value>) -> ApiResult<Reply> {
+async fn run_handler(entry: &Entry, ctx: Ctx, data: Arc<Value>) -> ApiResult<Reply> {
     use futures_util::FutureExt;
     let name = entry.method.name;
-    let call = std::panic::AssertUnwindSafe(entry.call(ctx, Arc::new(Value::Object(data))))
+    let call = std::panic::AssertUnwindSafe(entry.call(ctx, data))
         .catch_unwind()
         .map(move |r| {
             r.unwrap_or_else(|panic| {
@@ -309,7 +314,7 @@ async fn resolve_session(
     config: &Config,
     entry: &Entry,
     caller: &Caller,
-    data: &Map<String, Value>,
+    data: &Value,
 ) -> ApiResult<Option<SessionUser>> {
     if entry.method.access == Access::Public {
         return Ok(None);
