@@ -110,7 +110,10 @@ async fn logged_at(level: &str) -> String {
         assert_code(&client.call("system.ping", params.clone()).await, 200);
     }
     let failed = client
-        .call("news.list", json!({"cat_id": -1, "page": 1, "mobile": PING_MOBILE}))
+        .call(
+            "news.list",
+            json!({"cat_id": -1, "page": 1, "mobile": PING_MOBILE}),
+        )
         .await;
     assert_code(&failed, 500);
     let status = gateway.terminate().await;
@@ -129,7 +132,9 @@ fn request_lines(log: &str) -> Vec<&str> {
 }
 
 fn failure_lines(log: &str) -> Vec<&str> {
-    log.lines().filter(|l| l.contains("request failed")).collect()
+    log.lines()
+        .filter(|l| l.contains("request failed"))
+        .collect()
 }
 
 #[tokio::test]
