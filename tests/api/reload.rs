@@ -337,3 +337,28 @@ async fn writes_beside_the_config_files_wake_no_watcher() {
     let status = gateway.terminate().await;
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn a_config_file_removed_and_written_again_is_still_watched() {
+    let app = spawn_app().await;
+    let apps = app.config_path("apps.toml");
+    std::fs::remove_file(&apps).unwrap();
+    // The reload after the removal is refused (no apps.toml); by then the
+    // folder is watched for the file's return.
+    wait_until("the removal is seen", 10, || async {
+        app.state.metrics.reloads(false) >= 1
+    })
+    .await;
+    assert_eq!(ping_code(&app, IOS_SECRET).await, 200);
+    std::fs::write(&apps, apps_with_ios_secrets(&[NEW_SECRET])).unwrap();
+    wait_until("the file written again is taken", 10, || async {
+        ping_code(&app, NEW_SECRET).await == 200
+    })
+    .await;
+    // And it is watched as a file again: a change in place is taken.
+    std::fs::write(&apps, apps_with_ios_secrets(&[IOS_SECRET])).unwrap();
+    wait_until("the change in place is taken", 10, || async {
+        ping_code(&app, NEW_SECRET).await == 403
+    })
+    .await;
+}
