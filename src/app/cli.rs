@@ -137,7 +137,8 @@ fn load(path: &Path) -> anyhow::Result<Config> {
 
 async fn serve(path: &Path) -> anyhow::Result<()> {
     let config = load(path)?;
-    super::logging::init_tracing(&config.settings.log);
+    // Held to the end of `serve`: its drop writes out the queued lines.
+    let _log_writer = super::logging::init_tracing(&config.settings.log);
     if config.settings.postgres.migrate_on_start {
         match crate::services::stores::migrate(&config.settings, false).await {
             Ok(r) => tracing::info!(applied = ?r.applied, "migrations checked"),

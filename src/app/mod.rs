@@ -50,16 +50,17 @@ impl Application {
             .with_context(|| format!("binding {addr}"))?;
         let port = listener.local_addr()?.port();
         let stores = Stores::build(&config.settings)?;
-        let triggers = reload::Triggers::install(&config);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(2))
             .build()
             .context("building the HTTP client")?;
         let cache = AnswerCache::new(config.settings.cache.max_bytes);
+        let metrics = Metrics::new();
+        let triggers = reload::Triggers::install(&config, metrics.watch_events_counter());
         let state = Arc::new(AppState {
             stores,
-            metrics: Metrics::new(),
+            metrics,
             clock: Clock::system(),
             registry,
             http,

@@ -97,7 +97,15 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
     gw.state
         .metrics
         .request(trace.method, code, elapsed.as_secs_f64());
-    log_request(request_id, ip, &trace, code, elapsed, result.as_ref().err());
+    let mask = &config.settings.log.mask;
+    log_request(
+        request_id,
+        ip,
+        (&trace, mask),
+        code,
+        elapsed,
+        result.as_ref().err(),
+    );
     let mut r = Response::new(Full::new(envelope::encode(&result)));
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
@@ -114,28 +122,30 @@ fn transport(gw: &Gateway, request_id: &str, ip: IpAddr, status: StatusCode) -> 
     reply::transport(status)
 }
 
+/// The request's log line. Its fields are evaluated only when its level is
+/// enabled, so at `warn` the parameters are never masked (nor formatted).
 fn log_request(
     request_id: &str,
     ip: IpAddr,
-    t: &Trace,
+    (t, mask): (&Trace, &[String]),
     code: u16,
     elapsed: Duration,
     err: Option<&ApiError>,
 ) {
     let appid = t.appid.as_deref().unwrap_or("-");
     let v = t.v.as_deref().unwrap_or("-");
-    let params = t.params.as_deref().unwrap_or("-");
+    let params = t.params(mask);
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let user_id = t.user_id.unwrap_or(0);
     // A server caller's own id for the request (docs/protocol.md §3.4).
     let request_no = t.request_no.as_deref().unwrap_or("-");
     match err {
         Some(ApiError::Internal(e)) => tracing::error!(
-            request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, params,
-            error = %format!("{e:#}"), "request failed"
+            request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, %params,
+            error = %format_args!("{e:#}"), "request failed"
         ),
         _ => tracing::info!(
-            request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, params, "request"
+            request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, %params, "request"
         ),
     }
 }

@@ -12,7 +12,7 @@ mod trip;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use head::{Head, caller, decode_data, read_head};
 pub use trace::{Trace, UNKNOWN_METHOD, masked_params};
@@ -51,11 +51,16 @@ pub struct Request<'a> {
 /// trip"); a refusal found on the CPU is answered after the steps before
 /// it have run there, so the earliest step's answer wins.
 pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'_>) -> Outcome {
-    let data = match decode_data(&req.submission.data) {
-        Ok(data) => data,
+    // One copy of the data, shared by the checks, the handler and the log
+    // line (which masks it only if it is written).
+    let shared = match decode_data(&req.submission.data) {
+        Ok(data) => Arc::new(Value::Object(data)),
         Err(e) => return Outcome::refused(e),
     };
-    let head = match read_head(&data) {
+    let Value::Object(data) = &*shared else {
+        unreachable!("decode_data returns an object")
+    };
+    let head = match read_head(data) {
         Ok(head) => head,
         Err(e) => return Outcome::refused(e),
     };
@@ -91,8 +96,8 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
             return finish(state, app, Some(slot), ended, trace);
         }
         state.metrics.secret_slot(&app.appid, slot);
-        trace.params = Some(masked_params(&data, &config.settings.log.mask));
-        let caller = match caller(&head, entry, &data, req.ip, req.request_id, false) {
+        trace.data = Some(Arc::clone(&shared));
+        let caller = match caller(&head, entry, data, req.ip, req.request_id, false) {
             Ok(caller) => caller,
             Err(e) => return Outcome::with(Err(e), trace),
         };
@@ -101,7 +106,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
             state,
             config,
             (entry, caller, None),
-            (data, files),
+            (Arc::clone(&shared), files),
             (req.ip, now),
             trace,
         )
@@ -119,9 +124,9 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     trip.ask.limits = guards::limit_keys(app, entry.method.name, client, now);
     trip.ask.upto = Upto::Limits;
     drop(device);
-    trace.params = Some(masked_params(&data, &config.settings.log.mask));
+    trace.data = Some(Arc::clone(&shared));
     let server = app.kind.is_server();
-    let caller = match caller(&head, entry, &data, req.ip, req.request_id, server) {
+    let caller = match caller(&head, entry, data, req.ip, req.request_id, server) {
         Ok(caller) => caller,
         Err(e) => {
             let ended = trip.refuse(state, config, e).await;
@@ -138,7 +143,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     });
     trip.ask.replay = replay_claim(config, app, (&head, entry), &req.submission, now);
     trip.ask.upto = Upto::Claims;
-    let wants = match session_wanted(config, entry, &caller, &data) {
+    let wants = match session_wanted(config, entry, &caller, data) {
         Ok(wants) => wants,
         Err(e) => {
             let ended = trip.refuse(state, config, e).await;
@@ -159,7 +164,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
         state,
         config,
         (entry, caller, user),
-        (data, files),
+        (Arc::clone(&shared), files),
         (req.ip, now),
         trace,
     )
@@ -172,7 +177,7 @@ async fn handle(
     state: &Arc<AppState>,
     config: &Arc<Config>,
     (entry, caller, user): (&Entry, Caller, Option<SessionUser>),
-    input: (Map<String, Value>, Vec<FilePart>),
+    input: (Arc<Value>, Vec<FilePart>),
     (ip, now): (IpAddr, i64),
     mut trace: Trace,
 ) -> Outcome {
@@ -219,7 +224,7 @@ fn finish(
         trace.method = UNKNOWN_METHOD;
     }
     if step <= Step::Limits {
-        trace.params = None;
+        trace.data = None;
         trace.request_no = None;
     }
     if let (Some(slot), false) = (slot, step == Step::Ban) {
@@ -305,7 +310,7 @@ async fn serve(
     entry: &Entry,
     caller: Caller,
     user: Option<SessionUser>,
-    (data, files): (Map<String, Value>, Vec<FilePart>),
+    (data, files): (Arc<Value>, Vec<FilePart>),
 ) -> (Option<i64>, ApiResult<Reply>) {
     let user_id = user.as_ref().map(|u| u.id);
     let ctx = Ctx {
@@ -318,7 +323,7 @@ async fn serve(
     (user_id, guarded(ctx, entry, data).await)
 }
 
-async fn guarded(ctx: Ctx, entry: &Entry, data: Map<String, Value>) -> ApiResult<Reply> {
+async fn guarded(ctx: Ctx, entry: &Entry, data: Arc<Value>) -> ApiResult<Reply> {
     let user_id = ctx.user.as_ref().map(|u| u.id);
     guards::check_write(&ctx.config.settings.guards, entry.method.write, user_id)?;
     let policy = &ctx.config.settings.request_token;
@@ -340,10 +345,10 @@ async fn guarded(ctx: Ctx, entry: &Entry, data: Map<String, Value>) -> ApiResult
 /// Run the handler, turning a panic into a 500. A write method runs in a
 /// task of its own: neither a client that hangs up nor the deadline can
 /// stop it half-way through its writes. Reads run in place.
-async fn run_handler(entry: &Entry, ctx: Ctx, data: Map<String, Value>) -> ApiResult<Reply> {
+async fn run_handler(entry: &Entry, ctx: Ctx, data: Arc<Value>) -> ApiResult<Reply> {
     use futures_util::FutureExt;
     let name = entry.method.name;
-    let call = std::panic::AssertUnwindSafe(entry.call(ctx, Arc::new(Value::Object(data))))
+    let call = std::panic::AssertUnwindSafe(entry.call(ctx, data))
         .catch_unwind()
         .map(move |r| {
             r.unwrap_or_else(|panic| {

@@ -1,6 +1,11 @@
 //! What the pipeline tells the HTTP layer about a request besides its
 //! answer: the fields of the request log line and the metrics labels.
-//! Parameters are masked here, before they can reach a log.
+//! Parameters are masked here, before they can reach a log, and only when
+//! a line that shows them is written: [`Trace::params`] masks while it is
+//! formatted, and tracing formats a field only for an enabled event.
+
+use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -19,8 +24,9 @@ pub struct Trace {
     pub user_id: Option<i64>,
     /// A server caller's `request_no` (docs/protocol.md §3.4).
     pub request_no: Option<String>,
-    /// Masked parameters for the log.
-    pub params: Option<String>,
+    /// The request's data object, unmasked: never log it directly, only
+    /// through [`Trace::params`].
+    pub data: Option<Arc<Value>>,
 }
 
 impl Default for Trace {
@@ -31,7 +37,34 @@ impl Default for Trace {
             v: None,
             user_id: None,
             request_no: None,
-            params: None,
+            data: None,
+        }
+    }
+}
+
+impl Trace {
+    /// The parameters for a log line: masked (see [`masked_params`]) when
+    /// displayed, and not before; `-` when the request had none.
+    pub fn params<'a>(&'a self, mask: &'a [String]) -> MaskedParams<'a> {
+        MaskedParams {
+            data: self.data.as_deref().and_then(Value::as_object),
+            mask,
+        }
+    }
+}
+
+/// Parameters that are masked when, and each time, they are displayed.
+#[derive(Clone, Copy)]
+pub struct MaskedParams<'a> {
+    data: Option<&'a serde_json::Map<String, Value>>,
+    mask: &'a [String],
+}
+
+impl fmt::Display for MaskedParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.data {
+            Some(data) => f.write_str(&masked_params(data, self.mask)),
+            None => f.write_str("-"),
         }
     }
 }
@@ -109,5 +142,18 @@ mod tests {
         assert!(line.contains("\"page\":2"), "{line}");
         assert!(!line.contains("user.login"), "{line}");
         assert!(line.len() < 400, "{line}");
+    }
+
+    #[test]
+    fn a_trace_shows_its_parameters_masked_and_dash_without_them() {
+        let mask: Vec<String> = LogSettings::default().mask;
+        let data = json!({"method": "user.login", "password": "hunter22", "page": 2});
+        let trace = Trace {
+            data: Some(Arc::new(data)),
+            ..Trace::default()
+        };
+        let shown = trace.params(&mask).to_string();
+        assert_eq!(shown, r#"{"password":"***","page":2}"#);
+        assert_eq!(Trace::default().params(&mask).to_string(), "-");
     }
 }

@@ -1,6 +1,10 @@
 //! Metrics: the Prometheus registry with requests by method and code,
-//! latency, secret-slot use, config reloads, connections and pool state.
+//! latency, secret-slot use, config reloads and watcher events,
+//! connections and pool state. Per-request counters are found without
+//! allocating: their labels are static, or their handles are cached.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -45,7 +49,11 @@ pub struct Metrics {
     latency: Histogram,
     transport: Family<TransportLabels, Counter>,
     secret_slots: Family<SlotLabels, Counter>,
+    /// `secret_slots` handles by appid, then slot: found with the borrowed
+    /// strings, where the family needs owned labels (two allocations).
+    slot_handles: RwLock<HashMap<String, HashMap<String, Counter>>>,
     reloads: Family<ResultLabels, Counter>,
+    watch_events: Counter,
     pools: Family<PoolLabels, Gauge>,
     connections: Gauge,
     next_request: AtomicU64,
@@ -91,6 +99,12 @@ impl Metrics {
             "Configuration reloads, by result",
             reloads.clone(),
         );
+        let watch_events = Counter::default();
+        registry.register(
+            "config_watch_events",
+            "File events delivered to the config watcher (each one wakes its thread)",
+            watch_events.clone(),
+        );
         let pools = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "pool_connections",
@@ -109,7 +123,9 @@ impl Metrics {
             latency,
             transport,
             secret_slots,
+            slot_handles: RwLock::default(),
             reloads,
+            watch_events,
             pools,
             connections,
             next_request: AtomicU64::new(0),
@@ -133,15 +149,35 @@ impl Metrics {
 
     /// Count a signature verified by `slot` of `appid`.
     pub fn secret_slot(&self, appid: &str, slot: &str) {
+        {
+            let handles = self.slot_handles.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = handles.get(appid).and_then(|slots| slots.get(slot)) {
+                c.inc();
+                return;
+            }
+        }
+        // First use of this slot: build the labels once and keep the handle.
         let labels = SlotLabels {
             appid: appid.to_string(),
             slot: slot.to_string(),
         };
-        if let Some(c) = self.secret_slots.get(&labels) {
-            c.inc();
-            return;
-        }
-        self.secret_slots.get_or_create(&labels).inc();
+        let counter = self.secret_slots.get_or_create(&labels).clone();
+        counter.inc();
+        let mut handles = self.slot_handles.write().unwrap_or_else(|e| e.into_inner());
+        handles
+            .entry(labels.appid)
+            .or_default()
+            .insert(labels.slot, counter);
+    }
+
+    /// The counter of config watcher events, for the watcher's callback.
+    pub fn watch_events_counter(&self) -> Counter {
+        self.watch_events.clone()
+    }
+
+    /// Config watcher events so far.
+    pub fn watch_events(&self) -> u64 {
+        self.watch_events.get()
     }
 
     /// Count a configuration reload attempt.
@@ -203,6 +239,8 @@ mod tests {
         let m = Metrics::new();
         m.request("system.ping", 200, 0.001);
         m.secret_slot("ios_app_id", "1");
+        m.secret_slot("ios_app_id", "1");
+        m.secret_slot("ios_app_id", "2");
         m.reload(false);
         let text = m.encode();
         assert!(
@@ -211,7 +249,13 @@ mod tests {
         );
         assert!(
             text.contains(
-                r#"yafgate_secret_slot_verifications_total{appid="ios_app_id",slot="1"} 1"#
+                r#"yafgate_secret_slot_verifications_total{appid="ios_app_id",slot="1"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"yafgate_secret_slot_verifications_total{appid="ios_app_id",slot="2"} 1"#
             ),
             "{text}"
         );

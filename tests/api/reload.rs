@@ -278,3 +278,87 @@ async fn sighup_reloads_when_file_watching_is_off() {
     let status = gateway.terminate().await;
     assert!(status.success(), "{status:?}");
 }
+
+/// A counter's value in a /metrics text (0 when absent).
+fn counter_in(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Writes made beside gateway.toml while requests flow.
+const WRITES_BESIDE: usize = 300;
+
+#[tokio::test]
+async fn writes_beside_the_config_files_wake_no_watcher() {
+    // Its log (one line per request, at info) is gateway.log in the folder
+    // of gateway.toml and apps.toml, as in a deployment that keeps them
+    // together.
+    let mut gateway = GatewayProcess::start_with(
+        procs::process_settings(&procs::services().pg_url),
+        &default_apps(),
+        procs::Launch::default()
+            .env("RUST_LOG", "info")
+            .log_to_file(),
+    )
+    .await;
+    let remote = gateway.remote();
+    let mut notes = std::fs::File::create(gateway.dir.path().join("notes.txt")).unwrap();
+    for i in 0..WRITES_BESIDE {
+        std::io::Write::write_all(&mut notes, format!("note {i}\n").as_bytes()).unwrap();
+        if i % 10 == 0 {
+            assert_code(&remote.call("system.ping", json!({})).await, 200);
+        }
+    }
+    drop(notes);
+    // The folder's events are queued in order: once a change to apps.toml
+    // made after them has been reloaded, every earlier one was delivered.
+    gateway.write_apps(&default_apps());
+    wait_until("the apps.toml change is reloaded", 10, || async {
+        reloads_in(&gateway.metrics().await) >= 1
+    })
+    .await;
+    let metrics = gateway.metrics().await;
+    assert_eq!(
+        reloads_in(&metrics),
+        1,
+        "only apps.toml reloads:\n{metrics}"
+    );
+    // The rename that replaced apps.toml, and the reload reading both
+    // files, are a handful of events; a watch on the folder would have
+    // seen each write beside them as well (hundreds).
+    let events = counter_in(&metrics, "yafgate_config_watch_events_total");
+    assert!(
+        (1..=8).contains(&events),
+        "{events} watcher events for one config change and {WRITES_BESIDE} writes beside it"
+    );
+    let status = gateway.terminate().await;
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn a_config_file_removed_and_written_again_is_still_watched() {
+    let app = spawn_app().await;
+    let apps = app.config_path("apps.toml");
+    std::fs::remove_file(&apps).unwrap();
+    // The reload after the removal is refused (no apps.toml); by then the
+    // folder is watched for the file's return.
+    wait_until("the removal is seen", 10, || async {
+        app.state.metrics.reloads(false) >= 1
+    })
+    .await;
+    assert_eq!(ping_code(&app, IOS_SECRET).await, 200);
+    std::fs::write(&apps, apps_with_ios_secrets(&[NEW_SECRET])).unwrap();
+    wait_until("the file written again is taken", 10, || async {
+        ping_code(&app, NEW_SECRET).await == 200
+    })
+    .await;
+    // And it is watched as a file again: a change in place is taken.
+    std::fs::write(&apps, apps_with_ios_secrets(&[IOS_SECRET])).unwrap();
+    wait_until("the change in place is taken", 10, || async {
+        ping_code(&app, NEW_SECRET).await == 403
+    })
+    .await;
+}
