@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::TimeZone;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tokio_postgres::types::ToSql;
 
 use crate::handler::Ctx;
 use crate::handler::Reply;
@@ -113,10 +114,6 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let count = db
         .prepare_cached(&format!("SELECT count(*) FROM orders o WHERE {FILTER}"))
         .await?;
-    let total: i64 = db
-        .query_one(&count, &[&user, &sn, &status, &start, &end])
-        .await?
-        .get(0);
     let stmt = db
         .prepare_cached(&format!(
             "SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint, o.order_status, \
@@ -128,20 +125,13 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
              WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7"
         ))
         .await?;
-    let rows = db
-        .query(
-            &stmt,
-            &[
-                &user,
-                &sn,
-                &status,
-                &start,
-                &end,
-                &page.limit(),
-                &page.offset(),
-            ],
-        )
-        .await?;
+    // The count and the page go out together: tokio-postgres pipelines
+    // concurrent queries on one connection, so they cost one round trip.
+    let (limit, offset) = (page.limit(), page.offset());
+    let filter: [&(dyn ToSql + Sync); 5] = [&user, &sn, &status, &start, &end];
+    let paged: [&(dyn ToSql + Sync); 7] = [&user, &sn, &status, &start, &end, &limit, &offset];
+    let (total, rows) = tokio::try_join!(db.query_one(&count, &filter), db.query(&stmt, &paged))?;
+    let total: i64 = total.get(0);
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let mut items = items_of(&db, &ids).await?;
     let time = |v: Option<i64>| v.map(|t| ctx.time_string(t));
