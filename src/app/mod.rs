@@ -127,11 +127,20 @@ impl Application {
             move || Duration::from_secs(cell.load().settings.guards.ban_table_refresh_secs),
             wait_for(stop_rx.clone()),
         ));
+        let (listening, mut following) = watch::channel(false);
         let profiles = tokio::spawn(profile::follow_changes(
             gateway.state.stores.clone(),
             Duration::from_secs(1),
+            listening,
             wait_for(stop_rx),
         ));
+        // Serve once profile changes are followed (docs/protocol.md §8.8),
+        // so a change made after start-up cannot be missed; with PostgreSQL
+        // down, serve anyway after a short wait (the profile TTL bounds it).
+        let followed = tokio::time::timeout(Duration::from_secs(3), following.wait_for(|on| *on));
+        if followed.await.is_err() {
+            tracing::warn!("profile changes not followed yet; serving anyway");
+        }
         let graceful = GracefulShutdown::new();
         crate::http::serve(&listener, &gateway, &graceful, shutdown).await;
         drop(listener);

@@ -164,14 +164,21 @@ pub async fn forget(stores: &Stores, user_id: i64) -> ApiResult<()> {
 }
 
 /// Until `stop`, listen on [`CHANNEL`] and [`forget`] each user whose row
-/// changed. A lost connection is dialled again after `retry`; changes made
-/// meanwhile reach the sessions when their profile expires.
-pub async fn follow_changes(stores: Stores, retry: Duration, stop: impl Future<Output = ()>) {
+/// changed; `listening` says whether the LISTEN is in place. A lost
+/// connection is dialled again after `retry`; changes made meanwhile reach
+/// the sessions when their profile expires.
+pub async fn follow_changes(
+    stores: Stores,
+    retry: Duration,
+    listening: tokio::sync::watch::Sender<bool>,
+    stop: impl Future<Output = ()>,
+) {
     tokio::pin!(stop);
     loop {
         tokio::select! {
             () = &mut stop => return,
-            e = listen(&stores) => {
+            e = listen(&stores, &listening) => {
+                listening.send_replace(false);
                 tracing::warn!(error = %format!("{e:#}"), "profile changes not followed; dialling again");
             }
         }
@@ -183,7 +190,7 @@ pub async fn follow_changes(stores: Stores, retry: Duration, stop: impl Future<O
 }
 
 /// Listen until the connection fails; the failure.
-async fn listen(stores: &Stores) -> anyhow::Error {
+async fn listen(stores: &Stores, listening: &tokio::sync::watch::Sender<bool>) -> anyhow::Error {
     let (client, mut conn) = match stores.pg_config().connect(NoTls).await {
         Ok(pair) => pair,
         Err(e) => return e.into(),
@@ -208,6 +215,7 @@ async fn listen(stores: &Stores) -> anyhow::Error {
         driver.abort();
         return e.into();
     }
+    listening.send_replace(true);
     let failure = loop {
         match rx.recv().await {
             Some(Ok(payload)) => {

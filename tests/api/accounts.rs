@@ -408,10 +408,16 @@ async fn locked_and_cancelled_accounts_can_neither_log_in_nor_use_a_token() {
         )
         .await
         .unwrap();
-        assert_eq!(
-            app.call_with_token("user.detail", &token, json!({})).await,
-            json!({"code": 503, "msg": msg})
-        );
+        // The change reaches the sessions by notification (docs/protocol.md
+        // §8.8): within moments, not necessarily before the next request.
+        let refused = poll_until(
+            "the token is refused",
+            5,
+            || app.call_with_token("user.detail", &token, json!({})),
+            |env| env["code"] != 200,
+        )
+        .await;
+        assert_eq!(refused, json!({"code": 503, "msg": msg}));
         assert_eq!(
             app.login_as("android_app_id", ANDROID_SECRET, MOBILE, PASSWORD)
                 .await,
