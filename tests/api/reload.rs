@@ -267,7 +267,16 @@ async fn sighup_reloads_when_file_watching_is_off() {
         ping(NEW_SECRET).await == 200
     })
     .await;
-    let metrics = gateway.metrics().await;
+    // The config is swapped in just before the reload is counted, so the
+    // counter may trail the first answer by a moment: wait for it, then
+    // require exactly one.
+    let metrics = poll_until(
+        "the SIGHUP reload is counted",
+        10,
+        || gateway.metrics(),
+        |m| reloads_in(m) >= 1,
+    )
+    .await;
     let reload_lines: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("yafgate_config_reloads_total"))
