@@ -5,51 +5,27 @@ use serde::Serialize;
 use crate::config::apps::AppKind;
 use crate::domain::{Mobile, Password};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
-use crate::services::profile::Profile;
+use crate::services::profile::{self, Profile};
 use crate::services::session::{self, Class};
 
-/// The account row.
+/// The account row: its id, password hash and the profile kept with the
+/// sessions.
 pub(super) struct Account {
     pub id: i64,
-    pub open_id: String,
-    pub mobile: String,
-    pub nickname: String,
-    pub headimg: String,
-    pub intro: String,
     pub password_hash: String,
-    pub status: i16,
-    pub created_at: i64,
+    pub profile: Profile,
 }
 
-impl Account {
-    /// The fields kept with the sessions.
-    pub(super) fn profile(&self) -> Profile {
-        Profile {
-            open_id: self.open_id.clone(),
-            mobile: self.mobile.clone(),
-            nickname: self.nickname.clone(),
-            headimg: self.headimg.clone(),
-            intro: self.intro.clone(),
-            created_at: self.created_at,
-            status: self.status,
-        }
-    }
+/// `id, password_hash`, then the profile's columns.
+pub(super) fn account_columns() -> String {
+    format!("id, password_hash, {}", profile::COLUMNS)
 }
-
-pub(super) const ACCOUNT_COLUMNS: &str = "id, open_id, mobile, nickname, headimg, intro, password_hash, status, \
-     extract(epoch FROM created_at)::bigint";
 
 pub(super) fn account(row: &tokio_postgres::Row) -> Account {
     Account {
         id: row.get(0),
-        open_id: row.get::<_, String>(1).trim_end().to_string(),
-        mobile: row.get(2),
-        nickname: row.get(3),
-        headimg: row.get(4),
-        intro: row.get(5),
-        password_hash: row.get(6),
-        status: row.get(7),
-        created_at: row.get(8),
+        password_hash: row.get(1),
+        profile: Profile::from_row(row, 2),
     }
 }
 
@@ -57,7 +33,8 @@ pub(super) async fn find_by_mobile(ctx: &Ctx, mobile: &Mobile) -> ApiResult<Opti
     let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM users WHERE mobile = $1"
+            "SELECT {} FROM users WHERE mobile = $1",
+            account_columns()
         ))
         .await?;
     Ok(db
@@ -70,7 +47,8 @@ pub(super) async fn find_by_id(ctx: &Ctx, id: i64) -> ApiResult<Account> {
     let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = $1"
+            "SELECT {} FROM users WHERE id = $1",
+            account_columns()
         ))
         .await?;
     let row = db.query_opt(&stmt, &[&id]).await?;
@@ -100,14 +78,15 @@ pub(super) struct LoginData {
 
 impl LoginData {
     pub(super) fn new(ctx: &Ctx, token: String, a: Account) -> Self {
+        let p = a.profile;
         Self {
             token,
-            reg_time: ctx.time_string(a.created_at),
-            open_id: a.open_id,
-            mobile: a.mobile,
-            headimg: a.headimg,
-            nickname: a.nickname,
-            intro: a.intro,
+            reg_time: ctx.time_string(p.created_at),
+            open_id: p.open_id,
+            mobile: p.mobile,
+            headimg: p.headimg,
+            nickname: p.nickname,
+            intro: p.intro,
         }
     }
 }
@@ -132,7 +111,7 @@ pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<Str
     session::issue(
         &ctx.state.stores,
         &ctx.config.settings.session,
-        (account.id, &account.profile()),
+        (account.id, &account.profile),
         Class::of_caller(kind, platform),
         platform,
     )

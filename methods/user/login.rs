@@ -45,7 +45,7 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
     let account = find_by_mobile(&ctx, &mobile)
         .await?
         .ok_or_else(not_registered)?;
-    session::ensure_active(account.status)?;
+    session::ensure_active(account.profile.status)?;
     if by_code {
         let code = SmsCode::parse(
             code_given

@@ -24,7 +24,7 @@ pub(super) async fn pwd_edit(ctx: Ctx, p: PwdEditParams) -> ApiResult<Reply> {
     let user = ctx.user()?;
     let new = Password::parse(&p.new_pwd, "新密码")?;
     let account = find_by_id(&ctx, user.id).await?;
-    let mobile = Mobile::parse(&Text(account.mobile.clone()))?;
+    let mobile = Mobile::parse(&Text(account.profile.mobile.clone()))?;
     let c = ctx.clone();
     let (old, hash) = (p.old_pwd.0, account.password_hash);
     guarded(&ctx, &mobile, Kind::Password, async move {
@@ -58,7 +58,7 @@ pub(super) async fn pwd_find(ctx: Ctx, p: PwdFindParams) -> ApiResult<Reply> {
     let account = find_by_mobile(&ctx, &mobile)
         .await?
         .ok_or_else(not_registered)?;
-    session::ensure_active(account.status)?;
+    session::ensure_active(account.profile.status)?;
     let code = SmsCode::parse(&p.code)?;
     ctx.sms()
         .check(mobile.as_str(), SmsKey::PwdFind, code.as_str(), true)

@@ -32,13 +32,13 @@ pub(super) async fn detail(ctx: Ctx, _: TokenOnly) -> ApiResult<Reply> {
     Reply::data(
         "信息获取成功",
         &Detail {
-            mobile: &u.mobile,
-            open_id: &u.open_id,
-            nickname: &u.nickname,
-            headimg: &u.headimg,
-            intro: &u.intro,
-            c_time: ctx.time_string(u.created_at),
-            reg_time: ctx.time_string(u.created_at),
+            mobile: &u.profile.mobile,
+            open_id: &u.profile.open_id,
+            nickname: &u.profile.nickname,
+            headimg: &u.profile.headimg,
+            intro: &u.profile.intro,
+            c_time: ctx.time_string(u.profile.created_at),
+            reg_time: ctx.time_string(u.profile.created_at),
         },
     )
 }

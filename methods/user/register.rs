@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::account::{
-    ACCOUNT_COLUMNS, Account, LoginData, account, already_registered, find_by_mobile,
+    Account, LoginData, account, account_columns, already_registered, find_by_mobile,
     hash_password, issue_session,
 };
 use super::guess::attempts;
@@ -67,7 +67,8 @@ async fn create_account(
         .query_opt(
             &format!(
                 "INSERT INTO users (open_id, mobile, nickname, password_hash, reg_platform, reg_channel, reg_app_v) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mobile) DO NOTHING RETURNING {ACCOUNT_COLUMNS}"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mobile) DO NOTHING RETURNING {}",
+                account_columns()
             ),
             &[&open_id, &mobile.as_str(), &mobile.masked(), &hash, &platform, &c.channel, &c.app_v],
         )

@@ -89,6 +89,26 @@ impl Profile {
     }
 }
 
+/// The `users` columns of a profile, in the order [`Profile::from_row`]
+/// reads them; queries that need more put their own columns first.
+pub const COLUMNS: &str = "open_id, mobile, nickname, headimg, intro, status, \
+     extract(epoch FROM created_at)::bigint";
+
+impl Profile {
+    /// The profile in `row`, whose [`COLUMNS`] start at index `first`.
+    pub fn from_row(row: &tokio_postgres::Row, first: usize) -> Self {
+        Self {
+            open_id: row.get::<_, String>(first).trim_end().to_string(),
+            mobile: row.get(first + 1),
+            nickname: row.get(first + 2),
+            headimg: row.get(first + 3),
+            intro: row.get(first + 4),
+            status: row.get(first + 5),
+            created_at: row.get(first + 6),
+        }
+    }
+}
+
 /// The key of `user_id`'s profile (unprefixed).
 pub fn key(user_id: i64) -> String {
     format!("prof:{user_id}")
@@ -102,23 +122,12 @@ pub fn key(user_id: i64) -> String {
 pub async fn load(stores: &Stores, user_id: i64, ttl_secs: u64) -> ApiResult<Option<Profile>> {
     let db = stores.pg().await?;
     let stmt = db
-        .prepare_cached(
-            "SELECT open_id, mobile, nickname, headimg, intro, status, \
-             extract(epoch FROM created_at)::bigint FROM users WHERE id = $1",
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .await?;
     let Some(row) = db.query_opt(&stmt, &[&user_id]).await? else {
         return Ok(None);
     };
-    let profile = Profile {
-        open_id: row.get::<_, String>(0).trim_end().to_string(),
-        mobile: row.get(1),
-        nickname: row.get(2),
-        headimg: row.get(3),
-        intro: row.get(4),
-        status: row.get(5),
-        created_at: row.get(6),
-    };
+    let profile = Profile::from_row(&row, 0);
     keep(stores, user_id, &profile, ttl_secs).await?;
     Ok(Some(profile))
 }

@@ -21,20 +21,14 @@ use crate::protocol::types::Platform;
 use crate::services::profile::{FIELDS, Profile};
 use crate::services::stores::Stores;
 
-/// The logged-in user of a request, with the profile fields handlers show.
+/// The logged-in user of a request, with the profile handlers show.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
     pub id: i64,
     /// The session token this request carried.
     pub token: String,
     pub platform: Platform,
-    pub open_id: String,
-    pub mobile: String,
-    pub nickname: String,
-    pub headimg: String,
-    pub intro: String,
-    /// Registration time, Unix seconds.
-    pub created_at: i64,
+    pub profile: Profile,
 }
 
 /// Sessions are kept per class: a phone login does not end a browser one.
@@ -245,12 +239,7 @@ pub fn user(
         id,
         token: token.to_string(),
         platform,
-        open_id: profile.open_id,
-        mobile: profile.mobile,
-        nickname: profile.nickname,
-        headimg: profile.headimg,
-        intro: profile.intro,
-        created_at: profile.created_at,
+        profile,
     })
 }
 
