@@ -2,11 +2,10 @@
 
 use serde::Serialize;
 
-use crate::config::apps::AppKind;
 use crate::domain::{Mobile, Password};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
 use crate::services::profile::{self, Profile};
-use crate::services::session::{self, Class};
+use crate::services::session;
 
 /// The account row: its id, password hash and the profile kept with the
 /// sessions.
@@ -102,18 +101,12 @@ pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<St
 /// Issue a session for `account` in the caller's class (docs/protocol.md
 /// §8.2), keeping its profile with it (§8.8).
 pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<String> {
-    let platform = ctx.platform()?;
-    let kind = ctx
-        .config
-        .apps
-        .get(&ctx.caller.appid)
-        .map_or(AppKind::App, |a| a.kind);
     session::issue(
         &ctx.state.stores,
         &ctx.config.settings.session,
         (account.id, &account.profile),
-        Class::of_caller(kind, platform),
-        platform,
+        ctx.session_class()?,
+        ctx.platform()?,
     )
     .await
 }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::apps::AppKind;
 use crate::domain::time::{format_time, local_day};
 use crate::protocol::body::FilePart;
 use crate::protocol::error::{ApiError, ApiResult, code};
@@ -14,7 +15,7 @@ use crate::protocol::types::{Platform, Version};
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{BanTable, Bans};
 use crate::services::password::PasswordWork;
-use crate::services::session::SessionUser;
+use crate::services::session::{Class, SessionUser};
 use crate::services::sms::SmsCodes;
 use crate::services::{Clock, Metrics, Stores};
 
@@ -135,6 +136,20 @@ impl Ctx {
             Some(u) => format!("u:{}", u.id),
             None => format!("d:{}:{}", self.caller.appid, self.caller.unique_id),
         }
+    }
+
+    /// The session class of the caller (docs/protocol.md §8.2): its appid's
+    /// type and its platform.
+    ///
+    /// # Errors
+    /// 503 for a `bare` method, which has no platform.
+    pub fn session_class(&self) -> ApiResult<Class> {
+        let kind = self
+            .config
+            .apps
+            .get(&self.caller.appid)
+            .map_or(AppKind::App, |a| a.kind);
+        Ok(Class::of_caller(kind, self.platform()?))
     }
 
     /// The caller's platform (always present past the fixed-parameter step).

@@ -68,7 +68,7 @@ pub(super) enum Wants {
 /// # Errors
 /// As above; 503 without a platform.
 pub(super) fn session_wanted(
-    config: &Config,
+    app: &App,
     entry: &Entry,
     caller: &Caller,
     data: &Map<String, Value>,
@@ -77,7 +77,10 @@ pub(super) fn session_wanted(
         return Ok(Wants::Nobody);
     }
     let token = data.get("token").and_then(scalar_text).unwrap_or_default();
-    let class = caller_class(config, caller)?;
+    let platform = caller
+        .platform
+        .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
+    let class = session::Class::of_caller(app.kind, platform);
     let refused = if token.is_empty() {
         ApiError::new(code::NOT_LOGGED_IN, "您还未登录")
     } else if !session::well_formed(&token) {
@@ -89,12 +92,4 @@ pub(super) fn session_wanted(
         Access::OptionalUser => Ok(Wants::Nobody),
         _ => Err(refused),
     }
-}
-
-fn caller_class(config: &Config, caller: &Caller) -> ApiResult<session::Class> {
-    let kind = known_app(config, &caller.appid)?.kind;
-    let platform = caller
-        .platform
-        .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
-    Ok(session::Class::of_caller(kind, platform))
 }

@@ -143,7 +143,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     });
     trip.ask.replay = replay_claim(config, app, (&head, entry), &req.submission, now);
     trip.ask.upto = Upto::Claims;
-    let wants = match session_wanted(config, entry, &caller, data) {
+    let wants = match session_wanted(app, entry, &caller, data) {
         Ok(wants) => wants,
         Err(e) => {
             let ended = trip.refuse(state, config, e).await;
