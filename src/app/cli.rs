@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
 use crate::client::{self, Device, FilePart, Signed};
@@ -54,34 +54,38 @@ pub enum Command {
         data: String,
     },
     /// Call a method: fill the fixed parameters, sign, post, pretty-print.
-    Call {
-        /// The method, e.g. system.ping.
-        method: String,
-        /// Business parameters: key=value (sent as a string) or key:=json.
-        params: Vec<String>,
-        /// Endpoint URL; defaults to the configured listen address.
-        #[arg(long)]
-        url: Option<String>,
-        #[arg(long, default_value = "ios_app_id")]
-        appid: String,
-        /// API version.
-        #[arg(long, default_value = "1.0.0")]
-        v: String,
-        /// Session token (also from YAFGATE_TOKEN).
-        #[arg(long, env = "YAFGATE_TOKEN", default_value = "")]
-        token: String,
-        /// Platform 1–4; defaults from the appid's type.
-        #[arg(long)]
-        platform: Option<u8>,
-        /// Device id sent as unique_id.
-        #[arg(long, default_value = "yafgate-cli-device")]
-        unique_id: String,
-        /// Attach a file part (not signed): field=path.
-        #[arg(long = "file")]
-        files: Vec<String>,
-    },
+    Call(CallArgs),
     /// Print the method catalogue as Markdown, from the registry.
     Docs,
+}
+
+/// What `yafgate call` takes.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The method, e.g. system.ping.
+    pub method: String,
+    /// Business parameters: key=value (sent as a string) or key:=json.
+    pub params: Vec<String>,
+    /// Endpoint URL; defaults to the configured listen address.
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long, default_value = "ios_app_id")]
+    pub appid: String,
+    /// API version.
+    #[arg(long, default_value = "1.0.0")]
+    pub v: String,
+    /// Session token (also from YAFGATE_TOKEN).
+    #[arg(long, env = "YAFGATE_TOKEN", default_value = "")]
+    pub token: String,
+    /// Platform 1–4; defaults from the appid's type.
+    #[arg(long)]
+    pub platform: Option<u8>,
+    /// Device id sent as unique_id.
+    #[arg(long, default_value = "yafgate-cli-device")]
+    pub unique_id: String,
+    /// Attach a file part (not signed): field=path.
+    #[arg(long = "file")]
+    pub files: Vec<String>,
 }
 
 /// Run a parsed command line; the binary's whole job.
@@ -95,28 +99,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             secret,
             data,
         } => sign_cmd(&cli.config, &appid, secret, &data),
-        Command::Call {
-            method,
-            params,
-            url,
-            appid,
-            v,
-            token,
-            platform,
-            unique_id,
-            files,
-        } => {
-            let opts = CallOpts {
-                url,
-                appid,
-                v,
-                token,
-                platform,
-                unique_id,
-                files,
-            };
-            return call(&cli.config, &method, &params, opts).await;
-        }
+        Command::Call(args) => return call(&cli.config, args).await,
         Command::Docs => {
             print!("{}", crate::registry().docs_markdown());
             Ok(())
@@ -227,18 +210,8 @@ fn sign_cmd(path: &Path, appid: &str, secret: Option<String>, data: &str) -> any
     Ok(())
 }
 
-struct CallOpts {
-    url: Option<String>,
-    appid: String,
-    v: String,
-    token: String,
-    platform: Option<u8>,
-    unique_id: String,
-    files: Vec<String>,
-}
-
-async fn call(path: &Path, method: &str, params: &[String], o: CallOpts) -> ExitCode {
-    match call_inner(path, method, params, o).await {
+async fn call(path: &Path, o: CallArgs) -> ExitCode {
+    match call_inner(path, o).await {
         Ok(200) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
@@ -248,12 +221,7 @@ async fn call(path: &Path, method: &str, params: &[String], o: CallOpts) -> Exit
     }
 }
 
-async fn call_inner(
-    path: &Path,
-    method: &str,
-    params: &[String],
-    o: CallOpts,
-) -> anyhow::Result<i64> {
+async fn call_inner(path: &Path, o: CallArgs) -> anyhow::Result<i64> {
     let config = load(path)?;
     let app = config.apps.get(&o.appid).with_context(|| {
         format!(
@@ -269,9 +237,9 @@ async fn call_inner(
     });
     let now = chrono::Utc::now().timestamp();
     let device = Device::new(platform, &o.unique_id);
-    let mut data = client::fixed_params(method, &o.v, &o.appid, now, &device);
+    let mut data = client::fixed_params(&o.method, &o.v, &o.appid, now, &device);
     data.insert("token".into(), Value::from(o.token.as_str()));
-    for p in params {
+    for p in &o.params {
         let (k, v) = parse_param(p)?;
         data.insert(k, v);
     }
