@@ -10,7 +10,7 @@ mod burst;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::procs::{GatewayProcess, Launch, gateway_bin, process_settings};
+use crate::helpers::procs::{GatewayProcess, Launch, process_settings};
 use crate::helpers::*;
 
 const MOBILE: &str = "18575202691";
@@ -351,21 +351,7 @@ async fn tokens_answer_only_to_their_own_class() {
 
 /// `yafgate check-config` on `settings` and `apps`: success and output.
 fn check_config(settings: &Settings, apps: &str, envs: &[(&str, &str)]) -> (bool, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = config::write_config(dir.path(), settings, apps);
-    let out = gateway_bin()
-        .arg("--config")
-        .arg(path)
-        .arg("check-config")
-        .envs(envs.iter().copied())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::helpers::procs::check_settings(settings, apps, envs)
 }
 
 fn env_settings(env: yafgate::config::settings::RunEnv) -> Settings {

@@ -1,10 +1,9 @@
 //! Start-up, configuration, migrations and readiness (issue: foundation).
 
 use std::path::Path;
-use std::process::Stdio;
 
 use crate::helpers::db::TestDb;
-use crate::helpers::procs::{GatewayProcess, Launch, PrivateRedis, free_port, gateway_bin};
+use crate::helpers::procs::{self, GatewayProcess, Launch, PrivateRedis, free_port};
 use crate::helpers::{Options, spawn_app, spawn_app_with, wait_until};
 
 #[tokio::test]
@@ -113,24 +112,7 @@ async fn concurrent_migrations_take_turns() {
 }
 
 fn check_config(dir: &Path, envs: &[(&str, &str)]) -> (bool, String) {
-    let mut cmd = gateway_bin();
-    cmd.arg("--config")
-        .arg(dir.join("gateway.toml"))
-        .arg("check-config");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    procs::check_config(&dir.join("gateway.toml"), envs)
 }
 
 fn config_dir(gateway: &str, apps: &str) -> tempfile::TempDir {

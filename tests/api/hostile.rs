@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 use crate::helpers::hostile_input::{Case, Rng, generate};
-use crate::helpers::procs::{self, GatewayProcess, Launch};
+use crate::helpers::procs::{self, GatewayProcess};
 use crate::helpers::*;
 
 /// Read until the peer closes (EOF or reset); what arrived before that.
@@ -194,20 +194,10 @@ async fn oversized_request_heads_are_refused_never_with_a_5xx() {
     assert_code(&app.call("system.ping", json!({})).await, 200);
 }
 
-/// A gateway process on a database of its own, with the automatic IP ban
-/// out of the way (every request comes from 127.0.0.1) and mimalloc told to
-/// return freed pages at once, so VmRSS shows live memory.
+/// A measured gateway process on a database of its own.
 async fn hostile_gateway() -> (GatewayProcess, crate::helpers::db::TestDb) {
     let db = crate::helpers::db::TestDb::create().await;
-    let mut settings = procs::process_settings(&db.url);
-    settings.watch_config = false;
-    settings.guards.ip_max_failures = 100_000_000;
-    let gateway = GatewayProcess::start_with(
-        settings,
-        &default_apps(),
-        Launch::default().env("MIMALLOC_PURGE_DELAY", "0"),
-    )
-    .await;
+    let gateway = procs::measured_gateway(&db.url, |_| {}).await;
     (gateway, db)
 }
 

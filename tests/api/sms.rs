@@ -296,21 +296,13 @@ async fn a_carrier_that_is_down_gives_503_and_the_code_is_void() {
 
 #[test]
 fn echo_code_is_refused_outside_dev_and_test() {
-    let dir = tempfile::tempdir().unwrap();
     let mut settings = yafgate::config::settings::Settings {
         env: yafgate::config::settings::RunEnv::Pro,
         ..Default::default()
     };
     settings.sms.echo_code = true;
-    let gateway_toml = config::write_config(dir.path(), &settings, &default_apps());
-    let out = crate::helpers::procs::gateway_bin()
-        .arg("--config")
-        .arg(gateway_toml)
-        .arg("check-config")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (ok, err) = crate::helpers::procs::check_settings(&settings, &default_apps(), &[]);
+    assert!(!ok);
     assert!(
         err.contains("sms.echo_code") && err.contains("Pro"),
         "{err}"

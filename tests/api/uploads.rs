@@ -9,32 +9,26 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::procs::{self, GatewayProcess, Launch};
+use crate::helpers::procs::{self, GatewayProcess};
 use crate::helpers::{
-    IOS_SECRET, Options, TestApp, assert_code, default_apps, second_instance_of, spawn_app_with,
-    wait_until, wire,
+    IOS_SECRET, Options, TestApp, assert_code, second_instance_of, spawn_app_with, wait_until, wire,
 };
 use crate::user_catalogue::PNG;
 
 const MIB: usize = 1024 * 1024;
 
-/// A gateway process (so its resident memory can be read) whose uploads
-/// spool into `spool`, with mimalloc returning freed pages at once.
+/// A measured gateway process (docs/protocol.md §1.4 is about its memory)
+/// whose uploads spool into `spool`.
 async fn gateway(
     spool: &std::path::Path,
     change: impl FnOnce(&mut yafgate::config::settings::Settings),
 ) -> (GatewayProcess, crate::helpers::db::TestDb) {
     let db = crate::helpers::db::TestDb::create().await;
-    let mut settings = procs::process_settings(&db.url);
-    settings.watch_config = false;
-    settings.guards.ip_max_failures = 100_000_000;
-    settings.upload.spool_dir = spool.to_path_buf();
-    change(&mut settings);
-    let gateway = GatewayProcess::start_with(
-        settings,
-        &default_apps(),
-        Launch::default().env("MIMALLOC_PURGE_DELAY", "0"),
-    )
+    let spool = spool.to_path_buf();
+    let gateway = procs::measured_gateway(&db.url, move |s| {
+        s.upload.spool_dir = spool;
+        change(s);
+    })
     .await;
     (gateway, db)
 }

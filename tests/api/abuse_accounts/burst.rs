@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::{WRONG, only_codes};
-use crate::helpers::procs::{GatewayProcess, Launch, process_settings};
+use crate::helpers::procs;
 use crate::helpers::*;
 
 /// Sequential news.detail calls from a thread and runtime of their own (so
@@ -53,23 +53,13 @@ async fn a_burst_of_password_work_stays_within_memory_and_reads_stay_fast() {
     ))
     .await
     .unwrap();
-    let mut settings = process_settings(&db.url);
-    settings.watch_config = false;
-    settings.guards.ip_max_failures = 100_000_000;
-    settings.guards.password_workers = 1;
-    // The burst's account lookups must not time out on the test's small
-    // pool: this test is about password work, not the pool.
-    settings.postgres.pool_size = 16;
-    config::set_postgres_timeouts(
-        &mut settings,
-        Duration::from_secs(1),
-        Duration::from_secs(10),
-    );
-    let gateway = GatewayProcess::start_with(
-        settings,
-        &default_apps(),
-        Launch::default().env("MIMALLOC_PURGE_DELAY", "0"),
-    )
+    let gateway = procs::measured_gateway(&db.url, |settings| {
+        settings.guards.password_workers = 1;
+        // The burst's account lookups must not time out on the test's small
+        // pool: this test is about password work, not the pool.
+        settings.postgres.pool_size = 16;
+        config::set_postgres_timeouts(settings, Duration::from_secs(1), Duration::from_secs(10));
+    })
     .await;
     let remote = gateway.remote();
     let token = remote

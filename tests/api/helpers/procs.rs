@@ -367,6 +367,56 @@ pub fn process_settings(postgres_url: &str) -> Settings {
     )
 }
 
+/// `yafgate check-config` on the gateway.toml at `path`, with `envs` set:
+/// whether it succeeded, and what it printed (stdout then stderr).
+pub fn check_config(path: &std::path::Path, envs: &[(&str, &str)]) -> (bool, String) {
+    let out = gateway_bin()
+        .arg("--config")
+        .arg(path)
+        .arg("check-config")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// [`check_config`] on `settings` and `apps`, written to a folder of their own.
+pub fn check_settings(settings: &Settings, apps: &str, envs: &[(&str, &str)]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    check_config(
+        &super::config::write_config(dir.path(), settings, apps),
+        envs,
+    )
+}
+
+/// A gateway process whose resident memory a test measures, on the
+/// database at `postgres_url`: no config watcher, the automatic IP ban out
+/// of the way (every request comes from 127.0.0.1), and mimalloc told to
+/// return freed pages at once so VmRSS shows live memory. `change` adjusts
+/// the settings before it starts.
+pub async fn measured_gateway(
+    postgres_url: &str,
+    change: impl FnOnce(&mut Settings),
+) -> GatewayProcess {
+    let mut settings = process_settings(postgres_url);
+    settings.watch_config = false;
+    settings.guards.ip_max_failures = 100_000_000;
+    change(&mut settings);
+    GatewayProcess::start_with(
+        settings,
+        &super::default_apps(),
+        Launch::default().env("MIMALLOC_PURGE_DELAY", "0"),
+    )
+    .await
+}
+
 /// A gateway running as its own process (`yafgate serve`), killed when
 /// dropped, and the Redis keys under its prefix deleted then.
 pub struct GatewayProcess {
