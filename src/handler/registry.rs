@@ -225,11 +225,6 @@ impl Registry {
         }
     }
 
-    /// The registered name equal to `name`, as a static string for metrics.
-    pub fn static_name(&self, name: &str) -> Option<&'static str> {
-        self.methods.get_key_value(name).map(|(k, _)| *k)
-    }
-
     /// Every (name, entry) pair, sorted by name then newest version first.
     pub fn entries(&self) -> Vec<(&'static str, &Entry)> {
         let mut names: Vec<_> = self.methods.keys().copied().collect();

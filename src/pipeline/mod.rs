@@ -123,7 +123,6 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     };
     trip.ask.limits = guards::limit_keys(app, entry.method.name, client, now);
     trip.ask.upto = Upto::Limits;
-    drop(device);
     trace.data = Some(Arc::clone(&shared));
     let server = app.kind.is_server();
     let caller = match caller(&head, entry, data, req.ip, req.request_id, server) {
