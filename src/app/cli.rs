@@ -233,6 +233,7 @@ async fn call_inner(path: &Path, o: CallArgs) -> anyhow::Result<i64> {
     let platform = o.platform.unwrap_or(match app.kind {
         AppKind::App => 1,
         AppKind::H5 | AppKind::Activity => 3,
+        AppKind::MiniProgram => 6,
         _ => 4,
     });
     let now = chrono::Utc::now().timestamp();

@@ -12,6 +12,7 @@ use crate::config::limits::RawLimits;
 pub use crate::config::limits::{Limits, RateLimit, Scope, ScopeLimits};
 pub use crate::config::patterns::MethodPattern;
 use crate::config::settings::Secret;
+use crate::protocol::types::Platform;
 
 /// What kind of client an appid stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -23,6 +24,9 @@ pub enum AppKind {
     Admin,
     Activity,
     Partner,
+    /// A WeChat mini-program: platform 6, its own session class
+    /// (docs/protocol.md §8.2).
+    MiniProgram,
 }
 
 impl AppKind {
@@ -32,6 +36,7 @@ impl AppKind {
     pub fn is_server(self) -> bool {
         matches!(self, Self::Admin | Self::Partner)
     }
+
 }
 
 /// One secret as written in the file: a literal (demo and dev only) or the
@@ -70,6 +75,8 @@ struct RawApp {
     #[serde(default)]
     method_rate_limits: BTreeMap<String, RateLimit>,
     future_skew_secs: Option<i64>,
+    /// Narrows the platforms of the type (docs/protocol.md §12.1).
+    platforms: Option<Vec<i64>>,
     #[serde(default)]
     method_rate_limits_per_ip: BTreeMap<String, RateLimit>,
     #[serde(default)]
@@ -118,6 +125,10 @@ pub struct App {
     /// How far ahead of server time a timestamp may be; `None` means
     /// `protocol.timestamp_skew_secs`, as behind (docs/protocol.md §3.1).
     pub future_skew_secs: Option<i64>,
+    /// The platforms it may send: `platforms` in apps.toml, else its type's.
+    pub platforms: Vec<Platform>,
+    /// Whether `platforms` was written (then refusals name the list).
+    pub platforms_narrowed: bool,
 }
 
 impl App {
@@ -261,7 +272,10 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
             ));
         }
     }
+    let platforms = super::platforms::compile(raw.kind, raw.platforms.as_deref())?;
     Ok(App {
+        platforms_narrowed: raw.platforms.is_some(),
+        platforms,
         appid: appid.to_string(),
         name: raw.name,
         kind: raw.kind,

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod content;
 pub mod limits;
 pub mod patterns;
+pub mod platforms;
 pub mod secrets;
 pub mod settings;
 pub mod stores;

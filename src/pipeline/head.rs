@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
+use crate::config::apps::{App, AppKind};
 use crate::handler::{Caller, Entry};
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version, scalar_text};
@@ -69,7 +70,7 @@ fn missing(code: u16, name: &str) -> ApiError {
 }
 
 /// The fixed parameters beyond the first four; `bare` methods
-/// (system.ping) skip them. A `server` caller (admin and partner appids)
+/// (system.ping) skip them. `platform` must be one `app` may send. A server caller (admin and partner appids)
 /// may leave out the device parameters, may send platform 5, and its
 /// `request_no` is read (docs/protocol.md §3.4).
 ///
@@ -81,8 +82,9 @@ pub fn caller(
     data: &Map<String, Value>,
     ip: IpAddr,
     request_id: &str,
-    server: bool,
+    app: &App,
 ) -> ApiResult<Caller> {
+    let server = app.kind.is_server();
     let mut caller = Caller {
         request_id: request_id.to_string(),
         appid: head.appid.to_string(),
@@ -116,21 +118,33 @@ pub fn caller(
     let platform = data
         .get("platform")
         .ok_or_else(|| ApiError::business("缺少参数 platform"))?;
-    caller.platform = Some(if server {
-        Platform::from_server_value(platform).ok_or_else(|| {
-            ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web、5-服务端）")
-        })?
-    } else {
-        Platform::from_value(platform).ok_or_else(|| {
-            ApiError::business("参数 platform 不正确（1-iOS、2-Android、3-H5、4-web）")
-        })?
-    });
+    caller.platform = Some(
+        Platform::from_any_value(platform)
+            .filter(|p| app.platforms.contains(p))
+            .ok_or_else(|| bad_platform(app))?,
+    );
     caller.channel = field("channel")?;
     caller.device_token = field("device_token")?;
     if server {
         caller.request_no = read_request_no(data)?;
     }
     Ok(caller)
+}
+
+/// 503 naming `platform` and what this appid may send (docs/protocol.md §3.2).
+fn bad_platform(app: &App) -> ApiError {
+    if app.platforms_narrowed {
+        let list: Vec<String> = app.platforms.iter().map(|p| p.number().to_string()).collect();
+        return ApiError::business(format!(
+            "参数 platform 不正确（此 appid 仅允许 {}）",
+            list.join("、")
+        ));
+    }
+    ApiError::business(match app.kind {
+        AppKind::MiniProgram => "参数 platform 不正确（6-微信小程序）",
+        k if k.is_server() => "参数 platform 不正确（1-iOS、2-Android、3-H5、4-web、5-服务端）",
+        _ => "参数 platform 不正确（1-iOS、2-Android、3-H5、4-web）",
+    })
 }
 
 /// A server caller's `request_no`: absent or empty is none; otherwise a

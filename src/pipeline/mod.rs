@@ -97,7 +97,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
         }
         state.metrics.secret_slot(&app.appid, slot);
         trace.data = Some(Arc::clone(&shared));
-        let caller = match caller(&head, entry, data, req.ip, req.request_id, false) {
+        let caller = match caller(&head, entry, data, req.ip, req.request_id, app) {
             Ok(caller) => caller,
             Err(e) => return Outcome::with(Err(e), trace),
         };
@@ -124,8 +124,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     trip.ask.limits = guards::limit_keys(app, entry.method.name, client, now);
     trip.ask.upto = Upto::Limits;
     trace.data = Some(Arc::clone(&shared));
-    let server = app.kind.is_server();
-    let caller = match caller(&head, entry, data, req.ip, req.request_id, server) {
+    let caller = match caller(&head, entry, data, req.ip, req.request_id, app) {
         Ok(caller) => caller,
         Err(e) => {
             let ended = trip.refuse(state, config, e).await;

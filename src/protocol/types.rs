@@ -135,7 +135,7 @@ pub enum Skew {
 }
 
 /// The caller's platform: 1 iOS, 2 Android, 3 H5, 4 web, 5 a server
-/// (back office or partner; docs/protocol.md §3.2).
+/// (back office or partner), 6 a WeChat mini-program (docs/protocol.md §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Platform {
     Ios = 1,
@@ -143,6 +143,7 @@ pub enum Platform {
     H5 = 3,
     Web = 4,
     Server = 5,
+    MiniProgram = 6,
 }
 
 impl Platform {
@@ -163,6 +164,20 @@ impl Platform {
             "5" => Some(Self::Server),
             _ => Self::from_value(v),
         }
+    }
+
+    /// Parse any wire number `1`..`6`; which of them an appid may send is
+    /// its type's and its `platforms`' business (docs/protocol.md §3.2).
+    pub fn from_any_value(v: &Value) -> Option<Self> {
+        match scalar_text(v)?.as_ref() {
+            "6" => Some(Self::MiniProgram),
+            _ => Self::from_server_value(v),
+        }
+    }
+
+    /// The platform of a wire number.
+    pub fn from_number(n: i64) -> Option<Self> {
+        Self::from_any_value(&Value::from(n))
     }
 
     /// Native apps (iOS, Android) versus pages (H5, web): sessions are kept
@@ -238,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn platforms_are_one_to_four() {
+    fn platforms_are_one_to_six_and_parsed_per_caller() {
         assert_eq!(Platform::from_value(&json!(1)), Some(Platform::Ios));
         assert_eq!(Platform::from_value(&json!("3")), Some(Platform::H5));
         assert!(Platform::Android.is_app() && !Platform::Web.is_app());
@@ -255,6 +270,14 @@ mod tests {
         );
         for bad in [json!(0), json!(6), json!("05")] {
             assert_eq!(Platform::from_server_value(&bad), None, "{bad}");
+        }
+        assert_eq!(
+            Platform::from_any_value(&json!("6")),
+            Some(Platform::MiniProgram)
+        );
+        assert_eq!(Platform::from_number(5), Some(Platform::Server));
+        for bad in [json!(0), json!(7), json!("06")] {
+            assert_eq!(Platform::from_any_value(&bad), None, "{bad}");
         }
     }
 }

@@ -166,7 +166,7 @@ fn verdict(reply: &[Option<String>]) -> Option<Verdict> {
             user_id: number(1)?,
         }),
         "user" => {
-            let platform = Platform::from_server_value(&serde_json::Value::from(number(2)?))?;
+            let platform = Platform::from_number(number(2)?)?;
             let fields: Option<Vec<String>> = reply
                 .get(3..)
                 .map(|f| f.iter().flatten().cloned().collect());

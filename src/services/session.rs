@@ -1,5 +1,5 @@
 //! Sessions (docs/protocol.md §8): opaque tokens in Redis with sliding expiry, one
-//! live session per user per class (app / non-app), displacement (603),
+//! live session per user per class (app / web / mini-program), displacement (603),
 //! password changes (606), expiry (601). A token answers only to callers of
 //! its own class (§8.2): a web token is no app token.
 //!
@@ -36,21 +36,29 @@ pub struct SessionUser {
 pub enum Class {
     App,
     Web,
+    /// A WeChat mini-program (platform 6): its login displaces neither the
+    /// app's nor the web's session, and they do not displace it.
+    MiniProgram,
 }
 
 impl Class {
     /// The class of a platform.
     pub fn of(p: Platform) -> Self {
-        if p.is_app() { Self::App } else { Self::Web }
+        match p {
+            Platform::MiniProgram => Self::MiniProgram,
+            p if p.is_app() => Self::App,
+            _ => Self::Web,
+        }
     }
 
     /// The class of a caller: app only for an appid of type `app` on an
-    /// app platform (1 iOS, 2 Android); web for everything else.
+    /// app platform (1 iOS, 2 Android); mini-program for an appid of type
+    /// `miniprogram` (which sends only platform 6); web for everything else.
     pub fn of_caller(kind: AppKind, p: Platform) -> Self {
-        if kind == AppKind::App {
-            Self::of(p)
-        } else {
-            Self::Web
+        match kind {
+            AppKind::App => Self::of(p),
+            AppKind::MiniProgram => Self::MiniProgram,
+            _ => Self::Web,
         }
     }
 
@@ -59,12 +67,14 @@ impl Class {
         match self {
             Self::App => "a",
             Self::Web => "w",
+            Self::MiniProgram => "m",
         }
     }
 
     fn ttl(self, s: &SessionSettings) -> u64 {
         match self {
-            Self::App => s.app_ttl_secs,
+            // A mini-program keeps its token on the phone, like an app.
+            Self::App | Self::MiniProgram => s.app_ttl_secs,
             Self::Web => s.web_ttl_secs,
         }
     }
@@ -266,6 +276,11 @@ mod tests {
         assert_eq!(Class::of_caller(AppKind::App, Platform::Ios), Class::App);
         assert_eq!(Class::of_caller(AppKind::App, Platform::H5), Class::Web);
         assert_eq!(Class::of_caller(AppKind::H5, Platform::Ios), Class::Web);
+        assert_eq!(Class::of(Platform::MiniProgram), Class::MiniProgram);
+        assert_eq!(
+            Class::of_caller(AppKind::MiniProgram, Platform::MiniProgram),
+            Class::MiniProgram
+        );
         assert_eq!(
             Class::of_caller(AppKind::Admin, Platform::Android),
             Class::Web
