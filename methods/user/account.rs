@@ -11,7 +11,10 @@ use crate::services::session;
 /// sessions.
 pub(super) struct Account {
     pub id: i64,
-    pub password_hash: String,
+    /// `None` for an account without a password (WeChat-only, SMS-only):
+    /// a password check against it fails without running argon2
+    /// (docs/protocol.md §8.9).
+    pub password_hash: Option<String>,
     pub profile: Profile,
 }
 

@@ -72,7 +72,10 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
         let hash = account.password_hash.clone();
         guarded(&ctx, &mobile, Kind::Password, async move {
             let g = &c.config.settings.guards;
-            let right = c.state.password_work.verify(g, given.0, hash).await?;
+            let right = match hash {
+            Some(hash) => c.state.password_work.verify(g, given.0, hash).await?,
+            None => false,
+        };
             Ok(if right {
                 Ok(())
             } else {

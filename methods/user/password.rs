@@ -24,12 +24,18 @@ pub(super) async fn pwd_edit(ctx: Ctx, p: PwdEditParams) -> ApiResult<Reply> {
     let user = ctx.user()?;
     let new = Password::parse(&p.new_pwd, "新密码")?;
     let account = find_by_id(&ctx, user.id).await?;
+    if account.profile.mobile.is_empty() {
+        return Err(ApiError::business("请先绑定手机号"));
+    }
     let mobile = Mobile::parse(&Text(account.profile.mobile.clone()))?;
     let c = ctx.clone();
     let (old, hash) = (p.old_pwd.0, account.password_hash);
     guarded(&ctx, &mobile, Kind::Password, async move {
         let g = &c.config.settings.guards;
-        let right = c.state.password_work.verify(g, old, hash).await?;
+        let right = match hash {
+            Some(hash) => c.state.password_work.verify(g, old, hash).await?,
+            None => false,
+        };
         Ok(if right {
             Ok(())
         } else {

@@ -91,7 +91,7 @@ impl Profile {
 
 /// The `users` columns of a profile, in the order [`Profile::from_row`]
 /// reads them; queries that need more put their own columns first.
-pub const COLUMNS: &str = "open_id, mobile, nickname, headimg, intro, status, \
+pub const COLUMNS: &str = "open_id, COALESCE(mobile, ''), nickname, headimg, intro, status, \
      extract(epoch FROM created_at)::bigint";
 
 impl Profile {
