@@ -13,6 +13,7 @@ pub mod secrets;
 pub mod settings;
 pub mod stores;
 pub mod values;
+pub mod wechat;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +79,7 @@ impl Config {
                 self.settings.apps_file.display()
             )));
         }
+        wechat::check_apps(&self.settings.wechat, &self.apps).map_err(ConfigError::Rule)?;
         let env = self.settings.env;
         if !env.is_dev_or_test() {
             let mut apps: Vec<_> = self.apps.iter().collect();

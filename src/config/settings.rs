@@ -18,6 +18,7 @@ pub use super::accounts::{
 pub use super::content::{InitSettings, UploadSettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
 pub use super::values::{RunEnv, Secret, TzOffset};
+pub use super::wechat::{WechatDriver, WechatSettings};
 
 /// Prefix of the environment variables that override gateway.toml keys.
 pub const ENV_PREFIX: &str = "YAFGATE__";
@@ -46,6 +47,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub upload: UploadSettings,
     pub init: InitSettings,
+    pub wechat: WechatSettings,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             upload: Default::default(),
             init: Default::default(),
+            wechat: Default::default(),
         }
     }
 }
@@ -342,6 +345,9 @@ impl Settings {
             &self.guards,
             &self.request_token,
         ) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::wechat::validate(self.env, &self.wechat) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

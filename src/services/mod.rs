@@ -18,6 +18,7 @@ pub mod session;
 pub mod sms;
 pub mod stores;
 pub mod upload;
+pub mod wechat;
 
 pub use clock::Clock;
 pub use metrics::Metrics;

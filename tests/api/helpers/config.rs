@@ -11,14 +11,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use yafgate::config::settings::{RunEnv, Secret, Settings};
+use yafgate::config::settings::{RunEnv, Secret, Settings, WechatDriver};
 
 /// A change a test makes to its gateway's settings.
 pub type Configure = Box<dyn FnOnce(&mut Settings) + Send>;
 
 /// The settings every test gateway starts from: the test environment, a
 /// free port, small pools and short timeouts, its own Redis key prefix,
-/// SMS codes echoed in answers and sendable every second.
+/// SMS codes echoed in answers and sendable every second, the WeChat
+/// sandbox driver.
 pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> Settings {
     let mut s = Settings {
         env: RunEnv::Test,
@@ -30,6 +31,8 @@ pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> S
     s.redis.url = Secret::new(redis_url);
     s.redis.key_prefix = key_prefix.to_string();
     s.sms.echo_code = true;
+    // Mini-programs log in through the local code2session (docs/protocol.md §8.9).
+    s.wechat.driver = WechatDriver::Sandbox;
     // Tests poll past SMS intervals, which count as refusals: keep the
     // automatic IP ban out of the way unless a test sets it.
     s.guards.ip_max_failures = 100_000;
