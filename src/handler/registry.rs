@@ -55,6 +55,8 @@ pub struct Method {
     pub no_replay: bool,
     pub summary: &'static str,
     pub aliases: &'static [&'static str],
+    /// The (product, role) the user must hold (docs/protocol.md §8.11).
+    pub role: Option<(&'static str, &'static str)>,
 }
 
 impl Method {
@@ -74,6 +76,7 @@ impl Method {
             no_replay: false,
             summary: "",
             aliases: &[],
+            role: None,
         }
     }
 
@@ -86,6 +89,14 @@ impl Method {
     /// Requires a logged-in user.
     pub fn user(mut self) -> Self {
         self.access = Access::User;
+        self
+    }
+
+    /// Requires a logged-in user holding `role` in `product`; others are
+    /// refused with 608 after the session check (docs/protocol.md §8.11).
+    pub fn role(mut self, product: &'static str, role: &'static str) -> Self {
+        self.access = Access::User;
+        self.role = Some((product, role));
         self
     }
 
@@ -260,6 +271,9 @@ impl Registry {
                 ));
             }
             out.push_str(&format!("- access: {}\n", m.access.label()));
+            if let Some((product, role)) = m.role {
+                out.push_str(&format!("- role: {product}.{role} (608 without it)\n"));
+            }
             out.push_str(&format!(
                 "- writes: {}\n",
                 if m.write { "yes" } else { "no" }

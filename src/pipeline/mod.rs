@@ -29,7 +29,7 @@ use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Timestamp, scalar_text};
 use crate::services::gate::Upto;
 use crate::services::session::SessionUser;
-use crate::services::{guards, replay, reqtoken, request_no};
+use crate::services::{guards, replay, reqtoken, request_no, roles};
 
 /// A request's answer and what the pipeline learnt on the way.
 pub struct Outcome {
@@ -324,6 +324,11 @@ async fn serve(
 async fn guarded(ctx: Ctx, entry: &Entry, data: Arc<Value>) -> ApiResult<Reply> {
     let user_id = ctx.user.as_ref().map(|u| u.id);
     guards::check_write(&ctx.config.settings.guards, entry.method.write, user_id)?;
+    if let (Some(needed), Some(id)) = (entry.method.role, user_id) {
+        if !roles::has(ctx.stores(), id, needed).await? {
+            return Err(roles::refused(needed.0, needed.1));
+        }
+    }
     let policy = &ctx.config.settings.request_token;
     if policy.needed(entry.method.name, entry.method.needs_req_token_by_default()) {
         let token = data.get("req_token").and_then(Value::as_str);

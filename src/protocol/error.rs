@@ -26,6 +26,8 @@ pub mod code {
     pub const NOT_REGISTERED: u16 = 605;
     pub const PASSWORD_CHANGED: u16 = 606;
     pub const LOGIN_LOCKED: u16 = 607;
+    /// The method requires a role the caller lacks (docs/protocol.md §8.11).
+    pub const ROLE_REQUIRED: u16 = 608;
     pub const SMS_CODE_WRONG: u16 = 700;
 }
 

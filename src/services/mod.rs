@@ -17,6 +17,7 @@ pub mod request_no;
 pub mod session;
 pub mod sms;
 pub mod stores;
+pub mod roles;
 pub mod upload;
 pub mod wechat;
 
