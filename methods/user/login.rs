@@ -73,9 +73,9 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
         guarded(&ctx, &mobile, Kind::Password, async move {
             let g = &c.config.settings.guards;
             let right = match hash {
-            Some(hash) => c.state.password_work.verify(g, given.0, hash).await?,
-            None => false,
-        };
+                Some(hash) => c.state.password_work.verify(g, given.0, hash).await?,
+                None => false,
+            };
             Ok(if right {
                 Ok(())
             } else {

@@ -36,7 +36,6 @@ impl AppKind {
     pub fn is_server(self) -> bool {
         matches!(self, Self::Admin | Self::Partner)
     }
-
 }
 
 /// One secret as written in the file: a literal (demo and dev only) or the

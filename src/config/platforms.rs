@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn platforms_default_to_the_type_and_may_only_narrow_it() {
         assert_eq!(compile(AppKind::MiniProgram, None).unwrap(), [MiniProgram]);
-        assert_eq!(compile(AppKind::App, None).unwrap(), [Ios, Android, H5, Web]);
+        assert_eq!(
+            compile(AppKind::App, None).unwrap(),
+            [Ios, Android, H5, Web]
+        );
         assert_eq!(
             compile(AppKind::Partner, None).unwrap(),
             [Ios, Android, H5, Web, Server]

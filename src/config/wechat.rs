@@ -15,8 +15,8 @@ use super::values::{RunEnv, Secret};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WechatDriver {
-    /// Local: the openid is derived from the appid and the code
-    /// (docs/protocol.md §8.9); dev and test only.
+    /// Local: the openid is derived from the appid and the code's user
+    /// part (docs/protocol.md §8.9); dev and test only.
     Sandbox,
     /// `GET https://api.weixin.qq.com/sns/jscode2session`.
     Api,
@@ -67,7 +67,9 @@ pub fn validate(env: RunEnv, w: &WechatSettings) -> Result<(), (&'static str, St
     if w.driver == WechatDriver::Sandbox && !env.is_dev_or_test() {
         return Err((
             "wechat.driver",
-            format!("the sandbox driver logs anyone in from a made-up code; allowed only in env dev or test, not {env:?}"),
+            format!(
+                "the sandbox driver logs anyone in from a made-up code; allowed only in env dev or test, not {env:?}"
+            ),
         ));
     }
     if w.timeout_ms.is_zero() || w.sandbox_code_ttl_secs == 0 {
@@ -77,7 +79,10 @@ pub fn validate(env: RunEnv, w: &WechatSettings) -> Result<(), (&'static str, St
         ));
     }
     if !(w.api_url.starts_with("https://") || w.api_url.starts_with("http://")) {
-        return Err(("wechat.api_url", "must be an http:// or https:// URL".into()));
+        return Err((
+            "wechat.api_url",
+            "must be an http:// or https:// URL".into(),
+        ));
     }
     Ok(())
 }
@@ -90,7 +95,10 @@ pub fn validate(env: RunEnv, w: &WechatSettings) -> Result<(), (&'static str, St
 /// The first rule broken, in words.
 pub fn check_apps(w: &WechatSettings, apps: &AppTable) -> Result<(), String> {
     for appid in w.apps.keys() {
-        if apps.get(appid).is_none_or(|a| a.kind != AppKind::MiniProgram) {
+        if apps
+            .get(appid)
+            .is_none_or(|a| a.kind != AppKind::MiniProgram)
+        {
             return Err(format!(
                 "wechat.apps.{appid}: no appid of type miniprogram by that name in apps.toml"
             ));

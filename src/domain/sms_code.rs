@@ -9,6 +9,8 @@ pub enum SmsKey {
     Register,
     Login,
     PwdFind,
+    /// Binding a mobile to a WeChat account (docs/protocol.md §8.10).
+    BindMobile,
     /// A back-office login code (docs/protocol.md §10): admin appids only.
     AdminLogin,
 }
@@ -20,6 +22,7 @@ impl SmsKey {
             "USER_REGISTER_CODE" => Some(Self::Register),
             "USER_LOGIN_CODE" => Some(Self::Login),
             "USER_PWD_FIND_CODE" => Some(Self::PwdFind),
+            "USER_BIND_MOBILE_CODE" => Some(Self::BindMobile),
             "ADMIN_LOGIN_CODE" => Some(Self::AdminLogin),
             _ => None,
         }
@@ -31,6 +34,7 @@ impl SmsKey {
             Self::Register => "USER_REGISTER_CODE",
             Self::Login => "USER_LOGIN_CODE",
             Self::PwdFind => "USER_PWD_FIND_CODE",
+            Self::BindMobile => "USER_BIND_MOBILE_CODE",
             Self::AdminLogin => "ADMIN_LOGIN_CODE",
         }
     }
@@ -41,6 +45,7 @@ impl SmsKey {
             Self::Register => "注册",
             Self::Login => "登录",
             Self::PwdFind => "找回密码",
+            Self::BindMobile => "绑定手机号",
             Self::AdminLogin => "后台登录",
         };
         format!("您的{what}验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")

@@ -445,5 +445,22 @@ mod tests {
         assert!(md.contains("| mobile | String | yes | 手机号 |"), "{md}");
         assert!(md.contains("| page | Integer | yes |"), "{md}");
         assert!(md.contains("| keywords | String | no |"), "{md}");
+        assert!(!md.contains("- role:"), "{md}");
+    }
+
+    #[test]
+    fn a_required_role_is_shown_with_its_refusal_code() {
+        let mut r = Registry::new();
+        r.add(
+            Method::new("t.only", "1.0.0").role("consult", "consultant"),
+            v1,
+        );
+        let (_, e) = r.entries()[0];
+        assert_eq!(e.method.access, Access::User, "a role implies a user");
+        let md = r.docs_markdown();
+        assert!(
+            md.contains("- access: user\n- role: consult.consultant (608 without it)"),
+            "{md}"
+        );
     }
 }

@@ -134,7 +134,11 @@ pub fn caller(
 /// 503 naming `platform` and what this appid may send (docs/protocol.md §3.2).
 fn bad_platform(app: &App) -> ApiError {
     if app.platforms_narrowed {
-        let list: Vec<String> = app.platforms.iter().map(|p| p.number().to_string()).collect();
+        let list: Vec<String> = app
+            .platforms
+            .iter()
+            .map(|p| p.number().to_string())
+            .collect();
         return ApiError::business(format!(
             "参数 platform 不正确（此 appid 仅允许 {}）",
             list.join("、")

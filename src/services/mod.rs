@@ -14,10 +14,10 @@ pub mod profile;
 pub mod replay;
 pub mod reqtoken;
 pub mod request_no;
+pub mod roles;
 pub mod session;
 pub mod sms;
 pub mod stores;
-pub mod roles;
 pub mod upload;
 pub mod wechat;
 

@@ -26,7 +26,11 @@ pub fn well_formed(name: &str) -> bool {
 ///
 /// # Errors
 /// PostgreSQL failures.
-pub async fn grant(stores: &Stores, user_id: i64, (product, role): (&str, &str)) -> ApiResult<bool> {
+pub async fn grant(
+    stores: &Stores,
+    user_id: i64,
+    (product, role): (&str, &str),
+) -> ApiResult<bool> {
     let db = stores.pg().await?;
     let stmt = db
         .prepare_cached("INSERT INTO user_roles (user_id, product, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -38,7 +42,11 @@ pub async fn grant(stores: &Stores, user_id: i64, (product, role): (&str, &str))
 ///
 /// # Errors
 /// PostgreSQL failures.
-pub async fn revoke(stores: &Stores, user_id: i64, (product, role): (&str, &str)) -> ApiResult<bool> {
+pub async fn revoke(
+    stores: &Stores,
+    user_id: i64,
+    (product, role): (&str, &str),
+) -> ApiResult<bool> {
     let db = stores.pg().await?;
     let stmt = db
         .prepare_cached("DELETE FROM user_roles WHERE user_id = $1 AND product = $2 AND role = $3")
@@ -53,9 +61,14 @@ pub async fn revoke(stores: &Stores, user_id: i64, (product, role): (&str, &str)
 pub async fn has(stores: &Stores, user_id: i64, (product, role): (&str, &str)) -> ApiResult<bool> {
     let db = stores.pg().await?;
     let stmt = db
-        .prepare_cached("SELECT 1 FROM user_roles WHERE user_id = $1 AND product = $2 AND role = $3")
+        .prepare_cached(
+            "SELECT 1 FROM user_roles WHERE user_id = $1 AND product = $2 AND role = $3",
+        )
         .await?;
-    Ok(db.query_opt(&stmt, &[&user_id, &product, &role]).await?.is_some())
+    Ok(db
+        .query_opt(&stmt, &[&user_id, &product, &role])
+        .await?
+        .is_some())
 }
 
 /// The user's roles as `product.role`, sorted.
@@ -65,7 +78,9 @@ pub async fn has(stores: &Stores, user_id: i64, (product, role): (&str, &str)) -
 pub async fn list(stores: &Stores, user_id: i64) -> ApiResult<Vec<String>> {
     let db = stores.pg().await?;
     let stmt = db
-        .prepare_cached("SELECT product || '.' || role FROM user_roles WHERE user_id = $1 ORDER BY 1")
+        .prepare_cached(
+            "SELECT product || '.' || role FROM user_roles WHERE user_id = $1 ORDER BY 1",
+        )
         .await?;
     Ok(db
         .query(&stmt, &[&user_id])

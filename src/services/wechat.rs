@@ -24,12 +24,19 @@ pub fn invalid_code() -> ApiError {
     ApiError::business("登录凭证 code 无效或已使用，请重新调用 wx.login")
 }
 
-/// The sandbox openid of `code` for our `appid`: `"o"` and the first 27
-/// hex digits of SHA-256(`appid` + ":" + `code`), 28 characters like
-/// WeChat's (docs/protocol.md §8.9).
-pub fn sandbox_openid(appid: &str, code: &str) -> String {
-    let digest = Sha256::digest(format!("{appid}:{code}").as_bytes());
-    format!("o{}", &hex::encode(digest)[..27])
+/// The sandbox identity of `code` for our `appid` (docs/protocol.md §8.9).
+/// The code's part before its first `.` names the WeChat user, so
+/// `alice.1` and `alice.2` are two codes of one user; the openid is `"o"`
+/// and the first 27 hex digits of SHA-256(`appid` + ":" + user), 28
+/// characters like WeChat's, and the unionid, the same for every
+/// mini-program, is `"u"` and the first 27 of SHA-256("union:" + user).
+pub fn sandbox_identity(appid: &str, code: &str) -> WxIdentity {
+    let user = code.split('.').next().unwrap_or(code);
+    let digest = |text: String| hex::encode(Sha256::digest(text.as_bytes()));
+    WxIdentity {
+        openid: format!("o{}", &digest(format!("{appid}:{user}"))[..27]),
+        unionid: Some(format!("u{}", &digest(format!("union:{user}"))[..27])),
+    }
 }
 
 /// The caller's WeChat identity for `code`, sent by mini-program `appid`.
@@ -64,7 +71,7 @@ pub async fn code2session(
     }
 }
 
-/// A code is usable once: the first use sets a marker (keyed by the
+/// A code is usable once: its first use sets a marker (keyed by the
 /// code's hash, never the code) for `sandbox_code_ttl_secs`.
 async fn sandbox(
     stores: &Stores,
@@ -84,10 +91,7 @@ async fn sandbox(
     if first.is_none() {
         return Err(invalid_code());
     }
-    Ok(WxIdentity {
-        openid: sandbox_openid(appid, code),
-        unionid: None,
-    })
+    Ok(sandbox_identity(appid, code))
 }
 
 /// The `GET jscode2session` request for mini-program `appid`.
@@ -162,13 +166,19 @@ mod tests {
     use crate::protocol::error::code;
 
     #[test]
-    fn sandbox_openids_follow_the_documented_formula() {
-        let id = sandbox_openid("mp_app_id", "code-1");
-        assert_eq!(id.len(), 28);
-        let digest = hex::encode(Sha256::digest(b"mp_app_id:code-1"));
-        assert_eq!(id, format!("o{}", &digest[..27]));
-        assert_ne!(id, sandbox_openid("mp_app_id", "code-2"));
-        assert_ne!(id, sandbox_openid("supplier_app_id", "code-1"));
+    fn sandbox_identities_follow_the_documented_formula() {
+        let id = sandbox_identity("mp_app_id", "alice.1");
+        assert_eq!(id.openid.len(), 28);
+        let digest = hex::encode(Sha256::digest(b"mp_app_id:alice"));
+        assert_eq!(id.openid, format!("o{}", &digest[..27]));
+        let union = hex::encode(Sha256::digest(b"union:alice"));
+        assert_eq!(id.unionid, Some(format!("u{}", &union[..27])));
+        assert_eq!(id, sandbox_identity("mp_app_id", "alice.2"));
+        assert_eq!(id, sandbox_identity("mp_app_id", "alice"));
+        assert_ne!(id.openid, sandbox_identity("mp_app_id", "bob.1").openid);
+        let elsewhere = sandbox_identity("supplier_app_id", "alice.1");
+        assert_ne!(id.openid, elsewhere.openid);
+        assert_eq!(id.unionid, elsewhere.unionid);
     }
 
     #[test]
@@ -189,7 +199,10 @@ mod tests {
             "https://api.weixin.qq.com/sns/jscode2session?appid=wx1234567890abcdef&secret=s3cr3t&js_code=081abc&grant_type=authorization_code"
         );
         assert_eq!(req.timeout(), Some(&w.timeout_ms));
-        assert_eq!(api_request(&http, &w, "other", "x").unwrap_err().code(), 500);
+        assert_eq!(
+            api_request(&http, &w, "other", "x").unwrap_err().code(),
+            500
+        );
     }
 
     #[test]
@@ -205,9 +218,18 @@ mod tests {
         let no_union = br#"{"openid":"oABC","session_key":"k"}"#;
         assert_eq!(parse_answer(no_union).unwrap().unionid, None);
         let cases: [(&[u8], u16); 5] = [
-            (br#"{"errcode":40029,"errmsg":"invalid code"}"#, code::BUSINESS),
-            (br#"{"errcode":40163,"errmsg":"code been used"}"#, code::BUSINESS),
-            (br#"{"errcode":45011,"errmsg":"api minute-quota reach limit"}"#, code::RATE_LIMITED),
+            (
+                br#"{"errcode":40029,"errmsg":"invalid code"}"#,
+                code::BUSINESS,
+            ),
+            (
+                br#"{"errcode":40163,"errmsg":"code been used"}"#,
+                code::BUSINESS,
+            ),
+            (
+                br#"{"errcode":45011,"errmsg":"api minute-quota reach limit"}"#,
+                code::RATE_LIMITED,
+            ),
             (br#"{"errcode":-1,"errmsg":"system error"}"#, code::INTERNAL),
             (b"<html>", code::INTERNAL),
         ];

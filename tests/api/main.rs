@@ -12,6 +12,7 @@ mod goods;
 mod guards;
 mod helpers;
 mod hostile;
+mod identity;
 mod instances;
 mod logs;
 mod news;

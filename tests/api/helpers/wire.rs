@@ -22,6 +22,7 @@ pub fn fixed_params(method: &str, appid: &str, now: i64) -> Map<String, Value> {
         "h5_app_id" => 3,
         "admin_app_id" | "limited_app_id" => 4,
         "android_app_id" => 2,
+        "mp_app_id" | "home_app_id" | "supplier_app_id" => 6,
         _ => 1,
     };
     client::fixed_params(
