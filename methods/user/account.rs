@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::domain::{Mobile, Password};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
 use crate::services::profile::{self, Profile};
-use crate::services::session;
+use crate::services::{push, session};
 
 /// The account row: its id, password hash and the profile kept with the
 /// sessions.
@@ -102,16 +102,27 @@ pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<St
 }
 
 /// Issue a session for `account` in the caller's class (docs/protocol.md
-/// §8.2), keeping its profile with it (§8.8).
+/// §8.2), keeping its profile with it (§8.8), and remember the device's
+/// push token (§8.12).
 pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<String> {
-    session::issue(
+    let platform = ctx.platform()?;
+    let token = session::issue(
         &ctx.state.stores,
         &ctx.config.settings.session,
         (account.id, &account.profile),
         ctx.session_class()?,
-        ctx.platform()?,
+        platform,
     )
-    .await
+    .await?;
+    let c = &ctx.caller;
+    push::remember(
+        &ctx.state.stores,
+        account.id,
+        (&c.appid, platform.number()),
+        &c.device_token,
+    )
+    .await?;
+    Ok(token)
 }
 
 /// Store a new password hash (the sessions are the caller's business).

@@ -1,6 +1,7 @@
--- Identity for the mini-programs (docs/protocol.md §8.9–§8.11): accounts
+-- Identity for the mini-programs (docs/protocol.md §8.9–§8.12): accounts
 -- without a password (WeChat-only, SMS-only) or without a mobile until one
--- is bound, WeChat identities per mini-program appid, roles per product.
+-- is bound, WeChat identities per mini-program appid, roles per product,
+-- and the device tokens pushes go to.
 
 -- NULL is "none": no argon2 check runs against it (§8.9). UNIQUE (mobile)
 -- still holds for the mobiles that exist; PostgreSQL lets NULLs repeat.
@@ -36,3 +37,15 @@ CREATE TABLE user_roles (
     granted_at  TIMESTAMPTZ  NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, product, role)
 );
+
+-- The push channel (§8.12): the device_token an app sent when its user
+-- logged in. A token belongs to the last user who logged in with it.
+CREATE TABLE device_tokens (
+    appid         VARCHAR(64)  NOT NULL,
+    device_token  VARCHAR(255) NOT NULL,
+    platform      SMALLINT     NOT NULL,
+    user_id       BIGINT       NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    updated_at    TIMESTAMPTZ  NOT NULL DEFAULT now(),
+    PRIMARY KEY (appid, device_token)
+);
+CREATE INDEX device_tokens_user ON device_tokens (user_id, updated_at DESC);

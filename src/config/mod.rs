@@ -9,6 +9,7 @@ pub mod content;
 pub mod limits;
 pub mod patterns;
 pub mod platforms;
+pub mod push;
 pub mod secrets;
 pub mod settings;
 pub mod stores;

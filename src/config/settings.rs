@@ -16,6 +16,7 @@ pub use super::accounts::{
     GuardSettings, RequestTokenSettings, SessionSettings, SmsDriver, SmsSettings,
 };
 pub use super::content::{InitSettings, UploadSettings};
+pub use super::push::{PushDriver, PushSettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
 pub use super::values::{RunEnv, Secret, TzOffset};
 pub use super::wechat::{WechatDriver, WechatSettings};
@@ -48,6 +49,7 @@ pub struct Settings {
     pub upload: UploadSettings,
     pub init: InitSettings,
     pub wechat: WechatSettings,
+    pub push: PushSettings,
 }
 
 impl Default for Settings {
@@ -70,6 +72,7 @@ impl Default for Settings {
             upload: Default::default(),
             init: Default::default(),
             wechat: Default::default(),
+            push: Default::default(),
         }
     }
 }
@@ -347,7 +350,9 @@ impl Settings {
         ) {
             return bad(key, &why);
         }
-        if let Err((key, why)) = crate::config::wechat::validate(self.env, &self.wechat) {
+        if let Err((key, why)) = crate::config::wechat::validate(self.env, &self.wechat)
+            .and_then(|()| crate::config::push::validate(self.env, &self.push))
+        {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

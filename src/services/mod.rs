@@ -11,6 +11,7 @@ pub mod guards;
 pub mod metrics;
 pub mod password;
 pub mod profile;
+pub mod push;
 pub mod replay;
 pub mod reqtoken;
 pub mod request_no;

@@ -4,6 +4,7 @@
 //! Mobile binding and merging are in `bind`, roles in `roles`.
 
 mod bind;
+mod push;
 mod roles;
 
 use futures_util::future::join_all;
