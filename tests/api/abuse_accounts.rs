@@ -358,6 +358,7 @@ fn env_settings(env: yafgate::config::settings::RunEnv) -> Settings {
     let mut s = process_settings("postgres://127.0.0.1:1/none");
     s.env = env;
     s.sms.echo_code = false;
+    s.wechat.driver = yafgate::config::settings::WechatDriver::Api;
     s
 }
 

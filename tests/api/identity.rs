@@ -306,8 +306,19 @@ fn check_config_refuses_the_sandbox_driver_in_pro() {
         "{err}"
     );
 
+    // The api driver, in any env, needs the mini-program's credentials.
+    settings.env = RunEnv::Dev;
     settings.wechat.driver = WechatDriver::Api;
     let (ok, err) = crate::helpers::procs::check_settings(&settings, &identity_apps(), &[]);
     assert!(!ok, "the api driver needs credentials");
     assert!(err.contains("wechat.apps.mp_app_id"), "{err}");
+    settings.wechat.apps.insert(
+        "mp_app_id".into(),
+        yafgate::config::wechat::WechatApp {
+            wx_appid: "wx1234567890abcdef".into(),
+            secret: yafgate::config::settings::Secret::new("s3cr3t-from-the-environment"),
+        },
+    );
+    let (ok, out) = crate::helpers::procs::check_settings(&settings, &identity_apps(), &[]);
+    assert!(ok, "{out}");
 }
