@@ -61,7 +61,8 @@ pub(super) async fn wx_login(ctx: Ctx, p: WxLoginParams) -> ApiResult<Reply> {
         ctx.stores(),
         &s.wechat,
         &ctx.state.http,
-        (&appid, p.code.as_str()),
+        &appid,
+        p.code.as_str(),
     )
     .await?;
     let user_id = user_of(&ctx, &appid, &who).await?;

@@ -65,7 +65,7 @@ pub async fn remember(
 ///
 /// # Errors
 /// PostgreSQL or (sandbox) Redis failures.
-#[tracing::instrument(skip_all, fields(user_id))]
+#[tracing::instrument(skip_all, fields(user_id = user_id))]
 pub async fn send(
     stores: &Stores,
     settings: &PushSettings,

@@ -44,12 +44,13 @@ pub fn sandbox_identity(appid: &str, code: &str) -> WxIdentity {
 /// # Errors
 /// 503 for a code WeChat (or the sandbox) refuses; 511 when WeChat says
 /// too many requests; 500 for an unreachable or misconfigured WeChat.
-#[tracing::instrument(skip_all, fields(appid))]
+#[tracing::instrument(skip_all, fields(appid = appid))]
 pub async fn code2session(
     stores: &Stores,
     w: &WechatSettings,
     http: &reqwest::Client,
-    (appid, code): (&str, &str),
+    appid: &str,
+    code: &str,
 ) -> ApiResult<WxIdentity> {
     if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(invalid_code());
