@@ -118,6 +118,19 @@ async fn a_mini_program_login_creates_a_password_less_user_and_a_platform_6_sess
         .unwrap()
         .get(0);
     assert!(unionid.is_some_and(|u| u.starts_with('u') && u.len() == 28));
+    let client = redis::Client::open(app.redis_url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let session: Vec<String> = redis::cmd("HMGET")
+        .arg(format!("{}sess:{token}", app.redis_prefix()))
+        .arg("platform")
+        .arg("class")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(session, ["6", "m"]);
+    // The mini-program class lives as long as an app's session.
+    let ttl = app.session_ttl(token).await;
+    assert!(ttl > app.settings.session.web_ttl_secs as i64, "{ttl}");
     // A mini-program token is no app token (docs/protocol.md §8.2).
     assert_code(
         &app.call_with_token("user.detail", token, json!({})).await,
