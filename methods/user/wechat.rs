@@ -215,7 +215,8 @@ async fn bind(ctx: &Ctx, user_id: i64, mobile: &Mobile, code: &SmsCode) -> ApiRe
                 "UPDATE users SET mobile = $2, nickname = $3, updated_at = now() WHERE id = $1",
                 &[&user_id, &mobile.as_str(), &mobile.masked()],
             )
-            .await?;
+            .await
+            .map_err(taken_meanwhile)?;
             user_id
         }
         Some(row) => {
@@ -228,6 +229,17 @@ async fn bind(ctx: &Ctx, user_id: i64, mobile: &Mobile, code: &SmsCode) -> ApiRe
     check_code(ctx, mobile, code, true).await?;
     tx.commit().await?;
     Ok(target)
+}
+
+/// user.register does not take the bind lock: a registration of the
+/// mobile committed since the look-up breaks UNIQUE (mobile). The client
+/// retries and merges.
+fn taken_meanwhile(e: tokio_postgres::Error) -> ApiError {
+    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+        ApiError::business("该手机号刚刚完成注册，请重试")
+    } else {
+        e.into()
+    }
 }
 
 /// Re-point the WeChat identities and roles of placeholder `from` to

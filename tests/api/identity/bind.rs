@@ -177,3 +177,35 @@ impl TestApp {
         self.wx_token(&code).await
     }
 }
+
+#[tokio::test]
+async fn a_bind_racing_a_registration_of_the_mobile_leaves_one_owner() {
+    let app = super::identity_app().await;
+    let mobile = "13300133009";
+    let token = app.wx_token("judy.1").await;
+    let register_code = app.sms_code(mobile, "USER_REGISTER_CODE").await;
+    let bind_code = app.sms_code(mobile, "USER_BIND_MOBILE_CODE").await;
+
+    let (registered, bound) = tokio::join!(
+        app.call(
+            "user.register",
+            json!({"mobile": mobile, "password": "secret_123", "code": register_code}),
+        ),
+        app.bind_with(&token, mobile, &bind_code),
+    );
+
+    for env in [&registered, &bound] {
+        assert!(
+            [200, 503, 604].contains(&env["code"].as_i64().unwrap()),
+            "{registered} {bound}"
+        );
+    }
+    let db = app.database.as_ref().unwrap().client().await;
+    let owners: i64 = db
+        .query_one("SELECT count(*) FROM users WHERE mobile = $1", &[&mobile])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owners, 1, "{registered} {bound}");
+    app.stop().await;
+}
