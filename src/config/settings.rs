@@ -16,6 +16,7 @@ pub use super::accounts::{
     GuardSettings, RequestTokenSettings, SessionSettings, SmsDriver, SmsSettings,
 };
 pub use super::content::{InitSettings, UploadSettings};
+pub use super::jobs::{JobSettings, OrderSettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
 pub use super::values::{RunEnv, Secret, TzOffset};
 
@@ -46,6 +47,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub upload: UploadSettings,
     pub init: InitSettings,
+    pub jobs: JobSettings,
+    pub orders: OrderSettings,
 }
 
 impl Default for Settings {
@@ -67,6 +70,8 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             upload: Default::default(),
             init: Default::default(),
+            jobs: Default::default(),
+            orders: Default::default(),
         }
     }
 }
@@ -342,6 +347,9 @@ impl Settings {
             &self.guards,
             &self.request_token,
         ) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::jobs::validate(&self.jobs, &self.orders) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::handler::context::Ctx;
+use crate::handler::refusals;
 use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Version;
@@ -55,6 +56,9 @@ pub struct Method {
     pub no_replay: bool,
     pub summary: &'static str,
     pub aliases: &'static [&'static str],
+    /// Refusals the method can answer beyond the protocol's common ones
+    /// (docs/protocol.md §5): code and message, for the catalogue.
+    pub refusals: Vec<(u16, &'static str)>,
 }
 
 impl Method {
@@ -74,6 +78,7 @@ impl Method {
             no_replay: false,
             summary: "",
             aliases: &[],
+            refusals: Vec::new(),
         }
     }
 
@@ -123,6 +128,18 @@ impl Method {
     /// method, and those registered with [`Method::no_replay`].
     pub fn refuses_replays(&self) -> bool {
         self.write || self.no_replay
+    }
+
+    /// The refusals this method can answer beyond the protocol's common
+    /// ones, e.g. a machine action's (`Machine::refusals`).
+    pub fn refuses(mut self, refusals: impl IntoIterator<Item = (u16, &'static str)>) -> Self {
+        self.refusals.extend(refusals);
+        self
+    }
+
+    /// The namespace: the name up to its first dot.
+    pub fn namespace(&self) -> &'static str {
+        self.name.split_once('.').map_or(self.name, |(ns, _)| ns)
     }
 
     /// Also answer under these names.
@@ -259,6 +276,7 @@ impl Registry {
                         .join(", ")
                 ));
             }
+            out.push_str(&format!("- namespace: {}\n", m.namespace()));
             out.push_str(&format!("- access: {}\n", m.access.label()));
             out.push_str(&format!(
                 "- writes: {}\n",
@@ -273,7 +291,9 @@ impl Registry {
                 }
             ));
             out.push_str(&param_table(&e.schema()));
+            out.push_str(&refusals::table(&m.refusals));
         }
+        out.push_str(refusals::CODE_MAPPINGS);
         out
     }
 }
@@ -431,5 +451,18 @@ mod tests {
         assert!(md.contains("| mobile | String | yes | 手机号 |"), "{md}");
         assert!(md.contains("| page | Integer | yes |"), "{md}");
         assert!(md.contains("| keywords | String | no |"), "{md}");
+        assert!(md.contains("- namespace: t\n"), "{md}");
+        assert!(md.contains("## Product codes and protocol codes"), "{md}");
+    }
+
+    #[test]
+    fn docs_list_the_refusals_a_method_declares() {
+        let mut r = Registry::new();
+        r.add(
+            Method::new("t.go", "1.0.0").refuses([(811, "不能取消"), (404, "不存在")]),
+            v1,
+        );
+        let md = r.docs_markdown();
+        assert!(md.contains("| 811 | 不能取消 |\n| 404 | 不存在 |"), "{md}");
     }
 }
