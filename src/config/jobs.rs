@@ -85,7 +85,8 @@ mod tests {
     fn defaults_pass_and_each_range_is_enforced() {
         let (j, o) = (JobSettings::default(), OrderSettings::default());
         assert!(validate(&j, &o).is_ok());
-        let cases: [(&str, Box<dyn Fn(&mut JobSettings, &mut OrderSettings)>); 4] = [
+        type Change = Box<dyn Fn(&mut JobSettings, &mut OrderSettings)>;
+        let cases: [(&str, Change); 4] = [
             (
                 "jobs.interval_ms",
                 Box::new(|j, _| j.interval_ms = Duration::ZERO),

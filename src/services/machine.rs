@@ -147,11 +147,8 @@ impl Machine {
 
     fn update_sql(&self, a: &Action) -> String {
         let mut sql = format!("UPDATE {} SET {} = $1", self.table, self.status_column);
-        for col in a.stamps.iter().chain(
-            Some(&self.updated_column)
-                .filter(|c| !c.is_empty())
-                .into_iter(),
-        ) {
+        let updated = Some(&self.updated_column).filter(|c| !c.is_empty());
+        for col in a.stamps.iter().chain(updated) {
             let _ = write!(sql, ", {col} = to_timestamp($2)");
         }
         let _ = write!(
