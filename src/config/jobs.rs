@@ -107,4 +107,15 @@ mod tests {
             assert_eq!(validate(&j, &o).unwrap_err().0, key);
         }
     }
+
+    #[test]
+    fn gateway_toml_out_of_range_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.toml");
+        std::fs::write(&path, "[orders]\nclose_unpaid_after_minutes = 0\n").unwrap();
+        let err = crate::config::Settings::load(&path, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("orders.close_unpaid_after_minutes"), "{err}");
+    }
 }
