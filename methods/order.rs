@@ -1,5 +1,6 @@
 //! order.*: the user's mall orders (docs/methods.md). Only the caller's own
-//! orders are ever listed.
+//! orders are ever listed or moved; every move goes through the order
+//! machine (docs/protocol.md §16.2).
 
 use std::collections::HashMap;
 
@@ -8,12 +9,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 
+use crate::config::apps::AppKind;
 use crate::handler::Ctx;
 use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{DateTimeText, Int, Text};
 use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
+use crate::services::machine::{Actor, Key, transition};
+use crate::services::orders::ORDER;
 
 /// Register the order namespace.
 pub fn register(r: &mut Registry) {
@@ -22,6 +26,32 @@ pub fn register(r: &mut Registry) {
             .user()
             .summary("订单列表：当前用户的订单，新的在前，每页 20 条。筛选：order_sn（空为全部）、order_status（-1 全部；0 待付款、1 待发货、2 已发货、3 交易成功、4 已关闭）、下单时间 start_time / end_time（\"Y-m-d H:i:s\"，空为不限）。"),
         list,
+    );
+    r.add(
+        Method::new("order.cancel", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .refuses(ORDER.refusals("cancel"))
+            .summary("取消订单（种子文档未定义，按用户预期设计）：当前用户的待付款订单 → 已关闭，记录 closed_time。返回 order_sn、order_status、order_status_label。"),
+        cancel,
+    );
+    r.add(
+        Method::new("order.confirm", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .refuses(ORDER.refusals("confirm"))
+            .summary("确认收货（种子文档未定义，按用户预期设计）：当前用户的已发货订单 → 交易成功，记录 done_time。返回同 order.cancel。"),
+        confirm,
+    );
+    r.add(
+        Method::new("order.ship", "1.0.0")
+            .write()
+            .req_token(false)
+            .refuses(ORDER.refusals("ship"))
+            .summary("发货（后台，仅 admin 类型的 appid；种子文档未定义）：待发货订单 → 已发货，记录 shipping_time。返回同 order.cancel。"),
+        ship,
     );
 }
 
@@ -188,4 +218,60 @@ async fn items_of(
         });
     }
     Ok(out)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct ActionParams {
+    /// 订单号
+    order_sn: Text,
+}
+
+#[derive(Serialize)]
+struct Moved {
+    order_sn: String,
+    order_status: i16,
+    order_status_label: &'static str,
+}
+
+async fn cancel(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
+    let actor = Actor::Owner(ctx.user()?.id);
+    take(&ctx, &p, "cancel", &actor, "取消成功").await
+}
+
+async fn confirm(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
+    let actor = Actor::Owner(ctx.user()?.id);
+    take(&ctx, &p, "confirm", &actor, "确认收货成功").await
+}
+
+/// Only a back-office appid ships; anyone else gets the machine's refusal.
+async fn ship(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
+    let kind = ctx.config.apps.get(&ctx.caller.appid).map(|a| a.kind);
+    if kind != Some(AppKind::Admin) {
+        return Err(ORDER.not_allowed.error());
+    }
+    let actor = Actor::Admin(ctx.caller.appid.clone());
+    take(&ctx, &p, "ship", &actor, "发货成功").await
+}
+
+/// Take `action` on the order in one transaction; a refusal writes nothing.
+async fn take(
+    ctx: &Ctx,
+    p: &ActionParams,
+    action: &str,
+    actor: &Actor,
+    msg: &'static str,
+) -> ApiResult<Reply> {
+    let sn = p.order_sn.as_str().trim();
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let t = transition(&tx, &ORDER, Key::Code(sn), action, actor, ctx.now()).await?;
+    tx.commit().await?;
+    Reply::data(
+        msg,
+        &Moved {
+            order_sn: sn.to_string(),
+            order_status: t.to,
+            order_status_label: ORDER.label(t.to),
+        },
+    )
 }

@@ -1,11 +1,12 @@
 //! The application: start-up (bind, build the shared services), the
-//! background tasks (config reload, the ban table), serving until the
+//! background tasks (config reload, the ban table, the timed jobs), serving until the
 //! shutdown future fires, and draining in-flight requests; the command
 //! line; logging. The top layer: it may use every other one, and it is
 //! where the handlers of `methods/` are handed to the gateway (through
 //! [`crate::registry`]).
 
 pub mod cli;
+pub mod jobs;
 pub mod logging;
 pub mod reload;
 
@@ -127,6 +128,11 @@ impl Application {
             move || Duration::from_secs(cell.load().settings.guards.ban_table_refresh_secs),
             wait_for(stop_rx.clone()),
         ));
+        let scheduler = tokio::spawn(jobs::schedule(
+            gateway.state.clone(),
+            gateway.config.clone(),
+            wait_for(stop_rx.clone()),
+        ));
         let (listening, mut following) = watch::channel(false);
         let profiles = tokio::spawn(profile::follow_changes(
             gateway.state.stores.clone(),
@@ -157,6 +163,7 @@ impl Application {
         let _ = reloader.await;
         let _ = bans.await;
         let _ = profiles.await;
+        let _ = scheduler.await;
         Ok(())
     }
 }

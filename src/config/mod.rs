@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod content;
+pub mod jobs;
 pub mod limits;
 pub mod patterns;
 pub mod platforms;

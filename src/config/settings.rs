@@ -16,6 +16,7 @@ pub use super::accounts::{
     GuardSettings, RequestTokenSettings, SessionSettings, SmsDriver, SmsSettings,
 };
 pub use super::content::{InitSettings, UploadSettings};
+pub use super::jobs::{JobSettings, OrderSettings};
 pub use super::push::{PushDriver, PushSettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
 pub use super::values::{RunEnv, Secret, TzOffset};
@@ -48,6 +49,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub upload: UploadSettings,
     pub init: InitSettings,
+    pub jobs: JobSettings,
+    pub orders: OrderSettings,
     pub wechat: WechatSettings,
     pub push: PushSettings,
 }
@@ -71,6 +74,8 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             upload: Default::default(),
             init: Default::default(),
+            jobs: Default::default(),
+            orders: Default::default(),
             wechat: Default::default(),
             push: Default::default(),
         }
@@ -348,6 +353,9 @@ impl Settings {
             &self.guards,
             &self.request_token,
         ) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::jobs::validate(&self.jobs, &self.orders) {
             return bad(key, &why);
         }
         if let Err((key, why)) = crate::config::wechat::validate(self.env, &self.wechat)

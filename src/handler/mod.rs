@@ -8,6 +8,7 @@
 
 pub mod cached;
 pub mod context;
+pub mod refusals;
 pub mod registry;
 
 pub use context::{AppState, Caller, Ctx};

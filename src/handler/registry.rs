@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::handler::context::Ctx;
+use crate::handler::refusals;
 use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Version;
@@ -57,6 +58,9 @@ pub struct Method {
     pub aliases: &'static [&'static str],
     /// The (product, role) the user must hold (docs/protocol.md §8.11).
     pub role: Option<(&'static str, &'static str)>,
+    /// Refusals the method can answer beyond the protocol's common ones
+    /// (docs/protocol.md §5): code and message, for the catalogue.
+    pub refusals: Vec<(u16, &'static str)>,
 }
 
 impl Method {
@@ -77,6 +81,7 @@ impl Method {
             summary: "",
             aliases: &[],
             role: None,
+            refusals: Vec::new(),
         }
     }
 
@@ -97,6 +102,7 @@ impl Method {
     pub fn role(mut self, product: &'static str, role: &'static str) -> Self {
         self.access = Access::User;
         self.role = Some((product, role));
+        self.refusals.push(refusals::ROLE_REQUIRED);
         self
     }
 
@@ -134,6 +140,18 @@ impl Method {
     /// method, and those registered with [`Method::no_replay`].
     pub fn refuses_replays(&self) -> bool {
         self.write || self.no_replay
+    }
+
+    /// The refusals this method can answer beyond the protocol's common
+    /// ones, e.g. a machine action's (`Machine::refusals`).
+    pub fn refuses(mut self, refusals: impl IntoIterator<Item = (u16, &'static str)>) -> Self {
+        self.refusals.extend(refusals);
+        self
+    }
+
+    /// The namespace: the name up to its first dot.
+    pub fn namespace(&self) -> &'static str {
+        self.name.split_once('.').map_or(self.name, |(ns, _)| ns)
     }
 
     /// Also answer under these names.
@@ -270,6 +288,7 @@ impl Registry {
                         .join(", ")
                 ));
             }
+            out.push_str(&format!("- namespace: {}\n", m.namespace()));
             out.push_str(&format!("- access: {}\n", m.access.label()));
             if let Some((product, role)) = m.role {
                 out.push_str(&format!("- role: {product}.{role} (608 without it)\n"));
@@ -287,7 +306,9 @@ impl Registry {
                 }
             ));
             out.push_str(&param_table(&e.schema()));
+            out.push_str(&refusals::table(&m.refusals));
         }
+        out.push_str(refusals::CODE_MAPPINGS);
         out
     }
 }
@@ -451,16 +472,26 @@ mod tests {
     #[test]
     fn a_required_role_is_shown_with_its_refusal_code() {
         let mut r = Registry::new();
-        r.add(
-            Method::new("t.only", "1.0.0").role("consult", "consultant"),
-            v1,
-        );
-        let (_, e) = r.entries()[0];
-        assert_eq!(e.method.access, Access::User, "a role implies a user");
+        r.add(Method::new("t.x", "1.0").role("consult", "consultant"), v1);
+        assert_eq!(r.entries()[0].1.method.access, Access::User);
         let md = r.docs_markdown();
+        let role = "- access: user\n- role: consult.consultant (608 without it)";
         assert!(
-            md.contains("- access: user\n- role: consult.consultant (608 without it)"),
+            md.contains(role) && md.contains("| 608 | 您没有此操作"),
             "{md}"
         );
+        assert!(md.contains("- namespace: t\n"), "{md}");
+        assert!(md.contains("## Product codes and protocol codes"), "{md}");
+    }
+
+    #[test]
+    fn docs_list_the_refusals_a_method_declares() {
+        let mut r = Registry::new();
+        r.add(
+            Method::new("t.go", "1.0.0").refuses([(811, "不能取消"), (404, "不存在")]),
+            v1,
+        );
+        let md = r.docs_markdown();
+        assert!(md.contains("| 811 | 不能取消 |\n| 404 | 不存在 |"), "{md}");
     }
 }

@@ -1,7 +1,8 @@
 //! Metrics: the Prometheus registry with requests by method and code,
 //! latency, secret-slot use, config reloads and watcher events,
-//! connections and pool state. Per-request counters are found without
-//! allocating: their labels are static, or their handles are cached.
+//! connections, pool state and timed job runs. Per-request counters are
+//! found without allocating: their labels are static, or their handles are
+//! cached.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -32,6 +33,17 @@ struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobRunLabels {
+    job: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     store: &'static str,
     state: &'static str,
@@ -56,6 +68,9 @@ pub struct Metrics {
     watch_events: Counter,
     pools: Family<PoolLabels, Gauge>,
     connections: Gauge,
+    job_runs: Family<JobRunLabels, Counter>,
+    job_items: Family<JobLabels, Counter>,
+    job_last_run: Family<JobLabels, Gauge>,
     next_request: AtomicU64,
 }
 
@@ -117,6 +132,24 @@ impl Metrics {
             "Client connections being served",
             connections.clone(),
         );
+        let job_runs = Family::<JobRunLabels, Counter>::default();
+        registry.register(
+            "job_runs",
+            "Runs of the timed jobs by this instance, by job and result",
+            job_runs.clone(),
+        );
+        let job_items = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "job_items",
+            "Records the timed jobs of this instance moved, by job",
+            job_items.clone(),
+        );
+        let job_last_run = Family::<JobLabels, Gauge>::default();
+        registry.register(
+            "job_last_run_timestamp_seconds",
+            "When each job last ran here, Unix seconds by the gateway's clock",
+            job_last_run.clone(),
+        );
         Self {
             registry,
             requests,
@@ -128,6 +161,9 @@ impl Metrics {
             watch_events,
             pools,
             connections,
+            job_runs,
+            job_items,
+            job_last_run,
             next_request: AtomicU64::new(0),
         }
     }
@@ -216,6 +252,25 @@ impl Metrics {
         set("max", max);
     }
 
+    /// Count a run of `job` at `now` that moved `items` records.
+    pub fn job_run(&self, job: &'static str, ok: bool, items: u64, now: i64) {
+        let result = if ok { "ok" } else { "error" };
+        self.job_runs
+            .get_or_create(&JobRunLabels { job, result })
+            .inc();
+        self.job_items
+            .get_or_create(&JobLabels { job })
+            .inc_by(items);
+        self.job_last_run.get_or_create(&JobLabels { job }).set(now);
+    }
+
+    /// Records `job` moved in this instance so far.
+    pub fn job_items(&self, job: &'static str) -> u64 {
+        self.job_items
+            .get(&JobLabels { job })
+            .map_or(0, |c| c.get())
+    }
+
     /// A short, process-unique request id.
     pub fn next_request_id(&self) -> u64 {
         self.next_request.fetch_add(1, Ordering::Relaxed)
@@ -242,7 +297,15 @@ mod tests {
         m.secret_slot("ios_app_id", "1");
         m.secret_slot("ios_app_id", "2");
         m.reload(false);
+        m.job_run("orders.close_unpaid", true, 3, 1_700_000_000);
         let text = m.encode();
+        for line in [
+            r#"yafgate_job_runs_total{job="orders.close_unpaid",result="ok"} 1"#,
+            r#"yafgate_job_items_total{job="orders.close_unpaid"} 3"#,
+            r#"yafgate_job_last_run_timestamp_seconds{job="orders.close_unpaid"} 1700000000"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
         assert!(
             text.contains(r#"yafgate_requests_total{method="system.ping",code="200"} 1"#),
             "{text}"

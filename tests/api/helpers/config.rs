@@ -36,6 +36,9 @@ pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> S
     // Tests poll past SMS intervals, which count as refusals: keep the
     // automatic IP ban out of the way unless a test sets it.
     s.guards.ip_max_failures = 100_000;
+    // The timed jobs move orders a test inserted; only the tests of the
+    // jobs turn them on (tests/api/jobs.rs).
+    s.jobs.enabled = false;
     set_shutdown_grace(&mut s, Duration::from_secs(2));
     set_postgres_timeouts(
         &mut s,

@@ -1,0 +1,33 @@
+//! The catalogue's refusal sections: the codes a method declares it can
+//! answer (`Method::refuses`), and where product codes meet protocol codes
+//! (docs/protocol.md §5).
+
+/// Where a product's own code would collide with a protocol code, the
+/// protocol code of the same meaning is answered. Each product namespace
+/// adds its rows here when it arrives.
+pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
+     A product's own code that collides with a protocol code (docs/protocol.md §5) is answered as the \
+     protocol code of the same meaning. A missing record, or another user's, is always 404.\n\n\
+     | namespace | product code | answered as | meaning |\n|---|---|---|---|\n\
+     | — | — | — | none yet: the product namespaces add theirs |\n";
+
+/// What a method registered with a role answers a user without it
+/// (docs/protocol.md §8.11); the role itself is named in the message.
+pub const ROLE_REQUIRED: (u16, &str) = (
+    crate::protocol::error::code::ROLE_REQUIRED,
+    "您没有此操作的身份权限（需要 <product>.<role>）",
+);
+
+/// The Markdown table of `refusals`; empty when there are none.
+pub fn table(refusals: &[(u16, &str)]) -> String {
+    if refusals.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nRefusals (besides the protocol's common codes):\n\n| code | message |\n|---|---|\n",
+    );
+    for (code, msg) in refusals {
+        out.push_str(&format!("| {code} | {msg} |\n"));
+    }
+    out
+}
