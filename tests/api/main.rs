@@ -4,6 +4,7 @@ mod abuse_accounts;
 mod abuse_requests;
 mod accounts;
 mod answer_cache;
+mod clients;
 mod compat;
 mod diagnostics;
 mod docs;
