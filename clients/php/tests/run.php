@@ -33,6 +33,15 @@ check('golden sign', Yafgate::sign($goldenData, '7512100214f62d7de8ba01b281d6da0
 // What upstream's encoding does to text: `/` escaped, Chinese kept.
 check('slashes escaped, Unicode kept', Yafgate::encode(['u' => 'a/b', 'n' => '中文']) === '{"u":"a\/b","n":"中文"}');
 
+// The PHP snippet of docs/clients.md §7 prints the output stated for it.
+$doc = file_get_contents(__DIR__ . '/../../../docs/clients.md');
+if (preg_match('/<!-- snippet:php -->\n```php\n(.*?)```\n\nOutput: `([0-9A-F]{32})`/s', $doc, $m)) {
+    $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($m[1]));
+    check('docs/clients.md snippet prints what it states', trim((string) $out) === $m[2] && $m[2] === '01E62683A5D2B7CD901F5F98C08F10EF', $out);
+} else {
+    check('docs/clients.md has the marked PHP snippet and its output', false);
+}
+
 // Answer signatures.
 $body = '{"code":200,"msg":"success","data":{"server_time":1}}';
 $sig = Yafgate::sign($body, 'k-secret');
