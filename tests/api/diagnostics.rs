@@ -300,3 +300,34 @@ fn sign_headers(resp: &reqwest::Response) -> (Option<String>, Option<String>) {
     };
     (get("x-yafgate-sign"), get("x-yafgate-sign-slot"))
 }
+
+#[tokio::test]
+async fn parallel_answers_each_carry_the_signature_of_their_own_body_and_slot() {
+    let app = spawn_app_with(Options {
+        apps: apps_with_signed_answers(),
+        ..Options::default()
+    })
+    .await;
+    let calls = (0..60).map(|i| {
+        let (secret, slot) = if i % 2 == 0 {
+            (NEW, "new")
+        } else {
+            (OLD, "old")
+        };
+        let app = &app;
+        async move {
+            let resp = app
+                .signed("kit_app_id", secret, "system.ping", json!({ "i": i }))
+                .send()
+                .await
+                .unwrap();
+            let (sig, label) = sign_headers(&resp);
+            let body = resp.bytes().await.unwrap();
+            (sig, label, sign(&body, secret), slot)
+        }
+    });
+    for (sig, label, expected, slot) in futures_util::future::join_all(calls).await {
+        assert_eq!(sig.as_deref(), Some(expected.as_str()));
+        assert_eq!(label.as_deref(), Some(slot));
+    }
+}
