@@ -34,7 +34,10 @@ test('system.ping answers in every body encoding, with a verified signature', { 
   }
 });
 
-test('a login token is kept for session methods and dropped on logout', { skip: live }, async () => {
+/** A whole 1×1 PNG (uploads are decoded, not only sniffed). */
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==';
+
+test('a login token is kept for session methods (an upload too) and dropped on logout', { skip: live }, async () => {
   const client = signedClient();
   const before = await client.call('user.detail');
   assert.deepEqual([before.kind, before.code], ['refused', 602]);
@@ -45,6 +48,10 @@ test('a login token is kept for session methods and dropped on logout', { skip: 
   assert.equal(detail.kind, 'ok', detail.text);
   assert.equal(detail.data.mobile, env.YAFGATE_MOBILE);
   assert.equal(detail.answerSign.verdict, 'verified');
+  const png = Uint8Array.from(atob(PNG_1X1), (c) => c.charCodeAt(0));
+  const up = await client.call('system.upload', {}, { files: { image: new Blob([png], { type: 'image/png' }) } });
+  assert.equal(up.kind, 'ok', up.text);
+  assert.match(up.data.relative_image_url, /^\/images\/.+\.png$/);
   const out = await client.call('user.logout');
   assert.equal(out.kind, 'ok', out.text);
   assert.equal(client.token, '');
