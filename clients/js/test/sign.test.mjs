@@ -20,7 +20,7 @@ test('JSON.stringify of the golden parameters gives the golden bytes', () => {
   assert.equal(JSON.stringify(params), GOLDEN.data);
 });
 
-test('the two vectors of upstream back-office document', () => {
+test('the two vectors of upstream\'s back-office document', () => {
   const secret = '16b36c2c513de50126144bb8085260ba';
   const verify = { v: '1.0.0', appid: 'admin_api_call', platform: 5, request_no: 'Req-2019042311170000000002', timestamp: 1555989441, method: 'sms.verify', mobile: '13812345678', key: 'ADMIN_LOGIN_CODE', code: '123456' };
   const send = { v: '1.0.0', appid: 'admin_api_call', platform: 5, request_no: 'Req-2019042311410000000001', timestamp: 1555990911, method: 'sms.send', mobile: '13812345678', key: 'ADMIN_LOGIN_CODE' };

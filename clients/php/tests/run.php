@@ -50,6 +50,25 @@ check('answer verifies in lower case', Yafgate::verifyAnswer($body, strtolower($
 check('a changed answer does not', !Yafgate::verifyAnswer(str_replace('1}', '2}', $body), $sig, 'k-secret'));
 check('a missing signature does not', !Yafgate::verifyAnswer($body, null, 'k-secret'));
 
+/** `php -S` on a free port with tamper_proxy.php in front of $upstream: [process, url]. */
+function tamperProxy(string $upstream, string $change): array
+{
+    $probe = stream_socket_server('tcp://127.0.0.1:0');
+    $address = stream_socket_get_name($probe, false);
+    fclose($probe);
+    $env = ['UPSTREAM' => $upstream, 'CHANGE' => $change] + getenv();
+    $cmd = [PHP_BINARY, '-S', $address, __DIR__ . '/tamper_proxy.php'];
+    $proc = proc_open($cmd, [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, $env);
+    $deadline = microtime(true) + 10;
+    while (!($conn = @stream_socket_client("tcp://$address", $errno, $errstr, 1)) && microtime(true) < $deadline) {
+        usleep(20000);
+    }
+    if ($conn) {
+        fclose($conn);
+    }
+    return [$proc, "http://$address/"];
+}
+
 $url = getenv('YAFGATE_URL');
 if ($url) {
     $appid = getenv('YAFGATE_SIGNED_APPID');
@@ -81,6 +100,15 @@ if ($url) {
         ['platform' => 1, 'device' => $device]);
     $r = $admin->call('system.ping');
     check('live: an appid without signed answers is unchecked', $r['kind'] === 'ok' && $r['answer_sign'] === 'unchecked', $r);
+
+    foreach (['byte' => 'tampered', 'strip' => 'tampered', 'none' => 'verified'] as $change => $want) {
+        [$proxy, $proxyUrl] = tamperProxy($url, $change);
+        $r = (new Yafgate($proxyUrl, $appid, $secret, $options))->call('system.ping');
+        proc_terminate($proxy);
+        proc_close($proxy);
+        check("live: an answer through a proxy that changes '$change' is $want", $r['answer_sign'] === $want
+            && ($want === 'verified') === ($r['kind'] === 'ok'), $r);
+    }
 
     $down = new Yafgate('http://127.0.0.1:1/', $appid, $secret, $options + ['timeout' => 2]);
     $r = $down->call('system.ping');
