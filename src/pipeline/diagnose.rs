@@ -247,6 +247,33 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_get_hints_without_a_panic() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let odd: [&[u8]; 8] = [
+            b"",
+            b"\xEF\xBB",
+            b"\xEF\xBB\xBF",
+            b"\"",
+            b"{\"a\\",
+            b"{\"\xff\":1}",
+            b"  \n\t ",
+            deep.as_bytes(),
+        ];
+        for data in odd {
+            let _ = hints(data, "\u{fffd}", true);
+        }
+        // Every byte value at every position of a short text.
+        let base = br#"{"a":"b\/c","d":[1,2]}"#;
+        for i in 0..base.len() {
+            for b in 0..=255u8 {
+                let mut data = base.to_vec();
+                data[i] = b;
+                let _ = hints(&data, GOOD_SIGN, false);
+            }
+        }
+    }
+
+    #[test]
     fn a_bom_with_pretty_printing_names_both() {
         assert_eq!(
             ids("\u{feff}{ \"a\": 1 }", GOOD_SIGN, false),
