@@ -13,7 +13,11 @@ run: services
 	./target/release/yafgate migrate --demo
 	./target/release/yafgate serve
 
+# The client kits' own tests first (tests/api/clients.rs runs them again
+# against a live gateway).
 test: services
+	node --test --test-reporter=tap clients/js/test/*.test.mjs
+	php clients/php/tests/run.php
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
 
 services:

@@ -67,6 +67,8 @@ struct RawApp {
     methods: Vec<String>,
     #[serde(default)]
     cors_origins: Vec<String>,
+    #[serde(default)]
+    sign_responses: bool,
     rate_limit: Option<RateLimit>,
     rate_limit_per_ip: Option<RateLimit>,
     rate_limit_per_device: Option<RateLimit>,
@@ -119,6 +121,8 @@ pub struct App {
     pub ip_allow: Vec<IpNet>,
     pub methods: Vec<MethodPattern>,
     pub cors_origins: Vec<String>,
+    /// Whether answers carry `X-Yafgate-Sign` (docs/protocol.md §4.1).
+    pub sign_responses: bool,
     /// Rate limits by scope (docs/protocol.md §11.3).
     pub limits: Limits,
     /// How far ahead of server time a timestamp may be; `None` means
@@ -283,6 +287,7 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
         ip_allow,
         methods,
         cors_origins: raw.cors_origins,
+        sign_responses: raw.sign_responses,
         limits,
         future_skew_secs: raw.future_skew_secs,
     })

@@ -59,7 +59,7 @@ fn allow(h: &mut HeaderMap, origin: &str) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("X-Request-Id"),
+            HeaderValue::from_static("X-Request-Id, X-Yafgate-Sign, X-Yafgate-Sign-Slot"),
         );
     }
 }

@@ -12,7 +12,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::body::{self, Held, Refusal};
 use super::reply::{self, JSON, Resp};
-use super::{Gateway, cors};
+use super::{Gateway, cors, signed};
 use crate::config::Config;
 use crate::pipeline::{self, Outcome, Trace};
 use crate::protocol::error::{ApiError, code};
@@ -92,7 +92,11 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
         ),
     };
     let elapsed = started.elapsed();
-    let Outcome { result, trace } = outcome;
+    let Outcome {
+        result,
+        trace,
+        debug,
+    } = outcome;
     let code = result.as_ref().map_or_else(ApiError::code, |_| code::OK);
     gw.state
         .metrics
@@ -106,9 +110,11 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
         elapsed,
         result.as_ref().err(),
     );
-    let mut r = Response::new(Full::new(envelope::encode(&result)));
+    let body = envelope::encode_with_debug(&result, debug.as_deref());
+    let mut r = Response::new(Full::new(body.clone()));
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    signed::decorate(&config, &trace, &body, r.headers_mut());
     if let Some(origin) = origin {
         let allowed = cors::allowed(&config, trace.appid.as_deref(), &origin);
         cors::decorate(r.headers_mut(), &origin, allowed);

@@ -9,6 +9,7 @@ mod endpoint;
 mod listener;
 mod ops;
 mod reply;
+mod signed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

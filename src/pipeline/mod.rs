@@ -5,6 +5,7 @@
 //! `protocol`.
 
 mod checks;
+pub mod diagnose;
 mod head;
 mod trace;
 mod trip;
@@ -35,6 +36,9 @@ use crate::services::{guards, replay, reqtoken, request_no, roles};
 pub struct Outcome {
     pub result: ApiResult<Reply>,
     pub trace: Trace,
+    /// The `debug` object of a refused signature, in dev and test only
+    /// (docs/protocol.md §2.1).
+    pub debug: Option<Vec<u8>>,
 }
 
 /// One request as the pipeline sees it.
@@ -55,7 +59,10 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     // line (which masks it only if it is written).
     let shared = match decode_data(&req.submission.data) {
         Ok(data) => Arc::new(Value::Object(data)),
-        Err(e) => return Outcome::refused(e),
+        Err(e) => {
+            let debug = diagnose::undecodable(config, &req.submission);
+            return Outcome::refused(e).with_debug(debug);
+        }
     };
     let Value::Object(data) = &*shared else {
         unreachable!("decode_data returns an object")
@@ -81,15 +88,22 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
     let signed = authenticate(config, app, &head, &req, &lookup, now);
     let (entry, slot) = match signed {
         Ok(found) => found,
-        Err((e, slot)) if bare => {
-            return finish(state, app, slot, Ended::Refused(e, Step::Later), trace);
-        }
         Err((e, slot)) => {
-            let ended = trip.refuse(state, config, e).await;
-            return finish(state, app, slot, ended, trace);
+            // Only the signature check refuses without a slot.
+            let debug = slot
+                .is_none()
+                .then(|| diagnose::signature(config, app, &req.submission))
+                .flatten();
+            let ended = if bare {
+                Ended::Refused(e, Step::Later)
+            } else {
+                trip.refuse(state, config, e).await
+            };
+            return finish(state, app, slot, ended, trace).with_debug(debug);
         }
     };
     trace.method = entry.method.name;
+    trace.slot = Some(slot.to_string());
     if entry.method.bare {
         if !app.may_call(head.method) {
             let ended = Ended::Refused(forbidden(), Step::Later);
@@ -186,7 +200,7 @@ async fn handle(
             tracing::warn!(error = %e, "failure not counted against the IP");
         }
     }
-    Outcome { result, trace }
+    Outcome::with(result, trace)
 }
 
 impl Outcome {
@@ -196,7 +210,24 @@ impl Outcome {
     }
 
     fn with(result: ApiResult<Reply>, trace: Trace) -> Self {
-        Self { result, trace }
+        Self {
+            result,
+            trace,
+            debug: None,
+        }
+    }
+
+    /// Attach `debug` when the answer is still the refusal it explains (a
+    /// ban found in Redis answers first, without it).
+    fn with_debug(mut self, debug: Option<Vec<u8>>) -> Self {
+        let explained = matches!(
+            &self.result,
+            Err(e) if e.code() == code::FORBIDDEN || e.code() == code::METHOD_MISSING
+        );
+        if explained {
+            self.debug = debug;
+        }
+        self
     }
 }
 
@@ -225,6 +256,7 @@ fn finish(
         trace.data = None;
         trace.request_no = None;
     }
+    trace.slot = slot.map(str::to_string);
     if let (Some(slot), false) = (slot, step == Step::Ban) {
         state.metrics.secret_slot(&app.appid, slot);
     }

@@ -24,6 +24,9 @@ pub struct Trace {
     pub user_id: Option<i64>,
     /// A server caller's `request_no` (docs/protocol.md §3.4).
     pub request_no: Option<String>,
+    /// The id of the secret slot that verified the signature, if one did
+    /// (it signs the answer, docs/protocol.md §4.1).
+    pub slot: Option<String>,
     /// The request's data object, unmasked: never log it directly, only
     /// through [`Trace::params`].
     pub data: Option<Arc<Value>>,
@@ -37,6 +40,7 @@ impl Default for Trace {
             v: None,
             user_id: None,
             request_no: None,
+            slot: None,
             data: None,
         }
     }

@@ -107,6 +107,10 @@ pub struct Submission {
     /// Empty when missing.
     pub sign: String,
     pub files: Vec<FilePart>,
+    /// A form body whose `data` field held a literal `+`, which form
+    /// decoding reads as a space (a hint for signature diagnostics,
+    /// docs/protocol.md §2.1).
+    pub form_plus: bool,
 }
 
 /// A body that could not be read as the declared encoding.
@@ -137,10 +141,14 @@ pub async fn parse(kind: &BodyKind, body: Bytes, limit: usize) -> Result<Submiss
 fn parse_form(body: &[u8]) -> Submission {
     let mut sub = Submission::default();
     let (mut have_data, mut have_sign) = (false, false);
-    for (k, v) in form_urlencoded::parse(body) {
+    for pair in body.split(|b| *b == b'&') {
+        let Some((k, v)) = form_urlencoded::parse(pair).next() else {
+            continue;
+        };
         match k.as_ref() {
             "data" if !have_data => {
                 sub.data = Bytes::from(v.into_owned());
+                sub.form_plus = literal_plus(pair);
                 have_data = true;
             }
             "sign" if !have_sign => {
@@ -151,6 +159,13 @@ fn parse_form(body: &[u8]) -> Submission {
         }
     }
     sub
+}
+
+/// Whether a form pair's `+` was most likely a literal `+` of JSON text
+/// put in unencoded (a form encoder would also have encoded its quotes and
+/// braces) rather than an encoded space.
+fn literal_plus(pair: &[u8]) -> bool {
+    pair.contains(&b'+') && pair.iter().any(|b| b"\"{}:,".contains(b))
 }
 
 #[derive(Deserialize)]
@@ -165,6 +180,7 @@ fn parse_json(body: &[u8]) -> Result<Submission, BodyError> {
         data: Bytes::from(b.data.unwrap_or_default()),
         sign: b.sign.unwrap_or_default(),
         files: Vec::new(),
+        form_plus: false,
     })
 }
 
@@ -306,6 +322,19 @@ mod tests {
         let s = block(parse(&BodyKind::Form, Bytes::from(body), 1 << 20)).unwrap();
         assert_eq!(&s.data[..], data.as_bytes());
         assert_eq!(s.sign, "ABC");
+    }
+
+    #[test]
+    fn a_plus_in_unencoded_json_is_noted_and_an_encoded_space_is_not() {
+        let encoded: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("data", r#"{"a":"x y+z"}"#)
+            .finish();
+        let sub = parse_form(encoded.as_bytes());
+        assert_eq!(&sub.data[..], br#"{"a":"x y+z"}"#);
+        assert!(!sub.form_plus);
+        let raw = parse_form(br#"data={"m":"+86"}&sign=x"#);
+        assert_eq!(&raw.data[..], br#"{"m":" 86"}"#);
+        assert!(raw.form_plus);
     }
 
     #[test]

@@ -58,7 +58,12 @@ impl Reply {
 
 /// Write the envelope for a code, a message and optional `data` JSON.
 pub fn envelope(code: u16, msg: &str, data: Option<&[u8]>) -> Bytes {
-    let mut out = BytesMut::with_capacity(48 + msg.len() + data.map_or(0, <[u8]>::len));
+    write(code, msg, data, None)
+}
+
+fn write(code: u16, msg: &str, data: Option<&[u8]>, debug: Option<&[u8]>) -> Bytes {
+    let extra = data.map_or(0, <[u8]>::len) + debug.map_or(0, <[u8]>::len);
+    let mut out = BytesMut::with_capacity(64 + msg.len() + extra);
     out.put_slice(b"{\"code\":");
     out.put_slice(itoa::Buffer::new().format(code).as_bytes());
     out.put_slice(b",\"msg\":");
@@ -70,15 +75,25 @@ pub fn envelope(code: u16, msg: &str, data: Option<&[u8]>) -> Bytes {
         out.put_slice(b",\"data\":");
         out.put_slice(data);
     }
+    if let Some(debug) = debug {
+        out.put_slice(b",\"debug\":");
+        out.put_slice(debug);
+    }
     out.put_u8(b'}');
     out.freeze()
 }
 
 /// The envelope of an outcome.
 pub fn encode(outcome: &Result<Reply, ApiError>) -> Bytes {
+    encode_with_debug(outcome, None)
+}
+
+/// The envelope of an outcome, with a refusal's `debug` object (a JSON
+/// object) after `msg` (docs/protocol.md §2.1).
+pub fn encode_with_debug(outcome: &Result<Reply, ApiError>, debug: Option<&[u8]>) -> Bytes {
     match outcome {
-        Ok(r) => envelope(code::OK, &r.msg, r.data.as_deref()),
-        Err(e) => envelope(e.code(), e.public_msg(), None),
+        Ok(r) => write(code::OK, &r.msg, r.data.as_deref(), None),
+        Err(e) => write(e.code(), e.public_msg(), None, debug),
     }
 }
 
@@ -126,6 +141,18 @@ mod tests {
     fn messages_are_escaped_as_json() {
         let b = envelope(503, "a \"quoted\"\n line", None);
         assert_eq!(parse(&b)["msg"], "a \"quoted\"\n line");
+    }
+
+    #[test]
+    fn a_refusal_carries_its_debug_object_last() {
+        let e = ApiError::new(code::FORBIDDEN, "签名错误");
+        let b = encode_with_debug(&Err(e), Some(br#"{"data_length":2}"#));
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            r#"{"code":403,"msg":"签名错误","debug":{"data_length":2}}"#
+        );
+        let ok = encode_with_debug(&Ok(Reply::empty("success")), Some(b"{}"));
+        assert_eq!(parse(&ok), json!({"code": 200, "msg": "success"}));
     }
 
     #[test]

@@ -362,7 +362,15 @@ async fn signature_failures_look_the_same_whatever_was_wrong() {
         vec![("data", &other), ("sign", &good)],
     ];
     for fields in cases {
-        let env = envelope(app.post_form(&fields).await).await;
+        let mut env = envelope(app.post_form(&fields).await).await;
+        // In test (and dev) a refused signature also explains itself
+        // (docs/protocol.md §2.1); tests/api/diagnostics.rs shows that
+        // answer is bare in pre, beta and pro.
+        let debug = env.as_object_mut().unwrap().remove("debug");
+        assert!(
+            debug.is_some_and(|d| d["appid"] == "ios_app_id"),
+            "{fields:?}"
+        );
         assert_eq!(env, json!({"code": 403, "msg": "签名错误"}), "{fields:?}");
     }
 }
