@@ -8,6 +8,7 @@ pub mod apps;
 pub mod content;
 pub mod limits;
 pub mod patterns;
+pub mod payments;
 pub mod secrets;
 pub mod settings;
 pub mod stores;
@@ -122,6 +123,9 @@ impl Config {
         }
         if a.cache.max_bytes != b.cache.max_bytes {
             changed.push("cache.max_bytes");
+        }
+        if a.payments != b.payments {
+            changed.push("payments");
         }
         if a.guards.password_workers != b.guards.password_workers {
             changed.push("guards.password_workers");

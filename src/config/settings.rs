@@ -16,6 +16,7 @@ pub use super::accounts::{
     GuardSettings, RequestTokenSettings, SessionSettings, SmsDriver, SmsSettings,
 };
 pub use super::content::{InitSettings, UploadSettings};
+pub use super::payments::{PayDriver, PaySettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
 pub use super::values::{RunEnv, Secret, TzOffset};
 
@@ -46,6 +47,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub upload: UploadSettings,
     pub init: InitSettings,
+    pub payments: PaySettings,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             upload: Default::default(),
             init: Default::default(),
+            payments: Default::default(),
         }
     }
 }
@@ -235,9 +238,15 @@ impl Settings {
             figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
         }
         let mut settings: Settings = figment.extract().map_err(|e| describe(e, path))?;
-        if settings.apps_file.is_relative() {
-            let dir = path.parent().unwrap_or(Path::new("."));
-            settings.apps_file = dir.join(&settings.apps_file);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for file in [
+            &mut settings.apps_file,
+            &mut settings.payments.merchant_key_file,
+            &mut settings.payments.platform_public_key_file,
+        ] {
+            if file.is_relative() && !file.as_os_str().is_empty() {
+                *file = dir.join(&*file);
+            }
         }
         settings.validate(path)?;
         Ok(settings)
@@ -342,6 +351,9 @@ impl Settings {
             &self.guards,
             &self.request_token,
         ) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::payments::validate(self.env, &self.payments) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

@@ -10,6 +10,7 @@ pub mod gate;
 pub mod guards;
 pub mod metrics;
 pub mod password;
+pub mod pay;
 pub mod profile;
 pub mod replay;
 pub mod reqtoken;
