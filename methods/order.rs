@@ -1,5 +1,6 @@
 //! order.*: the user's mall orders (docs/methods.md). Only the caller's own
-//! orders are ever listed.
+//! orders are ever listed or paid; paying goes through the payment driver
+//! (docs/protocol.md, "Payments").
 
 use std::collections::HashMap;
 
@@ -8,7 +9,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 
+use futures_util::future::BoxFuture;
+
+use crate::domain::Money;
 use crate::handler::Ctx;
+use crate::services::pay::Subject;
 use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{DateTimeText, Int, Text};
@@ -23,7 +28,19 @@ pub fn register(r: &mut Registry) {
             .summary("订单列表：当前用户的订单，新的在前，每页 20 条。筛选：order_sn（空为全部）、order_status（-1 全部；0 待付款、1 待发货、2 已发货、3 交易成功、4 已关闭）、下单时间 start_time / end_time（\"Y-m-d H:i:s\"，空为不限）。"),
         list,
     );
+    r.add(
+        Method::new("order.pay", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .summary("支付订单：仅本人的待付款（0）订单。创建支付单（金额为订单总额，字符串 \"399.00\"），返回 out_trade_no、amount 与 pay（wx.requestPayment 所需的 appId、timeStamp、nonceStr、package、signType、paySign）。未过期的支付单重复调用返回同一支付单。支付结果由支付通知回调确认，订单随之变为待发货（1）。订单不存在 404；状态不是待付款 503。"),
+        pay,
+    );
+    r.on_paid(ORDER, order_paid);
 }
+
+/// The subject kind of mall-order payments.
+const ORDER: &str = "order";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 struct ListParams {
@@ -188,4 +205,63 @@ async fn items_of(
         });
     }
     Ok(out)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct PayParams {
+    /// 订单号
+    order_sn: Text,
+}
+
+async fn pay(ctx: Ctx, p: PayParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    let sn = p.order_sn.as_str().trim();
+    if sn.is_empty() {
+        return Err(ApiError::business("参数 order_sn 不能为空"));
+    }
+    let row = ctx
+        .stores()
+        .pg()
+        .await?
+        .query_opt(
+            "SELECT id, order_status, total_price FROM orders WHERE order_sn = $1 AND user_id = $2",
+            &[&sn, &user],
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("订单不存在"))?;
+    let (id, status, total): (i64, i16, i32) = (row.get(0), row.get(1), row.get(2));
+    if status != 0 {
+        return Err(ApiError::business("订单当前状态不能支付"));
+    }
+    // total_price is whole yuan (INTEGER), as order.list shows it.
+    let amount = Money::from_yuan(i64::from(total))
+        .ok_or_else(|| anyhow::anyhow!("order {id}: total_price out of bounds"))?;
+    let description = format!("订单 {sn}");
+    let subject = Subject {
+        kind: ORDER,
+        id,
+        user_id: user,
+        amount,
+        description: &description,
+    };
+    let opened = ctx.payments().open(&subject, None).await?;
+    Reply::data("success", &opened)
+}
+
+/// The on-paid hook of mall orders: 0 待付款 → 1 待发货 with `pay_time`,
+/// only from 0 (a conditional UPDATE in the notification's transaction).
+fn order_paid<'a>(
+    tx: &'a tokio_postgres::Transaction<'a>,
+    order: i64,
+) -> BoxFuture<'a, anyhow::Result<bool>> {
+    Box::pin(async move {
+        let moved = tx
+            .execute(
+                "UPDATE orders SET order_status = 1, pay_time = now(), updated_at = now() \
+                 WHERE id = $1 AND order_status = 0",
+                &[&order],
+            )
+            .await?;
+        Ok(moved == 1)
+    })
 }

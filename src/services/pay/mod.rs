@@ -4,6 +4,7 @@
 //! in [`notify`]; the sandbox's own notifications are made in [`sandbox`].
 
 pub mod notify;
+pub mod refund;
 pub mod sandbox;
 pub mod wechat;
 
