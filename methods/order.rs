@@ -13,12 +13,12 @@ use futures_util::future::BoxFuture;
 
 use crate::domain::Money;
 use crate::handler::Ctx;
-use crate::services::pay::Subject;
 use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{DateTimeText, Int, Text};
 use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
+use crate::services::pay::Subject;
 
 /// Register the order namespace.
 pub fn register(r: &mut Registry) {

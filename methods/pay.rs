@@ -48,7 +48,9 @@ fn sandbox_only(ctx: &Ctx) -> ApiResult<()> {
     if ctx.config.settings.payments.driver == PayDriver::Sandbox {
         Ok(())
     } else {
-        Err(ApiError::business("仅沙箱支付（payments.driver = sandbox）可用"))
+        Err(ApiError::business(
+            "仅沙箱支付（payments.driver = sandbox）可用",
+        ))
     }
 }
 
@@ -70,7 +72,10 @@ async fn status_of(ctx: &Ctx, out_trade_no: &str) -> ApiResult<String> {
         .stores()
         .pg()
         .await?
-        .query_opt("SELECT status FROM payments WHERE out_trade_no = $1", &[&out_trade_no])
+        .query_opt(
+            "SELECT status FROM payments WHERE out_trade_no = $1",
+            &[&out_trade_no],
+        )
         .await?
         .ok_or_else(|| ApiError::not_found("支付单不存在"))?;
     Ok(row.get(0))
@@ -96,11 +101,19 @@ async fn settle(ctx: Ctx, p: SettleParams) -> ApiResult<Reply> {
     status_of(&ctx, no).await?;
     let settings = &ctx.config.settings.payments;
     let delivery =
-        sandbox::settle_delivery(ctx.stores(), settings, &ctx.state.pay_keys, no, ctx.now()).await?;
+        sandbox::settle_delivery(ctx.stores(), settings, &ctx.state.pay_keys, no, ctx.now())
+            .await?;
     let notify_status = deliver(&ctx, &delivery).await?;
     let status = status_of(&ctx, no).await?;
     let out_trade_no = no.to_string();
-    Reply::data("success", &Settled { out_trade_no, notify_status, status })
+    Reply::data(
+        "success",
+        &Settled {
+            out_trade_no,
+            notify_status,
+            status,
+        },
+    )
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -44,7 +44,15 @@ pub(super) async fn notify(gw: &Gateway, driver: &str, req: Request<Incoming>) -
         http: &gw.state.http,
         now: gw.state.clock.now(),
     };
-    match notify::apply(&pay, gw.state.registry.pay_subjects(), driver, &headers, body).await {
+    match notify::apply(
+        &pay,
+        gw.state.registry.pay_subjects(),
+        driver,
+        &headers,
+        body,
+    )
+    .await
+    {
         Ok(applied) => {
             tracing::info!(
                 driver,
@@ -60,9 +68,15 @@ pub(super) async fn notify(gw: &Gateway, driver: &str, req: Request<Incoming>) -
         Err(e) => {
             match &e {
                 NotifyError::Internal(cause) => {
-                    tracing::error!(driver, error = format!("{cause:#}"), "payment notification failed")
+                    tracing::error!(
+                        driver,
+                        error = format!("{cause:#}"),
+                        "payment notification failed"
+                    )
                 }
-                refused => tracing::warn!(driver, reason = %refused, "payment notification refused"),
+                refused => {
+                    tracing::warn!(driver, reason = %refused, "payment notification refused")
+                }
             }
             fail(&e)
         }

@@ -16,6 +16,7 @@ mod instances;
 mod logs;
 mod news;
 mod notice;
+mod payments;
 mod protocol;
 mod reload;
 mod round_trip;
