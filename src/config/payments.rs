@@ -11,6 +11,8 @@ use super::values::{RunEnv, Secret};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PayDriver {
+    /// No payments: `order.pay` answers 503 and no callback path answers.
+    Off,
     /// WeChat Pay v3 wire format with the demo keys of
     /// `config/payments-demo/`; prepay ids are made locally and
     /// `pay.settle` delivers notifications. Refused in `pro`.
@@ -23,6 +25,7 @@ impl PayDriver {
     /// The name in config and in the callback path `/notify/pay/<name>`.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Off => "off",
             Self::Sandbox => "sandbox",
             Self::Wechatpay => "wechatpay",
         }
@@ -63,7 +66,7 @@ pub struct PaySettings {
 impl Default for PaySettings {
     fn default() -> Self {
         Self {
-            driver: PayDriver::Sandbox,
+            driver: PayDriver::Off,
             notify_base_url: "http://127.0.0.1:8080".into(),
             expire_minutes: 30,
             notify_skew_secs: 300,
@@ -146,11 +149,18 @@ mod tests {
 
     #[test]
     fn the_sandbox_is_refused_in_pro_only() {
-        let p = PaySettings::default();
+        let p = PaySettings {
+            driver: PayDriver::Sandbox,
+            ..PaySettings::default()
+        };
         for env in [RunEnv::Dev, RunEnv::Test, RunEnv::Pre, RunEnv::Beta] {
             assert!(validate(env, &p).is_ok(), "{env:?}");
         }
         assert_eq!(validate(RunEnv::Pro, &p).unwrap_err().0, "payments.driver");
+        assert!(
+            validate(RunEnv::Pro, &PaySettings::default()).is_ok(),
+            "off by default"
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ use yafgate::services::pay::PayKeys;
 use yafgate::services::pay::sandbox::{self, Delivery};
 use yafgate::services::pay::wechat::{RsaSigner, RsaVerifier, message};
 
-use crate::helpers::{ADMIN_API_CALL_SECRET, TestApp, assert_code, default_apps, spawn_app};
+use crate::helpers::{
+    ADMIN_API_CALL_SECRET, Options, TestApp, assert_code, default_apps, spawn_app, spawn_app_with,
+};
 
 const MERCHANT_PUBLIC: &str = include_str!("../../config/payments-demo/merchant_public_key.pem");
 
@@ -471,4 +473,22 @@ fn check_config_refuses_the_sandbox_driver_in_pro() {
         &[],
     );
     assert!(!ok && out.contains("payments.api_v3_key"), "{out}");
+}
+
+#[tokio::test]
+async fn with_payments_off_order_pay_refuses_and_no_callback_answers() {
+    let app = spawn_app_with(Options::configure(|s| s.payments.driver = PayDriver::Off)).await;
+    let (token, sn) = user_with_order(&app).await;
+    let env = pay(&app, &token, &sn).await;
+    assert_eq!(env, json!({"code": 503, "msg": "支付暂未开通"}));
+    for path in ["/notify/pay/off", "/notify/pay/sandbox"] {
+        let r = app
+            .http
+            .post(format!("http://127.0.0.1:{}{path}", app.port))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
 }

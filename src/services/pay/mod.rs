@@ -32,16 +32,20 @@ pub struct PayKeys {
 
 impl PayKeys {
     /// The sandbox's demo keys, or the wechatpay driver's configured files.
+    /// With payments off nothing signs or verifies; the demo keys fill the
+    /// slots and nothing can settle.
     ///
     /// # Errors
     /// A key file that cannot be read or is not a key of the right kind.
     pub fn load(p: &PaySettings) -> anyhow::Result<Self> {
         match p.driver {
-            PayDriver::Sandbox => Ok(Self {
+            PayDriver::Off | PayDriver::Sandbox => Ok(Self {
                 merchant: RsaSigner::from_pem(sandbox::MERCHANT_KEY)?,
                 platform: RsaVerifier::from_pem(sandbox::PLATFORM_PUBLIC_KEY)?,
                 api_v3_key: sandbox::API_V3_KEY.to_vec(),
-                sandbox_platform: Some(RsaSigner::from_pem(sandbox::PLATFORM_KEY)?),
+                sandbox_platform: (p.driver == PayDriver::Sandbox)
+                    .then(|| RsaSigner::from_pem(sandbox::PLATFORM_KEY))
+                    .transpose()?,
             }),
             PayDriver::Wechatpay => {
                 let read = |key: &str, path: &std::path::Path| {
@@ -139,6 +143,7 @@ impl Payments<'_> {
         subject: &Subject<'_>,
         payer_openid: Option<&str>,
     ) -> ApiResult<Opened> {
+        self.enabled()?;
         let db = self.stores.pg().await?;
         db.execute(
             "UPDATE payments SET status = 'closed', updated_at = now() WHERE subject_kind = $1 \
@@ -186,6 +191,18 @@ impl Payments<'_> {
             out_trade_no,
             amount: subject.amount,
         })
+    }
+
+    /// 503 while `payments.driver = "off"`.
+    ///
+    /// # Errors
+    /// Payments are off.
+    pub fn enabled(&self) -> ApiResult<()> {
+        if self.settings.driver == PayDriver::Off {
+            Err(ApiError::business("支付暂未开通"))
+        } else {
+            Ok(())
+        }
     }
 
     fn opened(

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::wechat::{self, Notification, NotifyHeaders};
 use super::{Payments, Subjects};
+use crate::config::payments::PayDriver;
 use crate::domain::Money;
 use crate::protocol::error::ApiError;
 
@@ -100,7 +101,7 @@ pub async fn apply(
     body: &str,
 ) -> Result<Applied, NotifyError> {
     let s = pay.settings;
-    if driver != s.driver.name() {
+    if s.driver == PayDriver::Off || driver != s.driver.name() {
         return Err(NotifyError::WrongDriver);
     }
     if h.serial != s.platform_serial {

@@ -27,6 +27,7 @@ impl Payments<'_> {
     /// 404 no such payment; 503 it is not paid (or already refunding);
     /// the provider's refusal; store failures.
     pub async fn refund(&self, out_trade_no: &str, reason: &str) -> ApiResult<Started> {
+        self.enabled()?;
         let mut db = self.stores.pg().await?;
         let tx = db.transaction().await?;
         let row = tx
