@@ -54,6 +54,7 @@ pub(super) async fn notify(gw: &Gateway, driver: &str, req: Request<Incoming>) -
     .await
     {
         Ok(applied) => {
+            gw.state.metrics.pay_notification(applied.outcome);
             tracing::info!(
                 driver,
                 notify_id = %applied.notify_id,
@@ -66,6 +67,7 @@ pub(super) async fn notify(gw: &Gateway, driver: &str, req: Request<Incoming>) -
             r
         }
         Err(e) => {
+            gw.state.metrics.pay_notification(e.label());
             match &e {
                 NotifyError::Internal(cause) => {
                     tracing::error!(

@@ -34,6 +34,19 @@ pub enum NotifyError {
 }
 
 impl NotifyError {
+    /// The label of the refusal in `/metrics`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::WrongDriver => "wrong_driver",
+            Self::Unverified => "unverified",
+            Self::Stale => "stale",
+            Self::Malformed(_) => "malformed",
+            Self::Mismatch(_) => "mismatch",
+            Self::UnknownPayment => "unknown_payment",
+            Self::Internal(_) => "internal",
+        }
+    }
+
     /// The HTTP status of the answer.
     pub fn status(&self) -> u16 {
         match self {

@@ -34,6 +34,13 @@ async fn a_notification_delivered_twice_is_applied_once() {
         .unwrap()
         .get(0);
     assert_eq!(outcome, "applied");
+    let metrics = app.metrics().await;
+    for line in [
+        "yafgate_pay_notifications_total{outcome=\"applied\"} 1",
+        "yafgate_pay_notifications_total{outcome=\"duplicate\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
     // Paid: order.pay refuses now.
     assert_code(&pay(&app, &token, &sn).await, 503);
 }
