@@ -261,7 +261,9 @@ impl Payments<'_> {
             total_fen: s.amount.cents(),
             payer_openid: openid,
         });
-        let answer = self.post(wechat::JSAPI_PATH, body).await?;
+        let answer = self
+            .post(wechat::JSAPI_PATH, body, "支付下单失败，请稍后重试")
+            .await?;
         answer["prepay_id"]
             .as_str()
             .map(str::to_string)
@@ -278,7 +280,16 @@ impl Payments<'_> {
     }
 
     /// POST a signed API v3 request; the answer's JSON.
-    async fn post(&self, path: &str, body: String) -> ApiResult<serde_json::Value> {
+    ///
+    /// # Errors
+    /// 503 with `refused` when the provider answers an error; 500 when it
+    /// cannot be reached or answers something else than JSON.
+    async fn post(
+        &self,
+        path: &str,
+        body: String,
+        refused: &'static str,
+    ) -> ApiResult<serde_json::Value> {
         let merchant = Merchant {
             mchid: &self.settings.mchid,
             serial_no: &self.settings.merchant_serial_no,
@@ -300,7 +311,7 @@ impl Payments<'_> {
         let answer: serde_json::Value = resp.json().await.context("payment provider answer")?;
         if !status.is_success() {
             tracing::warn!(%status, code = %answer["code"], "payment provider refused {path}");
-            return Err(ApiError::business("支付下单失败，请稍后重试"));
+            return Err(ApiError::business(refused));
         }
         Ok(answer)
     }

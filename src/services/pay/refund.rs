@@ -62,7 +62,11 @@ impl Payments<'_> {
                 amount.cents(),
                 &self.notify_url(),
             );
-            self.post(wechat::REFUND_PATH, body).await?;
+            let asked = self.post(wechat::REFUND_PATH, body, "退款失败，请稍后重试");
+            if let Err(e) = asked.await {
+                self.undo(id, &out_refund_no).await?;
+                return Err(e);
+            }
         }
         tracing::info!(%out_trade_no, %out_refund_no, %amount, "refund started");
         Ok(Started {
@@ -70,5 +74,24 @@ impl Payments<'_> {
             out_refund_no,
             amount,
         })
+    }
+
+    /// The provider did not take the refund: close the refund row and give
+    /// the payment back its `paid` status, so it can be refunded again.
+    async fn undo(&self, payment: i64, out_refund_no: &str) -> ApiResult<()> {
+        let mut db = self.stores.pg().await?;
+        let tx = db.transaction().await?;
+        tx.execute(
+            "UPDATE refunds SET status = 'closed' WHERE out_refund_no = $1 AND status = 'processing'",
+            &[&out_refund_no],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE payments SET status = 'paid', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+            &[&payment],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

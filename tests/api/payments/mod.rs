@@ -6,6 +6,7 @@
 
 mod notifications;
 mod orders;
+mod wechatpay;
 
 use serde_json::{Value, json};
 use yafgate::config::payments::PaySettings;
