@@ -8,6 +8,7 @@ pub mod notice;
 pub mod order;
 pub mod paging;
 pub mod params;
+pub mod pay;
 pub mod sms;
 pub mod system;
 pub mod user;
@@ -25,5 +26,6 @@ pub fn registry() -> Registry {
     goods::register(&mut r);
     message::register(&mut r);
     order::register(&mut r);
+    pay::register(&mut r);
     r
 }

@@ -1,6 +1,7 @@
 //! order.*: the user's mall orders (docs/methods.md). Only the caller's own
-//! orders are ever listed or moved; every move goes through the order
-//! machine (docs/protocol.md §16.2).
+//! orders are ever listed, moved or paid; every move goes through the
+//! order machine (docs/protocol.md §16.2), paying through the payment
+//! driver (docs/protocol.md, "Payments").
 
 use std::collections::HashMap;
 
@@ -9,7 +10,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 
+use futures_util::future::BoxFuture;
+
 use crate::config::apps::AppKind;
+use crate::domain::Money;
 use crate::handler::Ctx;
 use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
@@ -18,6 +22,7 @@ use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
 use crate::services::machine::{Actor, Key, transition};
 use crate::services::orders::ORDER;
+use crate::services::pay::{Paid, Subject};
 
 /// Register the order namespace.
 pub fn register(r: &mut Registry) {
@@ -53,7 +58,19 @@ pub fn register(r: &mut Registry) {
             .summary("发货（后台，仅 admin 类型的 appid；种子文档未定义）：待发货订单 → 已发货，记录 shipping_time。返回同 order.cancel。"),
         ship,
     );
+    r.add(
+        Method::new("order.pay", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .summary("支付订单：仅本人的待付款（0）订单。创建支付单（金额为订单总额，字符串 \"399.00\"），返回 out_trade_no、amount 与 pay（wx.requestPayment 所需的 appId、timeStamp、nonceStr、package、signType、paySign）。未过期的支付单重复调用返回同一支付单。支付结果由支付通知回调确认，订单随之变为待发货（1）。订单不存在 404；状态不是待付款 503。"),
+        pay,
+    );
+    r.on_paid(ORDER_SUBJECT, order_paid);
 }
+
+/// The subject kind of mall-order payments.
+const ORDER_SUBJECT: &str = "order";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 struct ListParams {
@@ -274,4 +291,57 @@ async fn take(
             order_status_label: ORDER.label(t.to),
         },
     )
+}
+
+async fn pay(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    let sn = p.order_sn.as_str().trim();
+    if sn.is_empty() {
+        return Err(ApiError::business("参数 order_sn 不能为空"));
+    }
+    let row = ctx
+        .stores()
+        .pg()
+        .await?
+        .query_opt(
+            "SELECT id, order_status, total_price FROM orders WHERE order_sn = $1 AND user_id = $2",
+            &[&sn, &user],
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("订单不存在"))?;
+    let (id, status, total): (i64, i16, i32) = (row.get(0), row.get(1), row.get(2));
+    if status != 0 {
+        return Err(ApiError::business("订单当前状态不能支付"));
+    }
+    // total_price is whole yuan (INTEGER), as order.list shows it.
+    let amount = Money::from_yuan(i64::from(total))
+        .ok_or_else(|| anyhow::anyhow!("order {id}: total_price out of bounds"))?;
+    let description = format!("订单 {sn}");
+    let subject = Subject {
+        kind: ORDER_SUBJECT,
+        id,
+        user_id: user,
+        amount,
+        description: &description,
+    };
+    let opened = ctx.payments().open(&subject, None).await?;
+    Reply::data("success", &opened)
+}
+
+/// The on-paid hook of mall orders: the order machine's `pay` action
+/// (0 待付款 → 1 待发货, `pay_time`), taken by the payment in the
+/// notification's transaction and recorded like every transition. An order
+/// that can no longer take the money (cancelled, closed) answers `false`.
+fn order_paid<'a>(
+    tx: &'a deadpool_postgres::Transaction<'a>,
+    paid: Paid<'a>,
+) -> BoxFuture<'a, anyhow::Result<bool>> {
+    Box::pin(async move {
+        let actor = Actor::Payment(paid.out_trade_no.to_string());
+        match transition(tx, &ORDER, Key::Id(paid.subject), "pay", &actor, paid.now).await {
+            Ok(_) => Ok(true),
+            Err(ApiError::Internal(e)) => Err(e),
+            Err(ApiError::Refused { .. }) => Ok(false),
+        }
+    })
 }

@@ -1,4 +1,4 @@
-//! The command line: `yafgate serve | migrate | check-config | sign | call | docs`.
+//! The command line: `yafgate serve | migrate | check-config | sign | call | pay | docs`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +11,7 @@ use crate::client::{self, Device, FilePart, Signed};
 use crate::config::Config;
 use crate::config::apps::AppKind;
 use crate::protocol::sign;
+use crate::services::pay::{PayKeys, sandbox};
 
 /// A signed, single-endpoint RPC gateway in the Yaf-Server style.
 #[derive(Debug, Parser)]
@@ -55,8 +56,25 @@ pub enum Command {
     },
     /// Call a method: fill the fixed parameters, sign, post, pretty-print.
     Call(CallArgs),
+    /// Payments in the sandbox (docs/protocol.md, "Payments").
+    #[command(subcommand)]
+    Pay(PayCommand),
     /// Print the method catalogue as Markdown, from the registry.
     Docs,
+}
+
+/// What `yafgate pay` does.
+#[derive(Debug, Subcommand)]
+pub enum PayCommand {
+    /// Deliver the sandbox's "paid" notification of a payment to the
+    /// gateway's /notify/pay/sandbox, signed and encrypted as the platform does.
+    Settle {
+        /// The payment's out_trade_no (order.pay answers it).
+        out_trade_no: String,
+        /// The gateway's base URL; defaults to the configured listen address.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// What `yafgate call` takes.
@@ -100,6 +118,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             data,
         } => sign_cmd(&cli.config, &appid, secret, &data),
         Command::Call(args) => return call(&cli.config, args).await,
+        Command::Pay(PayCommand::Settle { out_trade_no, url }) => {
+            settle(&cli.config, &out_trade_no, url).await
+        }
         Command::Docs => {
             print!("{}", crate::registry().docs_markdown());
             Ok(())
@@ -171,6 +192,7 @@ async fn migrate(path: &Path, demo: bool) -> anyhow::Result<()> {
 fn check_config(path: &Path) -> anyhow::Result<()> {
     let config = load(path)?;
     let s = &config.settings;
+    PayKeys::load(&s.payments).context("configuration refused")?;
     let mut apps: Vec<_> = config
         .apps
         .iter()
@@ -186,6 +208,23 @@ fn check_config(path: &Path) -> anyhow::Result<()> {
         apps.len(),
         apps.join(", ")
     );
+    Ok(())
+}
+
+async fn settle(path: &Path, out_trade_no: &str, url: Option<String>) -> anyhow::Result<()> {
+    let config = load(path)?;
+    let s = &config.settings;
+    let keys = PayKeys::load(&s.payments)?;
+    let stores = crate::services::Stores::build(s)?;
+    let now = chrono::Utc::now().timestamp();
+    let delivery = sandbox::settle_delivery(&stores, &s.payments, &keys, out_trade_no, now).await?;
+    let base = url.unwrap_or_else(|| format!("http://{}", s.server.listen));
+    let target = format!("{}/notify/pay/sandbox", base.trim_end_matches('/'));
+    let status = delivery.post(&reqwest::Client::new(), &target).await?;
+    if !(200..300).contains(&status) {
+        bail!("{target} answered HTTP {status}");
+    }
+    println!("settled: {out_trade_no} (notification delivered to {target}, HTTP {status})");
     Ok(())
 }
 

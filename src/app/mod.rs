@@ -26,6 +26,7 @@ use crate::http::body::BodyBudget;
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{self, BanTable};
 use crate::services::password::PasswordWork;
+use crate::services::pay::PayKeys;
 use crate::services::profile;
 use crate::services::{Clock, Metrics, Stores};
 
@@ -49,7 +50,9 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
-        let port = listener.local_addr()?.port();
+        let local_addr = listener.local_addr()?;
+        let port = local_addr.port();
+        let pay_keys = Arc::new(PayKeys::load(&config.settings.payments)?);
         let stores = Stores::build(&config.settings)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -69,6 +72,8 @@ impl Application {
             bans: Arc::new(BanTable::default()),
             cache,
             password_work: PasswordWork::new(config.settings.guards.password_workers),
+            pay_keys,
+            local_addr,
         });
         let budget = BodyBudget::new(config.settings.server.body_memory_budget_bytes);
         let gateway = Arc::new(Gateway {

@@ -9,6 +9,7 @@ pub mod content;
 pub mod jobs;
 pub mod limits;
 pub mod patterns;
+pub mod payments;
 pub mod platforms;
 pub mod push;
 pub mod secrets;
@@ -128,6 +129,9 @@ impl Config {
         }
         if a.cache.max_bytes != b.cache.max_bytes {
             changed.push("cache.max_bytes");
+        }
+        if a.payments != b.payments {
+            changed.push("payments");
         }
         if a.guards.password_workers != b.guards.password_workers {
             changed.push("guards.password_workers");

@@ -17,6 +17,7 @@ pub use super::accounts::{
 };
 pub use super::content::{InitSettings, UploadSettings};
 pub use super::jobs::{JobSettings, OrderSettings};
+pub use super::payments::{PayDriver, PaySettings};
 pub use super::push::{PushDriver, PushSettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
 pub use super::values::{RunEnv, Secret, TzOffset};
@@ -53,6 +54,7 @@ pub struct Settings {
     pub orders: OrderSettings,
     pub wechat: WechatSettings,
     pub push: PushSettings,
+    pub payments: PaySettings,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             orders: Default::default(),
             wechat: Default::default(),
             push: Default::default(),
+            payments: Default::default(),
         }
     }
 }
@@ -246,9 +249,15 @@ impl Settings {
             figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
         }
         let mut settings: Settings = figment.extract().map_err(|e| describe(e, path))?;
-        if settings.apps_file.is_relative() {
-            let dir = path.parent().unwrap_or(Path::new("."));
-            settings.apps_file = dir.join(&settings.apps_file);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for file in [
+            &mut settings.apps_file,
+            &mut settings.payments.merchant_key_file,
+            &mut settings.payments.platform_public_key_file,
+        ] {
+            if file.is_relative() && !file.as_os_str().is_empty() {
+                *file = dir.join(&*file);
+            }
         }
         settings.validate(path)?;
         Ok(settings)
@@ -361,6 +370,9 @@ impl Settings {
         if let Err((key, why)) = crate::config::wechat::validate(self.env, &self.wechat)
             .and_then(|()| crate::config::push::validate(self.env, &self.push))
         {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::payments::validate(self.env, &self.payments) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

@@ -15,6 +15,7 @@ use crate::protocol::types::{Platform, Version};
 use crate::services::cache::AnswerCache;
 use crate::services::guards::{BanTable, Bans};
 use crate::services::password::PasswordWork;
+use crate::services::pay::{PayKeys, Payments};
 use crate::services::session::{Class, SessionUser};
 use crate::services::sms::SmsCodes;
 use crate::services::{Clock, Metrics, Stores};
@@ -37,6 +38,10 @@ pub struct AppState {
     pub cache: AnswerCache,
     /// The bounded argon2 workers (docs/protocol.md §8.6).
     pub password_work: PasswordWork,
+    /// The payment driver's keys (docs/protocol.md, "Payments"); read at start-up.
+    pub pay_keys: Arc<PayKeys>,
+    /// Where this process listens (the sandbox's settle posts to it).
+    pub local_addr: std::net::SocketAddr,
 }
 
 impl AppState {
@@ -126,6 +131,17 @@ impl Ctx {
             settings: &self.config.settings.sms,
             http: &self.state.http,
             timezone: self.config.settings.timezone.0,
+        }
+    }
+
+    /// The payment service under this request's config.
+    pub fn payments(&self) -> Payments<'_> {
+        Payments {
+            stores: &self.state.stores,
+            settings: &self.config.settings.payments,
+            keys: &self.state.pay_keys,
+            http: &self.state.http,
+            now: self.now(),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::handler::refusals;
 use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Version;
+use crate::services::pay::{OnPaid, Subjects};
 
 /// Who may call a method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +199,9 @@ pub enum Lookup<'a> {
 #[derive(Default)]
 pub struct Registry {
     methods: HashMap<&'static str, Vec<Arc<Entry>>>,
+    /// The kinds of subject payments are for, with their on-paid hooks
+    /// (docs/protocol.md, "Payments").
+    pay_subjects: Subjects,
 }
 
 impl Registry {
@@ -240,6 +244,16 @@ impl Registry {
             list.push(entry.clone());
             list.sort_by(|a, b| b.method.since.cmp(&a.method.since));
         }
+    }
+
+    /// Register a kind of payable subject and the hook run when one is paid.
+    pub fn on_paid(&mut self, kind: &'static str, hook: OnPaid) {
+        self.pay_subjects.register(kind, hook);
+    }
+
+    /// The payable subject kinds.
+    pub fn pay_subjects(&self) -> &Subjects {
+        &self.pay_subjects
     }
 
     /// The newest handler of `name` whose minimum version is at most `v`.

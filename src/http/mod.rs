@@ -1,5 +1,6 @@
 //! The HTTP surface: the listener and its connection lifecycle, the routes
-//! (the endpoint `POST /` and `POST /api`, the ops routes), CORS, request
+//! (the endpoint `POST /` and `POST /api`, the ops routes, the payment
+//! notifications `POST /notify/pay/<driver>`), CORS, request
 //! ids, body reading, and one log line and one metrics sample per request.
 //! May use `pipeline` and everything below it.
 
@@ -7,6 +8,7 @@ pub mod body;
 mod cors;
 mod endpoint;
 mod listener;
+mod notify;
 mod ops;
 mod reply;
 mod signed;
@@ -26,6 +28,8 @@ use crate::config::ConfigCell;
 use crate::handler::AppState;
 
 const REQUEST_ID: &str = "x-request-id";
+/// Payment notifications: the driver's name follows (docs/protocol.md, "Payments").
+const NOTIFY_PAY: &str = "/notify/pay/";
 
 /// What the HTTP layer serves from: the shared services and the config
 /// in force (each request takes one snapshot of it).
@@ -45,6 +49,10 @@ pub async fn route(gw: Arc<Gateway>, peer: SocketAddr, req: Request<Incoming>) -
         "/healthz" => ops::healthz(&req),
         "/readyz" => ops::readyz(&gw, &req).await,
         "/metrics" => ops::metrics(&gw, peer, &req),
+        path if path.starts_with(NOTIFY_PAY) => {
+            let driver = path[NOTIFY_PAY.len()..].to_string();
+            notify::notify(&gw, &driver, req).await
+        }
         _ => reply::text(
             StatusCode::NOT_FOUND,
             reply::JSON,

@@ -44,6 +44,11 @@ struct JobRunLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     store: &'static str,
     state: &'static str,
@@ -67,6 +72,7 @@ pub struct Metrics {
     reloads: Family<ResultLabels, Counter>,
     watch_events: Counter,
     pools: Family<PoolLabels, Gauge>,
+    pay_notifications: Family<OutcomeLabels, Counter>,
     connections: Gauge,
     job_runs: Family<JobRunLabels, Counter>,
     job_items: Family<JobLabels, Counter>,
@@ -126,6 +132,12 @@ impl Metrics {
             "Store pool connections, by store and state",
             pools.clone(),
         );
+        let pay_notifications = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "pay_notifications",
+            "Payment notifications received, by outcome (docs/protocol.md §18.4)",
+            pay_notifications.clone(),
+        );
         let connections = Gauge::default();
         registry.register(
             "open_connections",
@@ -160,6 +172,7 @@ impl Metrics {
             reloads,
             watch_events,
             pools,
+            pay_notifications,
             connections,
             job_runs,
             job_items,
@@ -220,6 +233,13 @@ impl Metrics {
     pub fn reload(&self, ok: bool) {
         let result = if ok { "ok" } else { "error" };
         self.reloads.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// Count one payment notification by its outcome or refusal.
+    pub fn pay_notification(&self, outcome: &'static str) {
+        self.pay_notifications
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// Record the number of reloads with a result (tests and `/metrics` readers).

@@ -13,6 +13,7 @@ pub mod machine;
 pub mod metrics;
 pub mod orders;
 pub mod password;
+pub mod pay;
 pub mod profile;
 pub mod push;
 pub mod replay;

@@ -21,6 +21,7 @@ mod logs;
 mod machines;
 mod news;
 mod notice;
+mod payments;
 mod protocol;
 mod reload;
 mod round_trip;

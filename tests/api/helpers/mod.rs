@@ -214,6 +214,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .clone()
         .unwrap_or_else(|| format!("{}:", unique("t")));
     let mut settings = config::test_settings(&pg_url, &redis_url, &redis_prefix);
+    // Test gateways pay through the sandbox (docs/protocol.md §18).
+    settings.payments.driver = yafgate::config::payments::PayDriver::Sandbox;
     for change in opts.configure {
         change(&mut settings);
     }

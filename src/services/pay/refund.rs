@@ -1,0 +1,97 @@
+//! Refunds (docs/protocol.md, "Payments"): a paid payment becomes
+//! `refunding` with a refund row in one transaction, then the driver is
+//! asked; the refund notification (through the same callback route) makes
+//! both `refunded`. Only whole refunds for now.
+
+use anyhow::Context;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{Payments, nonce, wechat};
+use crate::config::payments::PayDriver;
+use crate::domain::Money;
+use crate::protocol::error::{ApiError, ApiResult};
+
+/// A refund asked for.
+#[derive(Debug, Serialize)]
+pub struct Started {
+    pub out_trade_no: String,
+    pub out_refund_no: String,
+    pub amount: Money,
+}
+
+impl Payments<'_> {
+    /// Start refunding the whole of the paid payment `out_trade_no`.
+    ///
+    /// # Errors
+    /// 404 no such payment; 503 it is not paid (or already refunding);
+    /// the provider's refusal; store failures.
+    pub async fn refund(&self, out_trade_no: &str, reason: &str) -> ApiResult<Started> {
+        self.enabled()?;
+        let mut db = self.stores.pg().await?;
+        let tx = db.transaction().await?;
+        let row = tx
+            .query_opt(
+                "SELECT id, amount, status FROM payments WHERE out_trade_no = $1 FOR UPDATE",
+                &[&out_trade_no],
+            )
+            .await?
+            .ok_or_else(|| ApiError::not_found("支付单不存在"))?;
+        let (id, amount, status): (i64, Decimal, String) = (row.get(0), row.get(1), row.get(2));
+        if status != "paid" {
+            return Err(ApiError::business("支付单当前状态不能退款"));
+        }
+        let amount = Money::from_decimal(amount).context("payment amount out of bounds")?;
+        let out_refund_no = format!("R{}{}", self.now, &nonce()[..12]);
+        tx.execute(
+            "INSERT INTO refunds (out_refund_no, payment_id, amount, reason) VALUES ($1, $2, $3, $4)",
+            &[&out_refund_no, &id, &amount.to_decimal(), &reason],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE payments SET status = 'refunding', updated_at = now() WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+        tx.commit().await?;
+        if self.settings.driver == PayDriver::Wechatpay {
+            let body = wechat::refund_body(
+                out_trade_no,
+                &out_refund_no,
+                amount.cents(),
+                amount.cents(),
+                &self.notify_url(),
+            );
+            let asked = self.post(wechat::REFUND_PATH, body, "退款失败，请稍后重试");
+            if let Err(e) = asked.await {
+                self.undo(id, &out_refund_no).await?;
+                return Err(e);
+            }
+        }
+        tracing::info!(%out_trade_no, %out_refund_no, %amount, "refund started");
+        Ok(Started {
+            out_trade_no: out_trade_no.to_string(),
+            out_refund_no,
+            amount,
+        })
+    }
+
+    /// The provider did not take the refund: close the refund row and give
+    /// the payment back its `paid` status, so it can be refunded again.
+    async fn undo(&self, payment: i64, out_refund_no: &str) -> ApiResult<()> {
+        let mut db = self.stores.pg().await?;
+        let tx = db.transaction().await?;
+        tx.execute(
+            "UPDATE refunds SET status = 'closed' WHERE out_refund_no = $1 AND status = 'processing'",
+            &[&out_refund_no],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE payments SET status = 'paid', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+            &[&payment],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
