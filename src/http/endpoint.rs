@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::pipeline::{self, Outcome, Trace};
 use crate::protocol::error::{ApiError, code};
 use crate::protocol::{client_ip, envelope};
+use crate::services::metrics::UNKNOWN_APPID;
 
 pub(super) async fn endpoint(
     gw: &Gateway,
@@ -97,9 +98,12 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
     let elapsed = started.elapsed();
     let Outcome { result, trace } = outcome;
     let code = result.as_ref().map_or_else(ApiError::code, |_| code::OK);
+    // Only a configured appid becomes a label, never client-chosen text.
+    let appid = trace.appid.as_deref().and_then(|a| config.apps.get(a));
+    let appid = appid.map_or(UNKNOWN_APPID, |app| app.appid.as_str());
     gw.state
         .metrics
-        .request(trace.method, code, elapsed.as_secs_f64());
+        .request(appid, trace.method, code, elapsed.as_secs_f64());
     let mask = &config.settings.log.mask;
     log_request(
         request_id,

@@ -19,6 +19,7 @@ mod logs;
 mod machines;
 mod news;
 mod notice;
+mod observability;
 mod protocol;
 mod reload;
 mod round_trip;
