@@ -34,6 +34,7 @@ fuzz:
 
 docs:
 	cargo run --quiet -- docs > docs/methods.md
+	cargo run --quiet -- docs --codes > docs/codes.md
 
 clean: stop
 	rm -rf .run target

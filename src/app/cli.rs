@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::client::{self, Device, FilePart, Signed};
 use crate::config::Config;
 use crate::config::apps::AppKind;
+use crate::handler::catalogue;
 use crate::protocol::sign;
 
 /// A signed, single-endpoint RPC gateway in the Yaf-Server style.
@@ -56,7 +57,14 @@ pub enum Command {
     /// Call a method: fill the fixed parameters, sign, post, pretty-print.
     Call(CallArgs),
     /// Print the method catalogue as Markdown, from the registry.
-    Docs,
+    Docs {
+        /// The machine-readable catalogue as JSON instead (docs/catalogue.schema.json).
+        #[arg(long, conflicts_with = "codes")]
+        json: bool,
+        /// The code table as Markdown instead (docs/codes.md).
+        #[arg(long)]
+        codes: bool,
+    },
 }
 
 /// What `yafgate call` takes.
@@ -100,8 +108,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             data,
         } => sign_cmd(&cli.config, &appid, secret, &data),
         Command::Call(args) => return call(&cli.config, args).await,
-        Command::Docs => {
-            print!("{}", crate::registry().docs_markdown());
+        Command::Docs { json, codes } => {
+            docs(json, codes);
             Ok(())
         }
     };
@@ -111,6 +119,20 @@ pub async fn run(cli: Cli) -> ExitCode {
             eprintln!("yafgate: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `yafgate docs`: docs/methods.md, the JSON catalogue, or docs/codes.md.
+fn docs(json: bool, codes: bool) {
+    let registry = crate::registry();
+    if json {
+        let text = serde_json::to_string_pretty(&catalogue::catalogue(&registry))
+            .expect("a JSON value serialises");
+        println!("{text}");
+    } else if codes {
+        print!("{}", catalogue::codes_markdown(&registry));
+    } else {
+        print!("{}", registry.docs_markdown());
     }
 }
 
