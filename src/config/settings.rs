@@ -49,6 +49,7 @@ pub struct Settings {
     pub init: InitSettings,
     pub jobs: JobSettings,
     pub orders: OrderSettings,
+    pub console: super::console::ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -72,6 +73,7 @@ impl Default for Settings {
             init: Default::default(),
             jobs: Default::default(),
             orders: Default::default(),
+            console: Default::default(),
         }
     }
 }

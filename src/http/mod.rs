@@ -1,9 +1,10 @@
 //! The HTTP surface: the listener and its connection lifecycle, the routes
-//! (the endpoint `POST /` and `POST /api`, the ops routes), CORS, request
+//! (the endpoint `POST /` and `POST /api`, the ops routes, the console), CORS, request
 //! ids, body reading, and one log line and one metrics sample per request.
 //! May use `pipeline` and everything below it.
 
 pub mod body;
+mod console;
 mod cors;
 mod endpoint;
 mod listener;
@@ -44,6 +45,7 @@ pub async fn route(gw: Arc<Gateway>, peer: SocketAddr, req: Request<Incoming>) -
         "/healthz" => ops::healthz(&req),
         "/readyz" => ops::readyz(&gw, &req).await,
         "/metrics" => ops::metrics(&gw, peer, &req),
+        p if console::owns(p) => console::serve(&gw, &req),
         _ => reply::text(
             StatusCode::NOT_FOUND,
             reply::JSON,

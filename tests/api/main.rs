@@ -5,6 +5,7 @@ mod abuse_requests;
 mod accounts;
 mod answer_cache;
 mod compat;
+mod console;
 mod cors_refusals;
 mod docs;
 mod faults;
