@@ -6,18 +6,23 @@ SERVICES := scripts/services
 # Tests are I/O bound (real HTTP, PostgreSQL, Redis); run more than the cores.
 TEST_THREADS ?= 8
 
-.PHONY: run test services stop status lint docs bench fuzz clean
+.PHONY: run test services browser-deps stop status lint docs bench fuzz clean
 
 run: services
 	cargo build --release --locked
 	./target/release/yafgate migrate --demo
 	./target/release/yafgate serve
 
-test: services
+# The browser test (tests/api/browser.rs) drives the console in Debian's
+# chromium through playwright-core; scripts/browser-deps installs both.
+test: services browser-deps
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
 
 services:
 	$(SERVICES) start
+
+browser-deps:
+	scripts/browser-deps
 
 stop:
 	$(SERVICES) stop

@@ -100,7 +100,10 @@ function methodChanged() {
   box.append(extra);
   const upload = m.name === 'system.upload';
   $('file-row').hidden = !upload;
+  // Uploads need multipart; leaving one goes back to the form body.
   if (upload) $('encoding').value = 'multipart';
+  else if ($('encoding').dataset.auto === 'true') $('encoding').value = 'form';
+  $('encoding').dataset.auto = String(upload);
 }
 
 /** The method's parameters from the form, typed by their schema. */

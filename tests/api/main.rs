@@ -4,6 +4,7 @@ mod abuse_accounts;
 mod abuse_requests;
 mod accounts;
 mod answer_cache;
+mod browser;
 mod compat;
 mod console;
 mod cors_refusals;
