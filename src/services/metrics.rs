@@ -39,6 +39,9 @@ pub const UNKNOWN_APPID: &str = "_unknown";
 
 type MethodHistograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
 
+/// One appid's request counters, by (method, code).
+type MethodCodeCounters = HashMap<(&'static str, u16), Counter>;
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
 }
@@ -84,7 +87,7 @@ pub struct Metrics {
     app_requests: Family<AppRequestLabels, Counter>,
     /// `app_requests` handles by appid, then (method, code): found with the
     /// borrowed appid, so a request allocates nothing once its triple is seen.
-    app_handles: RwLock<HashMap<String, HashMap<(&'static str, u16), Counter>>>,
+    app_handles: RwLock<HashMap<String, MethodCodeCounters>>,
     method_latency: MethodHistograms,
     transport: Family<TransportLabels, Counter>,
     secret_slots: Family<SlotLabels, Counter>,
