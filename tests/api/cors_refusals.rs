@@ -1,4 +1,4 @@
-//! HTTP-level refusals (docs/protocol.md §1.3) readable by H5 pages: 408,
+//! HTTP-level refusals (docs/protocol.md §1.3) readable by H5 pages: 400, 408,
 //! 413 and 415 carry the CORS headers when some enabled appid allows the
 //! page's origin, as the preflight decides (§12.5), and none otherwise.
 
@@ -64,6 +64,43 @@ async fn a_413_and_a_415_carry_cors_headers_for_an_allowed_origin_only() {
     let r = refusal(&app, H5_ORIGIN, "text/plain", b"x".to_vec()).await;
     assert_eq!(r.status(), 415);
     assert_eq!(allow_origin(&r), None);
+}
+
+/// Send `request` on a fresh connection; the whole answer as text.
+async fn raw(app: &TestApp, request: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut resp))
+        .await
+        .expect("answered and closed within the deadline")
+        .unwrap();
+    String::from_utf8_lossy(&resp).into_owned()
+}
+
+#[tokio::test]
+async fn a_400_for_a_broken_chunked_body_carries_cors_headers_for_an_allowed_origin() {
+    let app = spawn_app().await;
+    for (origin, allowed) in [(H5_ORIGIN, true), (EVIL, false)] {
+        let resp = raw(
+            &app,
+            &format!(
+                "POST / HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Transfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n"
+            ),
+        )
+        .await;
+        assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+        let header = format!("access-control-allow-origin: {origin}");
+        assert_eq!(
+            resp.to_ascii_lowercase().contains(&header),
+            allowed,
+            "{resp}"
+        );
+    }
 }
 
 #[tokio::test]
