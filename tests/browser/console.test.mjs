@@ -7,6 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,8 +95,9 @@ test('the console signs, keeps the login token, and explains a 403', async () =>
   assert.equal(data.method, 'system.ping');
   assert.equal(data.appid, APPID);
   assert.equal(await page.textContent('#data-len'), `${Buffer.byteLength(dataText)} bytes (UTF-8)`);
-  assert.match(await page.textContent('#data-md5'), /^[0-9a-f]{32}$/);
-  assert.match(await page.textContent('#sign'), /^[0-9A-F]{32}$/);
+  const md5 = (text) => createHash('md5').update(text, 'utf8').digest('hex');
+  assert.equal((await page.textContent('#data-md5')).toLowerCase(), md5(dataText));
+  assert.equal(await page.textContent('#sign'), md5(dataText + SECRET).toUpperCase());
   assert.match(await page.textContent('#request'), /^POST \/api\nContent-Type: application\/x-www-form-urlencoded\n\ndata=/);
 
   // user.login with the demo account: the token is kept.
