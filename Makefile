@@ -6,7 +6,7 @@ SERVICES := scripts/services
 # Tests are I/O bound (real HTTP, PostgreSQL, Redis); run more than the cores.
 TEST_THREADS ?= 8
 
-.PHONY: run test services stop status lint docs bench fuzz clean
+.PHONY: run test services browser-deps stop status lint docs bench fuzz clean
 
 run: services
 	cargo build --release --locked
@@ -14,14 +14,19 @@ run: services
 	./target/release/yafgate serve
 
 # The client kits' own tests first (tests/api/clients.rs runs them again
-# against a live gateway).
-test: services
+# against a live gateway). The browser test (tests/api/browser.rs) drives
+# the console in Debian's chromium through playwright-core;
+# scripts/browser-deps installs both.
+test: services browser-deps
 	node --test --test-reporter=tap clients/js/test/*.test.mjs
 	php clients/php/tests/run.php
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
 
 services:
 	$(SERVICES) start
+
+browser-deps:
+	scripts/browser-deps
 
 stop:
 	$(SERVICES) stop
@@ -38,6 +43,7 @@ fuzz:
 
 docs:
 	cargo run --quiet -- docs > docs/methods.md
+	cargo run --quiet -- docs --codes > docs/codes.md
 
 clean: stop
 	rm -rf .run target

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::client::{self, Device, FilePart, Signed};
 use crate::config::Config;
 use crate::config::apps::AppKind;
+use crate::handler::catalogue;
 use crate::protocol::sign;
 use crate::services::pay::{PayKeys, sandbox};
 
@@ -60,7 +61,14 @@ pub enum Command {
     #[command(subcommand)]
     Pay(PayCommand),
     /// Print the method catalogue as Markdown, from the registry.
-    Docs,
+    Docs {
+        /// The machine-readable catalogue as JSON instead (docs/catalogue.schema.json).
+        #[arg(long, conflicts_with = "codes")]
+        json: bool,
+        /// The code table as Markdown instead (docs/codes.md).
+        #[arg(long)]
+        codes: bool,
+    },
 }
 
 /// What `yafgate pay` does.
@@ -121,8 +129,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Pay(PayCommand::Settle { out_trade_no, url }) => {
             settle(&cli.config, &out_trade_no, url).await
         }
-        Command::Docs => {
-            print!("{}", crate::registry().docs_markdown());
+        Command::Docs { json, codes } => {
+            docs(json, codes);
             Ok(())
         }
     };
@@ -132,6 +140,20 @@ pub async fn run(cli: Cli) -> ExitCode {
             eprintln!("yafgate: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `yafgate docs`: docs/methods.md, the JSON catalogue, or docs/codes.md.
+fn docs(json: bool, codes: bool) {
+    let registry = crate::registry();
+    if json {
+        let text = serde_json::to_string_pretty(&catalogue::catalogue(&registry))
+            .expect("a JSON value serialises");
+        println!("{text}");
+    } else if codes {
+        print!("{}", catalogue::codes_markdown(&registry));
+    } else {
+        print!("{}", registry.docs_markdown());
     }
 }
 

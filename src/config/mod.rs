@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod console;
 pub mod content;
 pub mod jobs;
 pub mod limits;

@@ -55,6 +55,7 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub push: PushSettings,
     pub payments: PaySettings,
+    pub console: super::console::ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -81,6 +82,7 @@ impl Default for Settings {
             wechat: Default::default(),
             push: Default::default(),
             payments: Default::default(),
+            console: Default::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! `domain` and `protocol`.
 
 pub mod cached;
+pub mod catalogue;
 pub mod context;
 pub mod refusals;
 pub mod registry;

@@ -21,6 +21,15 @@ use crate::protocol::body::{
     self, BodyError, BodyKind, FileContent, FileHead, Submission, multipart_error,
 };
 
+/// A body refused as too large is still read on, and thrown away, up to
+/// this many bytes for at most [`DRAIN_TIME`], before the 413 is sent: a
+/// client still sending would otherwise meet a reset before it reads the
+/// answer, and a browser shows only "Failed to fetch" (docs/protocol.md
+/// §1.3).
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+/// See [`DRAIN_BYTES`].
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Budget units are KiB, so a semaphore's u32 permits can count gigabytes.
 const UNIT: usize = 1024;
 
@@ -101,6 +110,7 @@ pub async fn read(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        drain(req.into_body()).await;
         return Err(Refusal::Transport(StatusCode::PAYLOAD_TOO_LARGE));
     }
     let body = req.into_body();
@@ -142,6 +152,8 @@ async fn read_whole(
             continue;
         };
         if buf.len() + chunk.len() > limit {
+            drop(buf);
+            drain(body).await;
             return Err(Refusal::Transport(StatusCode::PAYLOAD_TOO_LARGE));
         }
         held.take(budget, chunk.len())?;
@@ -151,6 +163,21 @@ async fn read_whole(
         .await
         .map_err(refusal)?;
     Ok((sub, held))
+}
+
+/// Read and discard what is left of a refused body, within [`DRAIN_BYTES`]
+/// and [`DRAIN_TIME`]; nothing of it is kept.
+async fn drain(mut body: Incoming) {
+    let reading = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
 }
 
 /// A multipart body as a stream: the signed fields in memory (paid from the

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::pipeline::{self, Outcome, Trace};
 use crate::protocol::error::{ApiError, code};
 use crate::protocol::{client_ip, envelope};
+use crate::services::metrics::UNKNOWN_APPID;
 
 pub(super) async fn endpoint(
     gw: &Gateway,
@@ -72,10 +73,13 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
             };
             (pipeline::process(&gw.state, &config, request).await, held)
         }
-        Err(Refusal::Transport(status)) => return transport(gw, request_id, ip, status),
+        Err(Refusal::Transport(status)) => {
+            return transport(gw, (&config, origin.as_deref()), request_id, ip, status);
+        }
         Err(Refusal::Shed) => {
             tracing::warn!(request_id, %ip, "body memory budget spent; request shed");
-            return transport(gw, request_id, ip, StatusCode::SERVICE_UNAVAILABLE);
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            return transport(gw, (&config, origin.as_deref()), request_id, ip, status);
         }
         Err(Refusal::Body) => (
             Outcome::refused(ApiError::new(
@@ -98,9 +102,12 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
         debug,
     } = outcome;
     let code = result.as_ref().map_or_else(ApiError::code, |_| code::OK);
+    // Only a configured appid becomes a label, never client-chosen text.
+    let appid = trace.appid.as_deref().and_then(|a| config.apps.get(a));
+    let appid = appid.map_or(UNKNOWN_APPID, |app| app.appid.as_str());
     gw.state
         .metrics
-        .request(trace.method, code, elapsed.as_secs_f64());
+        .request(appid, trace.method, code, elapsed.as_secs_f64());
     let mask = &config.settings.log.mask;
     log_request(
         request_id,
@@ -122,10 +129,23 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
     r
 }
 
-fn transport(gw: &Gateway, request_id: &str, ip: IpAddr, status: StatusCode) -> Resp {
+/// A refusal before the pipeline (400, 408, 413, 415, 503). A page on an
+/// origin some enabled appid allows can read it, as the preflight decided
+/// (docs/protocol.md §12.5): no appid is known yet.
+fn transport(
+    gw: &Gateway,
+    (config, origin): (&Config, Option<&str>),
+    request_id: &str,
+    ip: IpAddr,
+    status: StatusCode,
+) -> Resp {
     gw.state.metrics.transport_error(status.as_u16());
     tracing::info!(request_id, %ip, status = status.as_u16(), "refused at transport");
-    reply::transport(status)
+    let mut r = reply::transport(status);
+    if let Some(origin) = origin {
+        cors::decorate(r.headers_mut(), origin, cors::allowed(config, None, origin));
+    }
+    r
 }
 
 /// The request's log line. Its fields are evaluated only when its level is

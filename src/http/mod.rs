@@ -1,10 +1,11 @@
 //! The HTTP surface: the listener and its connection lifecycle, the routes
 //! (the endpoint `POST /` and `POST /api`, the ops routes, the payment
-//! notifications `POST /notify/pay/<driver>`), CORS, request
+//! notifications `POST /notify/pay/<driver>`, the console), CORS, request
 //! ids, body reading, and one log line and one metrics sample per request.
 //! May use `pipeline` and everything below it.
 
 pub mod body;
+mod console;
 mod cors;
 mod endpoint;
 mod listener;
@@ -53,6 +54,7 @@ pub async fn route(gw: Arc<Gateway>, peer: SocketAddr, req: Request<Incoming>) -
             let driver = path[NOTIFY_PAY.len()..].to_string();
             notify::notify(&gw, &driver, req).await
         }
+        p if console::owns(p) => console::serve(&gw, &req),
         _ => reply::text(
             StatusCode::NOT_FOUND,
             reply::JSON,

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod client_ip;
+pub mod codes;
 pub mod envelope;
 pub mod error;
 pub mod params;

@@ -1,5 +1,5 @@
-//! Metrics: the Prometheus registry with requests by method and code,
-//! latency, secret-slot use, config reloads and watcher events,
+//! Metrics: the Prometheus registry with requests by method and code and
+//! by appid × method × code, latency overall and per method, secret-slot use, config reloads and watcher events,
 //! connections, pool state and timed job runs. Per-request counters are
 //! found without allocating: their labels are static, or their handles are
 //! cached.
@@ -19,6 +19,31 @@ use prometheus_client::registry::Registry;
 struct RequestLabels {
     method: &'static str,
     code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AppRequestLabels {
+    appid: String,
+    method: &'static str,
+    code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    method: &'static str,
+}
+
+/// Label of requests whose appid is not a configured one (missing,
+/// unknown): client-chosen text never becomes a label.
+pub const UNKNOWN_APPID: &str = "_unknown";
+
+type MethodHistograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
+
+/// One appid's request counters, by (method, code).
+type MethodCodeCounters = HashMap<(&'static str, u16), Counter>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -64,6 +89,11 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Histogram,
+    app_requests: Family<AppRequestLabels, Counter>,
+    /// `app_requests` handles by appid, then (method, code): found with the
+    /// borrowed appid, so a request allocates nothing once its triple is seen.
+    app_handles: RwLock<HashMap<String, MethodCodeCounters>>,
+    method_latency: MethodHistograms,
     transport: Family<TransportLabels, Counter>,
     secret_slots: Family<SlotLabels, Counter>,
     /// `secret_slots` handles by appid, then slot: found with the borrowed
@@ -96,11 +126,23 @@ impl Metrics {
             "Requests answered by the endpoint, by method and business code",
             requests.clone(),
         );
-        let latency = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
+        let latency = latency_histogram();
         registry.register(
             "request_duration_seconds",
             "Time from a complete request head to the answer",
             latency.clone(),
+        );
+        let app_requests = Family::<AppRequestLabels, Counter>::default();
+        registry.register(
+            "appid_requests",
+            "Requests answered by the endpoint, by appid (_unknown when not a configured one), method and business code",
+            app_requests.clone(),
+        );
+        let method_latency = MethodHistograms::new_with_constructor(latency_histogram);
+        registry.register(
+            "method_duration_seconds",
+            "Time from a complete request head to the answer, by method",
+            method_latency.clone(),
         );
         let transport = Family::<TransportLabels, Counter>::default();
         registry.register(
@@ -166,6 +208,9 @@ impl Metrics {
             registry,
             requests,
             latency,
+            app_requests,
+            app_handles: RwLock::default(),
+            method_latency,
             transport,
             secret_slots,
             slot_handles: RwLock::default(),
@@ -181,12 +226,40 @@ impl Metrics {
         }
     }
 
-    /// Count one answered request.
-    pub fn request(&self, method: &'static str, code: u16, seconds: f64) {
+    /// Count one answered request of `appid` (a configured one, else
+    /// [`UNKNOWN_APPID`]).
+    pub fn request(&self, appid: &str, method: &'static str, code: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels { method, code })
             .inc();
         self.latency.observe(seconds);
+        self.method_latency
+            .get_or_create(&MethodLabels { method })
+            .observe(seconds);
+        self.app_request(appid, method, code);
+    }
+
+    fn app_request(&self, appid: &str, method: &'static str, code: u16) {
+        {
+            let handles = self.app_handles.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = handles.get(appid).and_then(|m| m.get(&(method, code))) {
+                c.inc();
+                return;
+            }
+        }
+        // First request of this triple: build the labels once, keep the handle.
+        let labels = AppRequestLabels {
+            appid: appid.to_string(),
+            method,
+            code,
+        };
+        let counter = self.app_requests.get_or_create(&labels).clone();
+        counter.inc();
+        let mut handles = self.app_handles.write().unwrap_or_else(|e| e.into_inner());
+        handles
+            .entry(labels.appid)
+            .or_default()
+            .insert((method, code), counter);
     }
 
     /// Count a request refused at the HTTP level.
@@ -312,7 +385,9 @@ mod tests {
     #[test]
     fn metrics_render_in_prometheus_text() {
         let m = Metrics::new();
-        m.request("system.ping", 200, 0.001);
+        m.request("ios_app_id", "system.ping", 200, 0.001);
+        m.request("ios_app_id", "system.ping", 200, 0.002);
+        m.request(UNKNOWN_APPID, "_unknown", 506, 0.001);
         m.secret_slot("ios_app_id", "1");
         m.secret_slot("ios_app_id", "1");
         m.secret_slot("ios_app_id", "2");
@@ -326,10 +401,15 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} in {text}");
         }
-        assert!(
-            text.contains(r#"yafgate_requests_total{method="system.ping",code="200"} 1"#),
-            "{text}"
-        );
+        for line in [
+            r#"yafgate_requests_total{method="system.ping",code="200"} 2"#,
+            r#"yafgate_appid_requests_total{appid="ios_app_id",method="system.ping",code="200"} 2"#,
+            r#"yafgate_appid_requests_total{appid="_unknown",method="_unknown",code="506"} 1"#,
+            r#"yafgate_method_duration_seconds_count{method="system.ping"} 2"#,
+            r#"yafgate_method_duration_seconds_bucket{le="0.0016",method="system.ping"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
         assert!(
             text.contains(
                 r#"yafgate_secret_slot_verifications_total{appid="ios_app_id",slot="1"} 2"#

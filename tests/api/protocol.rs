@@ -575,6 +575,48 @@ async fn bodies_over_the_limit_get_413_declared_or_streamed() {
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
 }
 
+/// A client that writes its whole over-limit body before reading, as
+/// fetch does, gets to read the 413: the gateway reads the refused body on
+/// (and throws it away) before it answers and closes, instead of closing on
+/// unread bytes, which resets the connection under the client.
+#[tokio::test]
+async fn a_client_that_sends_its_whole_refused_body_reads_the_413() {
+    let app = spawn_app().await;
+    for declared in [true, false] {
+        let body = vec![b'a'; 7 * 1024 * 1024];
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .unwrap();
+        let head = if declared {
+            format!(
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+        } else {
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n".to_string()
+        };
+        s.write_all(head.as_bytes()).await.unwrap();
+        if declared {
+            s.write_all(&body).await.expect("the whole body is taken");
+        } else {
+            for chunk in body.chunks(64 * 1024) {
+                let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                s.write_all(&framed).await.expect("the whole body is taken");
+            }
+            s.write_all(b"0\r\n\r\n").await.unwrap();
+        }
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer)
+            .await
+            .expect("the answer is read, not reset");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "declared {declared}: {answer}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_stalled_body_gets_408_and_stalled_headers_are_cut_off() {
     let app = spawn_app_with(Options::configure(|s| {

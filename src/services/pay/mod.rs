@@ -170,11 +170,16 @@ impl Payments<'_> {
             .query_opt(existing, &[&subject.kind, &subject.id])
             .await?
         {
+            // The pay block is signed (RSA) after the connection is back.
+            drop(db);
             return self.opened(row.get(0), row.get(1), row.get(2));
         }
+        // No connection is held across the provider's prepay call.
+        drop(db);
         let out_trade_no = new_out_trade_no(self.now);
         let prepay_id = self.prepay(subject, &out_trade_no, payer_openid).await?;
         let expires = self.now + i64::from(self.settings.expire_minutes) * 60;
+        let db = self.stores.pg().await?;
         let inserted = db
             .execute(
                 "INSERT INTO payments (out_trade_no, subject_kind, subject_id, user_id, amount, driver, \
@@ -196,8 +201,10 @@ impl Payments<'_> {
             let row = db
                 .query_one(existing, &[&subject.kind, &subject.id])
                 .await?;
+            drop(db);
             return self.opened(row.get(0), row.get(1), row.get(2));
         }
+        drop(db);
         tracing::info!(%out_trade_no, kind = subject.kind, id = subject.id, amount = %subject.amount, "payment opened");
         Ok(Opened {
             pay: self.block(&prepay_id),

@@ -1,0 +1,241 @@
+//! The machine-readable catalogue (`yafgate docs --json`, `GET
+//! /catalogue.json`) and docs/codes.md: every method with its access,
+//! parameters' JSON Schema and the codes it can answer, and what a client
+//! should do for each code (docs/protocol.md §5, §14).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::handler::registry::{Access, Entry, Registry};
+use crate::protocol::codes::{self, CodeInfo, PROTOCOL_CODES};
+use crate::protocol::error::code;
+
+/// The catalogue format's version; bumped when a field changes meaning.
+pub const FORMAT: u32 = 1;
+
+/// The fixed parameters every request carries (docs/protocol.md §3).
+pub const FIXED_PARAMETERS: &[&str] = &[
+    "method",
+    "v",
+    "appid",
+    "timestamp",
+    "unique_id",
+    "app_v",
+    "platform",
+    "channel",
+    "device_token",
+];
+
+/// Codes any method can answer once the pipeline runs (docs/protocol.md §6).
+const COMMON: &[u16] = &[
+    code::FORBIDDEN,
+    code::INTERNAL,
+    code::BUSINESS,
+    code::METHOD_MISSING,
+    code::VERSION_MISSING,
+    code::APPID_INVALID,
+    code::TIMESTAMP_INVALID,
+    code::IP_NOT_ALLOWED,
+    code::NO_SUCH_METHOD,
+    code::IP_BANNED,
+    code::RATE_LIMITED,
+];
+
+/// Codes a method that needs a user adds (docs/protocol.md §8.1).
+const SESSION: &[u16] = &[
+    code::SESSION_EXPIRED,
+    code::NOT_LOGGED_IN,
+    code::DISPLACED,
+    code::PASSWORD_CHANGED,
+];
+
+/// The catalogue's name for an access level.
+pub fn access_name(access: Access) -> &'static str {
+    match access {
+        Access::Public => "public",
+        Access::OptionalUser => "optional",
+        Access::User => "session",
+    }
+}
+
+/// Every code `entry` can answer besides 200, ascending.
+pub fn codes_of(entry: &Entry) -> Vec<u16> {
+    let m = &entry.method;
+    let mut out: Vec<u16> = COMMON.to_vec();
+    if m.access == Access::User {
+        out.extend_from_slice(SESSION);
+    }
+    out.extend(m.refusals.iter().map(|(c, _)| *c));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn method_json(name: &str, e: &Entry) -> Value {
+    let m = &e.method;
+    let refusals: Vec<Value> = m
+        .refusals
+        .iter()
+        .map(|(code, msg)| json!({"code": code, "msg": msg}))
+        .collect();
+    let mut schema = e.schema().to_value();
+    if let Some(obj) = schema.as_object_mut() {
+        // Every parameter object may carry the fixed parameters as well.
+        obj.remove("additionalProperties");
+    }
+    json!({
+        "name": name,
+        "since": m.since.to_string(),
+        "alias_of": (m.name != name).then_some(m.name),
+        "aliases": m.aliases,
+        "namespace": m.namespace(),
+        "summary": m.summary,
+        "access": access_name(m.access),
+        "role": m.role.map(|(product, role)| format!("{product}.{role}")),
+        "write": m.write,
+        "req_token": m.needs_req_token_by_default(),
+        "replay_refused": m.refuses_replays(),
+        "params": schema,
+        "codes": codes_of(e),
+        "refusals": refusals,
+    })
+}
+
+fn code_json(c: &CodeInfo) -> Value {
+    json!({
+        "code": c.code,
+        "meaning": c.meaning,
+        "action": c.action.name(),
+        "advice": c.advice,
+    })
+}
+
+/// Codes the methods declare beyond the protocol's, with their messages.
+fn product_codes(registry: &Registry) -> BTreeMap<u16, Vec<&'static str>> {
+    let mut out: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
+    for (_, e) in registry.entries() {
+        for (code, msg) in &e.method.refusals {
+            if codes::info(*code).is_none() {
+                let msgs = out.entry(*code).or_default();
+                if !msgs.contains(msg) {
+                    msgs.push(msg);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The code table: protocol codes, then the products' own.
+fn code_table(registry: &Registry) -> Vec<Value> {
+    let mut out: Vec<Value> = PROTOCOL_CODES.iter().map(code_json).collect();
+    for (code, msgs) in product_codes(registry) {
+        out.push(json!({
+            "code": code,
+            "meaning": msgs.join(" / "),
+            "action": codes::Action::ShowMsg.name(),
+            "advice": codes::PRODUCT_ADVICE,
+        }));
+    }
+    out
+}
+
+/// The whole catalogue as JSON (validated by docs/catalogue.schema.json).
+pub fn catalogue(registry: &Registry) -> Value {
+    let methods: Vec<Value> = registry
+        .entries()
+        .into_iter()
+        .map(|(name, e)| method_json(name, e))
+        .collect();
+    json!({
+        "format": FORMAT,
+        "gateway": concat!("yafgate ", env!("CARGO_PKG_VERSION")),
+        "fixed_parameters": FIXED_PARAMETERS,
+        "methods": methods,
+        "codes": code_table(registry),
+    })
+}
+
+/// docs/codes.md: the code table for people, from the same rows.
+pub fn codes_markdown(registry: &Registry) -> String {
+    let mut out = String::from(
+        "# yafgate answer codes\n\nGenerated by `yafgate docs --codes` from the code table; do not edit by hand.\n\
+         The same table is in the catalogue (`yafgate docs --json`, `GET /catalogue.json`) as `codes`.\n\
+         When each code is answered is in docs/protocol.md §5; a client acts on the `action`.\n\n\
+         | code | meaning | action | what the client does |\n|---|---|---|---|\n",
+    );
+    for row in code_table(registry) {
+        out.push_str(&format!(
+            "| {} | {} | `{}` | {} |\n",
+            row["code"],
+            row["meaning"].as_str().unwrap_or(""),
+            row["action"].as_str().unwrap_or(""),
+            row["advice"].as_str().unwrap_or("").replace('|', "\\|"),
+        ));
+    }
+    out.push_str(
+        "\nActions: `proceed` use `data`; `show_msg` show `msg` to the user; `log_in` drop the token \
+         and log in again; `upgrade` offer the app upgrade; `back_off` wait and retry with growing \
+         pauses; `retry_later` show `msg`, the user may try again later; `fix_client` a client bug \
+         to fix; `fix_clock` show `msg`, the device time is off.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::{ApiResult, Ctx, Method, Reply};
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct P {
+        /// 订单号
+        order_id: crate::protocol::types::Int,
+    }
+
+    async fn h(_: Ctx, _: P) -> ApiResult<Reply> {
+        Ok(Reply::empty("ok"))
+    }
+
+    #[test]
+    fn a_session_method_lists_the_session_codes_and_its_declared_refusals() {
+        let mut r = Registry::new();
+        r.add(
+            Method::new("t.cancel", "1.2.0")
+                .user()
+                .write()
+                .refuses([(811, "订单当前状态不能取消")]),
+            h,
+        );
+        r.add(Method::new("t.ping", "1.0.0"), h);
+        let c = catalogue(&r);
+        let cancel = &c["methods"][0];
+        assert_eq!(cancel["name"], "t.cancel");
+        assert_eq!(cancel["access"], "session");
+        assert_eq!(cancel["write"], true);
+        assert_eq!(cancel["req_token"], true);
+        assert_eq!(cancel["since"], "1.2.0");
+        let codes: Vec<u64> = serde_json::from_value(cancel["codes"].clone()).unwrap();
+        for want in [403, 511, 601, 602, 603, 606, 811] {
+            assert!(codes.contains(&want), "{want} in {codes:?}");
+        }
+        assert_eq!(
+            cancel["params"]["properties"]["order_id"]["description"],
+            "订单号"
+        );
+        let ping: Vec<u64> = serde_json::from_value(c["methods"][1]["codes"].clone()).unwrap();
+        assert!(!ping.contains(&602), "{ping:?}");
+        let row = c["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == 811)
+            .expect("a product code joins the table");
+        assert_eq!(row["action"], "show_msg");
+        assert!(codes_markdown(&r).contains("| 811 | 订单当前状态不能取消 | `show_msg` |"));
+    }
+}
