@@ -40,6 +40,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../../clients/js/console-core.mjs"),
     ),
+    (
+        "/console/js/yafgate.mjs",
+        JS,
+        include_str!("../../clients/js/yafgate.mjs"),
+    ),
 ];
 
 /// Only the gateway's own files run and fetch; nothing inline.
@@ -95,8 +100,9 @@ fn not_found() -> Resp {
     text(StatusCode::NOT_FOUND, JSON, r#"{"error":"not found"}"#)
 }
 
-/// The enabled appids the console offers: names and the platform their
-/// clients send, never a secret.
+/// The enabled appids the console offers: names, the platform their
+/// clients send and whether answers are signed (so the page checks them),
+/// never a secret.
 fn apps(config: &Config) -> Value {
     let mut list: Vec<Value> = config
         .apps
@@ -112,7 +118,13 @@ fn apps(config: &Config) -> Value {
                 AppKind::Partner => ("partner", 5),
                 AppKind::MiniProgram => ("miniprogram", 6),
             };
-            json!({"appid": a.appid, "name": a.name, "type": kind, "platform": platform})
+            json!({
+                "appid": a.appid,
+                "name": a.name,
+                "type": kind,
+                "platform": platform,
+                "sign_responses": a.sign_responses,
+            })
         })
         .collect();
     list.sort_by(|a, b| a["appid"].as_str().cmp(&b["appid"].as_str()));

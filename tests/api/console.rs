@@ -14,11 +14,12 @@ const SECRETS: [&str; 6] = [
     ADMIN_API_CALL_SECRET,
 ];
 
-const ROUTES: [(&str, &str); 6] = [
+const ROUTES: [(&str, &str); 7] = [
     ("/console", "text/html"),
     ("/console/console.mjs", "text/javascript"),
     ("/console/console.css", "text/css"),
     ("/console/js/console-core.mjs", "text/javascript"),
+    ("/console/js/yafgate.mjs", "text/javascript"),
     ("/console/apps.json", "application/json"),
     ("/catalogue.json", "application/json"),
 ];
@@ -80,6 +81,10 @@ async fn the_console_its_files_and_the_catalogue_are_served_in_env_test_without_
         .find(|a| a["appid"] == "h5_app_id")
         .unwrap();
     assert_eq!(h5["platform"], 3);
+    assert_eq!(
+        h5["sign_responses"], false,
+        "the flag, so the page checks answers"
+    );
 
     assert_eq!(app.get("/console/nope.mjs").await.status(), 404);
     let r = app
