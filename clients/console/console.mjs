@@ -1,9 +1,12 @@
 // The API console page (docs/protocol.md §19): a form generated from the
-// catalogue, signed calls through the small client in clients/js/, and
-// everything a client developer needs to compare with their own bytes.
-// Secrets and tokens live in this tab's sessionStorage only.
+// catalogue, signed calls through the JavaScript client of the kits
+// (clients/js/yafgate.mjs, docs/clients.md §5), and everything a client
+// developer needs to compare with their own bytes. Secrets and tokens live
+// in this tab's sessionStorage only.
 
-import { buildData, call, encodeBody, md5Hex, utf8 } from '/console/js/console-core.mjs';
+import { Client } from '/console/js/yafgate.mjs';
+
+const ENDPOINT = '/api';
 
 const $ = (id) => document.getElementById(id);
 const store = window.sessionStorage;
@@ -127,67 +130,101 @@ function readParams(m) {
   return params;
 }
 
-function describeRequest(endpoint, dataText, signature, encoding, files) {
-  const { contentType, body } = encodeBody(dataText, signature, encoding, {});
-  if (encoding === 'multipart') {
-    const names = Object.entries(files).filter(([, f]) => f).map(([n, f]) => `${n}=${f.name} (${f.size} bytes, unsigned)`);
-    return `POST ${endpoint}\nContent-Type: multipart/form-data; boundary=…\n\nparts: data, sign${names.length ? ', ' + names.join(', ') : ''}`;
+/** The request as sent: its body, or a multipart body's parts. */
+function describeRequest(request) {
+  if (request.encoding === 'multipart') {
+    const names = [];
+    for (const [name, value] of request.body.entries()) {
+      if (name !== 'data' && name !== 'sign') names.push(`${name}=${value.name} (${value.size} bytes, unsigned)`);
+    }
+    return `POST ${ENDPOINT}\nContent-Type: multipart/form-data; boundary=…\n\nparts: data, sign${names.length ? ', ' + names.join(', ') : ''}`;
   }
-  return `POST ${endpoint}\nContent-Type: ${contentType}\n\n${body}`;
+  return `POST ${ENDPOINT}\nContent-Type: ${request.contentType}\n\n${request.body}`;
 }
 
 function codeInfo(code) {
   return catalogue.codes.find((c) => c.code === code);
 }
 
-function showAnswer(result) {
+/** The client's verdict on the answer's signature, in words. */
+function verdictText(answerSign, app) {
+  const slot = answerSign?.slot ?? '?';
+  switch (answerSign?.verdict) {
+    case 'verified':
+      return `verified: answer signature verified (secret slot ${slot})`;
+    case 'tampered':
+      return `tampered: answer signature MISMATCH: ${answerSign.reason}; this answer was altered or did not come from the gateway`;
+    case 'unverifiable':
+      return `unverifiable: answer signature not checkable: ${answerSign.reason}`;
+    case 'unchecked':
+      if (answerSign.slot !== null && answerSign.slot !== undefined) {
+        return `unchecked: answer signature present (secret slot ${slot}) but not checked: this appid is not in the list`;
+      }
+      return app?.sign_responses
+        ? 'unchecked: answer not signed'
+        : 'unchecked: answer not signed (sign_responses is off for this appid)';
+    default:
+      return '';
+  }
+}
+
+/** Whether the gateway got the bytes this page shows (from its debug). */
+function compareDebug(debug, request) {
+  if (typeof debug?.data_md5 !== 'string') return '';
+  const same = debug.data_md5.toUpperCase() === request.md5 && debug.data_length === request.length;
+  return same
+    ? 'the gateway got exactly the data bytes shown above (same length and MD5): check the secret'
+    : `the gateway got other data bytes (${debug.data_length} bytes, MD5 ${debug.data_md5}) than shown above: something changed the body on the way`;
+}
+
+function showAnswer(result, app) {
   const status = $('status');
-  const env = result.envelope;
   const timing = `${result.ms.toFixed(1)} ms`;
   const rid = result.requestId ? ` · X-Request-Id ${result.requestId}` : '';
-  if (!env || typeof env.code !== 'number') {
-    status.textContent = `no envelope: ${result.error ?? 'unreadable answer'} · ${timing}${rid}`;
+  $('kind').textContent = `${result.kind}${result.ok ? '' : ' (not ok)'}`;
+  $('verdict').textContent = verdictText(result.answerSign, app);
+  const debug = result.debug !== undefined && result.debug !== null;
+  $('debug-row').hidden = !debug;
+  $('debug').textContent = debug ? JSON.stringify(result.debug, null, 2) : '';
+  $('debug-compare').textContent = debug ? compareDebug(result.debug, result.request) : '';
+  if (result.kind === 'http' || result.kind === 'network' || result.kind === 'malformed') {
+    const why = result.kind === 'network' ? `no answer (${result.msg})` : result.kind === 'http' ? `HTTP ${result.status}` : result.msg;
+    status.textContent = `no envelope: ${why} · ${timing}${rid}`;
     status.className = 'status refused';
-    $('meaning').textContent = result.status
+    $('meaning').textContent = result.kind === 'http'
       ? `HTTP ${result.status}: refused before the signature was looked at (docs/protocol.md §1.3)`
       : '';
-    $('answer').textContent = result.body;
+    $('answer').textContent = result.text ?? '';
     return;
   }
-  status.textContent = `code ${env.code} · ${env.msg} · ${timing} · HTTP ${result.status}${rid}`;
-  status.className = env.code === 200 ? 'status ok' : 'status refused';
-  const info = codeInfo(env.code);
-  $('meaning').textContent = info && env.code !== 200
-    ? `${env.code}: ${info.meaning}. What to do (${info.action}): ${info.advice}`
-    : '';
-  $('answer').textContent = JSON.stringify(env, null, 2);
-  const v = result.responseSign;
-  $('verdict').textContent = v === null
-    ? 'answer not signed (sign_responses is off for this appid)'
-    : v.valid
-      ? `answer signature verified (secret slot ${v.slot ?? '?'})`
-      : 'answer signature MISMATCH: this answer was altered or did not come from the gateway';
-}
-
-function keepToken(appid, m, env) {
-  const token = env?.data?.token;
-  if (env?.code === 200 && typeof token === 'string' && token) {
-    store.setItem(key('token', appid), token);
-    $('token').value = token;
-  } else if (env && info(env.code)?.action === 'log_in' && m.access !== 'public') {
-    store.removeItem(key('token', appid));
-    $('token').value = '';
+  if (result.kind === 'tampered') {
+    status.textContent = `code ${result.code} · NOT TRUSTED: ${result.msg} · ${timing} · HTTP ${result.status}${rid}`;
+    status.className = 'status refused';
+    $('meaning').textContent = 'the answer\'s signature does not match its bytes (docs/protocol.md §4.1): do not use it';
+    $('answer').textContent = result.text;
+    return;
   }
-  showToken();
+  status.textContent = `code ${result.code} · ${result.msg} · ${timing} · HTTP ${result.status}${rid}`;
+  status.className = result.ok ? 'status ok' : 'status refused';
+  const info = codeInfo(result.code);
+  $('meaning').textContent = info && !result.ok
+    ? `${result.code}: ${info.meaning}. What to do (${info.action}): ${info.advice}`
+    : '';
+  $('answer').textContent = JSON.stringify(JSON.parse(result.text), null, 2);
 }
 
-function info(code) {
-  return codeInfo(code);
+/** Keep the client's token after a call: a login sets it, an ended session drops it. */
+function keepToken(appid, token) {
+  if (token) store.setItem(key('token', appid), token);
+  else store.removeItem(key('token', appid));
+  $('token').value = token;
+  showToken();
 }
 
 async function doCall() {
   const m = selected();
   const appid = $('appid').value.trim();
+  const app = apps.find((a) => a.appid === appid);
   const secret = $('secret').value;
   store.setItem(key('secret', appid), secret);
   let params;
@@ -197,23 +234,44 @@ async function doCall() {
     $('status').textContent = `more parameters: not a JSON object (${e.message})`;
     return;
   }
-  const token = m.access === 'public' ? '' : $('token').value.trim();
-  const dataText = buildData({
-    method: m.name, v: $('v').value.trim(), appid, platform: Number($('platform').value), token, params,
-  });
-  const files = m.name === 'system.upload' ? { image: $('file').files[0] } : {};
-  const encoding = $('encoding').value;
-  const endpoint = '/api';
-  $('data-text').textContent = dataText;
-  $('data-len').textContent = `${utf8(dataText).length} bytes (UTF-8)`;
-  $('data-md5').textContent = md5Hex(dataText);
+  const file = m.name === 'system.upload' ? $('file').files[0] : undefined;
+  const files = file ? { image: file } : undefined;
+  // One instant for the whole call, so the request shown before sending
+  // is byte for byte the one sent.
+  const at = Date.now();
+  let client;
+  try {
+    client = new Client({
+      url: location.origin + ENDPOINT,
+      appid,
+      secret,
+      platform: Number($('platform').value),
+      encoding: $('encoding').value,
+      verifyAnswers: app?.sign_responses === true,
+      token: $('token').value.trim(),
+      now: () => at,
+    });
+  } catch (e) {
+    $('status').textContent = `cannot call: ${e.message}`;
+    $('status').className = 'status refused';
+    return;
+  }
+  // Public methods do not look at a token: send none, keep the one we have.
+  const kept = client.token;
+  if (m.access === 'public') client.token = '';
+  const v = $('v').value.trim();
+  const request = client.prepare(m.name, params, { v, files });
+  $('data-text').textContent = request.data;
+  $('data-len').textContent = `${request.length} bytes (UTF-8)`;
+  $('data-md5').textContent = request.md5;
+  $('sign').textContent = request.sign;
+  $('request').textContent = describeRequest(request);
   $('status').textContent = 'calling…';
   $('status').className = 'status';
-  const result = await call({ endpoint, dataText, secret, encoding, files });
-  $('sign').textContent = result.signature;
-  $('request').textContent = describeRequest(endpoint, dataText, result.signature, encoding, files);
-  showAnswer(result);
-  keepToken(appid, m, result.envelope);
+  const result = await client.call(m.name, params, { v, files });
+  if (m.access === 'public' && !client.token) client.token = kept;
+  showAnswer(result, app);
+  keepToken(appid, client.token);
 }
 
 async function start() {

@@ -99,6 +99,11 @@ test('the console signs, keeps the login token, and explains a 403', async () =>
   assert.equal((await page.textContent('#data-md5')).toLowerCase(), md5(dataText));
   assert.equal(await page.textContent('#sign'), md5(dataText + SECRET).toUpperCase());
   assert.match(await page.textContent('#request'), /^POST \/api\nContent-Type: application\/x-www-form-urlencoded\n\ndata=/);
+  // The kits client's result kind and its verdict on the answer's signature
+  // (ios_app_id does not sign its answers).
+  assert.equal(await page.textContent('#kind'), 'ok');
+  assert.match(await page.textContent('#verdict'), /^unchecked: answer not signed \(sign_responses is off/);
+  assert.equal(await page.isVisible('#debug'), false);
 
   // user.login with the demo account: the token is kept.
   status = await callMethod(page, 'user.login', { mobile: '13800138000', login_type: 2, password: 'demo123456' });
@@ -134,6 +139,12 @@ test('the console signs, keeps the login token, and explains a 403', async () =>
   const meaning = await page.textContent('#meaning');
   assert.match(meaning, /^403: signature missing or wrong.*What to do \(fix_client\): Sign the exact `data` bytes/);
   assert.match(await page.textContent('#verdict'), /answer not signed|answer signature/);
+  assert.match(await page.textContent('#kind'), /^refused/);
+  // The envelope's debug: the gateway got the bytes shown, so the secret differs.
+  assert.equal(await page.isVisible('#debug'), true);
+  const debug = JSON.parse(await page.textContent('#debug'));
+  assert.equal(debug.data_md5.toUpperCase(), (await page.textContent('#data-md5')).toUpperCase());
+  assert.match(await page.textContent('#debug-compare'), /got exactly the data bytes shown/);
 
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   assert.deepEqual(problems, [], 'no script errors on the page');
