@@ -18,7 +18,8 @@ const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
-/// The page's own files and the client modules it imports.
+/// The page's own files and the client module it imports (the kits'
+/// JavaScript client, docs/clients.md §5).
 const ASSETS: &[(&str, &str, &str)] = &[
     (
         "/console",
@@ -34,11 +35,6 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "/console/console.css",
         CSS,
         include_str!("../../clients/console/console.css"),
-    ),
-    (
-        "/console/js/console-core.mjs",
-        JS,
-        include_str!("../../clients/js/console-core.mjs"),
     ),
     (
         "/console/js/yafgate.mjs",

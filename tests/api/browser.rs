@@ -1,8 +1,8 @@
-//! The browser test (docs/protocol.md §19): tests/browser/core.test.mjs
-//! checks the console's small client (MD5, signatures), and console.test.mjs
-//! drives the API console in Debian's headless Chromium against this live
-//! test gateway, and reads 413 and 415 refusals from a page on another,
-//! allowed origin (§12.5). `make test` installs Chromium and playwright-core
+//! The browser test (docs/protocol.md §19): tests/browser/console.test.mjs
+//! drives the API console, built on the kits' JavaScript client (whose own
+//! tests in clients/js/test/ check MD5 and signatures), in Debian's
+//! headless Chromium against this live test gateway, and reads 413 and 415
+//! refusals from a page on another, allowed origin (§12.5). `make test` installs Chromium and playwright-core
 //! first (scripts/browser-deps); without them this test fails and says so,
 //! as the other tests do without PostgreSQL and Redis.
 
@@ -58,12 +58,7 @@ async fn the_console_works_in_headless_chromium_and_refusals_are_readable() {
     let logs = tempfile::tempdir().unwrap();
     let (stdout, stderr) = (logs.path().join("out"), logs.path().join("err"));
     let mut child = std::process::Command::new("node")
-        .args([
-            "--test",
-            "--test-reporter=spec",
-            "core.test.mjs",
-            "console.test.mjs",
-        ])
+        .args(["--test", "--test-reporter=spec", "console.test.mjs"])
         .current_dir(browser_dir())
         .env("YAFGATE_URL", format!("http://127.0.0.1:{}", app.port))
         .env("YAFGATE_APPID", "ios_app_id")

@@ -14,11 +14,10 @@ const SECRETS: [&str; 6] = [
     ADMIN_API_CALL_SECRET,
 ];
 
-const ROUTES: [(&str, &str); 7] = [
+const ROUTES: [(&str, &str); 6] = [
     ("/console", "text/html"),
     ("/console/console.mjs", "text/javascript"),
     ("/console/console.css", "text/css"),
-    ("/console/js/console-core.mjs", "text/javascript"),
     ("/console/js/yafgate.mjs", "text/javascript"),
     ("/console/apps.json", "application/json"),
     ("/catalogue.json", "application/json"),
