@@ -1,6 +1,7 @@
 //! Handler modules, one file per namespace, each with a `register`; and
 //! the helpers they share (paging, parameter checks).
 
+pub mod consult;
 pub mod goods;
 pub mod message;
 pub mod news;
@@ -27,5 +28,6 @@ pub fn registry() -> Registry {
     message::register(&mut r);
     order::register(&mut r);
     pay::register(&mut r);
+    consult::register(&mut r);
     r
 }

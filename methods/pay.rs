@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::apps::AppKind;
 use crate::config::payments::PayDriver;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
+use crate::services::pay::refund::Started;
 use crate::services::pay::sandbox::{self, Delivery};
 
 /// Register the pay namespace.
@@ -143,21 +144,7 @@ async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
         return Err(ApiError::business("参数 reason 不能超过 80 字"));
     }
     let started = ctx.payments().refund(no, reason).await?;
-    let settings = &ctx.config.settings.payments;
-    let notify_status = if settings.driver == PayDriver::Sandbox {
-        let d = sandbox::refund_delivery(
-            settings,
-            &ctx.state.pay_keys,
-            no,
-            &started.out_refund_no,
-            started.amount,
-            started.amount,
-            ctx.now(),
-        )?;
-        deliver(&ctx, &d).await?
-    } else {
-        0
-    };
+    let notify_status = refund_notice(&ctx, &started).await?;
     let status = status_of(&ctx, no).await?;
     Reply::data(
         "success",
@@ -169,4 +156,27 @@ async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
             status,
         },
     )
+}
+
+/// With the sandbox driver, deliver the refund notification of `started`
+/// through the callback route, as the provider would; its HTTP status, or
+/// 0 with a real driver (the provider notifies on its own).
+///
+/// # Errors
+/// The notification could not be built or delivered.
+pub(crate) async fn refund_notice(ctx: &Ctx, started: &Started) -> ApiResult<u16> {
+    let settings = &ctx.config.settings.payments;
+    if settings.driver != PayDriver::Sandbox {
+        return Ok(0);
+    }
+    let d = sandbox::refund_delivery(
+        settings,
+        &ctx.state.pay_keys,
+        &started.out_trade_no,
+        &started.out_refund_no,
+        started.amount,
+        started.amount,
+        ctx.now(),
+    )?;
+    deliver(ctx, &d).await
 }

@@ -13,6 +13,9 @@ pub enum SmsKey {
     BindMobile,
     /// A back-office login code (docs/protocol.md §10): admin appids only.
     AdminLogin,
+    /// Signing in to consulting by mobile (docs/protocol.md §20.1): for
+    /// a registered mobile or a new one.
+    ConsultSignin,
 }
 
 impl SmsKey {
@@ -24,6 +27,7 @@ impl SmsKey {
             "USER_PWD_FIND_CODE" => Some(Self::PwdFind),
             "USER_BIND_MOBILE_CODE" => Some(Self::BindMobile),
             "ADMIN_LOGIN_CODE" => Some(Self::AdminLogin),
+            "CONSULT_SIGNIN_CODE" => Some(Self::ConsultSignin),
             _ => None,
         }
     }
@@ -36,6 +40,7 @@ impl SmsKey {
             Self::PwdFind => "USER_PWD_FIND_CODE",
             Self::BindMobile => "USER_BIND_MOBILE_CODE",
             Self::AdminLogin => "ADMIN_LOGIN_CODE",
+            Self::ConsultSignin => "CONSULT_SIGNIN_CODE",
         }
     }
 
@@ -47,6 +52,7 @@ impl SmsKey {
             Self::PwdFind => "找回密码",
             Self::BindMobile => "绑定手机号",
             Self::AdminLogin => "后台登录",
+            Self::ConsultSignin => "咨询平台登录",
         };
         format!("您的{what}验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")
     }

@@ -6,6 +6,7 @@
 pub mod attempts;
 pub mod cache;
 pub mod clock;
+pub mod consult;
 pub mod gate;
 pub mod guards;
 pub mod jobs;

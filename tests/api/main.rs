@@ -8,6 +8,7 @@ mod browser;
 mod clients;
 mod compat;
 mod console;
+mod consult;
 mod cors_refusals;
 mod diagnostics;
 mod docs;

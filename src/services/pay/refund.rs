@@ -15,6 +15,9 @@ use crate::protocol::error::{ApiError, ApiResult};
 /// A refund asked for.
 #[derive(Debug, Serialize)]
 pub struct Started {
+    /// The payment's row id (not shown to clients).
+    #[serde(skip)]
+    pub payment_id: i64,
     pub out_trade_no: String,
     pub out_refund_no: String,
     pub amount: Money,
@@ -30,6 +33,27 @@ impl Payments<'_> {
         self.enabled()?;
         let mut db = self.stores.pg().await?;
         let tx = db.transaction().await?;
+        let started = self.start_refund(&tx, out_trade_no, reason).await?;
+        tx.commit().await?;
+        drop(db);
+        self.ask_refund(&started).await?;
+        Ok(started)
+    }
+
+    /// The first half of [`Payments::refund`], inside the caller's
+    /// transaction (so a product can move its own record in the same one):
+    /// the payment becomes `refunding` with a refund row. After the commit,
+    /// call [`Payments::ask_refund`].
+    ///
+    /// # Errors
+    /// As [`Payments::refund`], without the provider.
+    pub async fn start_refund(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        out_trade_no: &str,
+        reason: &str,
+    ) -> ApiResult<Started> {
+        self.enabled()?;
         let row = tx
             .query_opt(
                 "SELECT id, amount, status FROM payments WHERE out_trade_no = $1 FOR UPDATE",
@@ -53,27 +77,38 @@ impl Payments<'_> {
             &[&id],
         )
         .await?;
-        tx.commit().await?;
-        if self.settings.driver == PayDriver::Wechatpay {
-            let body = wechat::refund_body(
-                out_trade_no,
-                &out_refund_no,
-                amount.cents(),
-                amount.cents(),
-                &self.notify_url(),
-            );
-            let asked = self.post(wechat::REFUND_PATH, body, "退款失败，请稍后重试");
-            if let Err(e) = asked.await {
-                self.undo(id, &out_refund_no).await?;
-                return Err(e);
-            }
-        }
-        tracing::info!(%out_trade_no, %out_refund_no, %amount, "refund started");
         Ok(Started {
+            payment_id: id,
             out_trade_no: out_trade_no.to_string(),
             out_refund_no,
             amount,
         })
+    }
+
+    /// The second half of [`Payments::refund`]: ask the provider (the
+    /// sandbox needs no asking). When it refuses, the refund row is closed
+    /// and the payment is `paid` again.
+    ///
+    /// # Errors
+    /// The provider's refusal (503); store failures.
+    pub async fn ask_refund(&self, started: &Started) -> ApiResult<()> {
+        let (out_trade_no, out_refund_no) = (&started.out_trade_no, &started.out_refund_no);
+        if self.settings.driver == PayDriver::Wechatpay {
+            let body = wechat::refund_body(
+                out_trade_no,
+                out_refund_no,
+                started.amount.cents(),
+                started.amount.cents(),
+                &self.notify_url(),
+            );
+            let asked = self.post(wechat::REFUND_PATH, body, "退款失败，请稍后重试");
+            if let Err(e) = asked.await {
+                self.undo(started.payment_id, out_refund_no).await?;
+                return Err(e);
+            }
+        }
+        tracing::info!(%out_trade_no, %out_refund_no, amount = %started.amount, "refund started");
+        Ok(())
     }
 
     /// The provider did not take the refund: close the refund row and give

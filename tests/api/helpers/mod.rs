@@ -36,6 +36,8 @@ pub const LIMITED_SECRET: &str = "limited-test-secret-000000000001";
 /// The demo secret of upstream's back-office document (DEMO VALUE, also in
 /// config/apps.toml): it signs the published vectors.
 pub const ADMIN_API_CALL_SECRET: &str = "16b36c2c513de50126144bb8085260ba";
+/// The consulting app's test secret (seed 001, consult.*).
+pub const CONSULT_SECRET: &str = "consult-test-secret-000000000001";
 pub const H5_ORIGIN: &str = "https://m.example.com";
 
 /// The apps.toml every test gateway starts with.
@@ -75,6 +77,12 @@ name = "Back office, upstream Yaf-Server admin (DEMO)"
 type = "admin"
 secrets = ["{ADMIN_API_CALL_SECRET}"]
 ip_allow = ["127.0.0.1", "::1"]
+
+[apps.consult_app_id]
+name = "Consulting (seed 001)"
+type = "app"
+secrets = ["{CONSULT_SECRET}"]
+methods = ["consult.*", "sms.send"]
 
 [apps.disabled_app_id]
 name = "Disabled"
