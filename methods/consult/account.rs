@@ -132,7 +132,8 @@ pub(super) async fn register(ctx: Ctx, p: RegisterParams) -> ApiResult<Reply> {
     if realname.chars().count() > 32 {
         return Err(ApiError::business("真实姓名不能超过 32 字"));
     }
-    if !email.is_empty() && !(email.len() <= 100 && email.contains('@') && !email.contains(' ')) {
+    let email_ok = email.len() <= 100 && email.contains('@') && !email.contains(' ');
+    if !email.is_empty() && !email_ok {
         return Err(ApiError::business("邮箱格式不正确"));
     }
     let hash = hash_password(&ctx, password).await?;

@@ -9,7 +9,12 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      A product's own code that collides with a protocol code (docs/protocol.md §5) is answered as the \
      protocol code of the same meaning. A missing record, or another user's, is always 404.\n\n\
      | namespace | product code | answered as | meaning |\n|---|---|---|---|\n\
-     | — | — | — | none yet: the product namespaces add theirs |\n";
+     | consult | 0 | 200 | success (seed 001's `code` 0; its `content` is answered as `data.content`) |\n\
+     | consult | non-zero | 503 | every failure the seed leaves unnumbered, with its message (refused order actions, bad input, a demand with a live order) |\n\
+     | consult | — | 404 | a demand or order that does not exist or is another user's |\n\
+     | consult | — | 601–606 | sessions (not logged in, expired, displaced), as the protocol |\n\
+     | consult | — | 607, 700 | a locked login, a wrong SMS code, as the protocol |\n\
+     | consult | — | 608 | a consultant method called without the consult.consultant role |\n";
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.

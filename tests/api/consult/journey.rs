@@ -289,3 +289,38 @@ async fn twenty_parallel_cancels_of_one_paid_order_refund_it_once() {
     assert_eq!(refunds, 1);
     assert_eq!(status(&app, id).await, 5);
 }
+
+#[tokio::test]
+async fn the_demo_buyer_and_consultant_log_in_and_see_their_order() {
+    let app = app().await;
+    let login = |method: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            let env = call(
+                app,
+                None,
+                method,
+                json!({"username": name, "password": "demo123456"}),
+            )
+            .await;
+            assert_code(&env, 200);
+            Who {
+                token: env["data"]["token"].as_str().unwrap().to_string(),
+                id: env["data"]["content"][0].as_i64().unwrap(),
+            }
+        }
+    };
+    let buyer = login("consult.user.login", "demo_buyer").await;
+    let consultant = login("consult.consultant.login", "demo_consultant").await;
+    assert_eq!((buyer.id, consultant.id), (1, 2));
+    let mine = call(&app, Some(&buyer), "consult.user.order.list", json!({})).await;
+    let theirs = call(
+        &app,
+        Some(&consultant),
+        "consult.consultant.order.list",
+        json!({}),
+    )
+    .await;
+    assert_eq!(mine["data"]["content"], theirs["data"]["content"]);
+    assert_eq!(mine["data"]["content"][0]["status_label"], "待付款");
+}
