@@ -324,3 +324,39 @@ async fn the_demo_buyer_and_consultant_log_in_and_see_their_order() {
     assert_eq!(mine["data"]["content"], theirs["data"]["content"]);
     assert_eq!(mine["data"]["content"][0]["status_label"], "待付款");
 }
+
+#[tokio::test]
+async fn twenty_parallel_orders_on_one_demand_make_one_live_order() {
+    let app = app().await;
+    let (buyer, consultant, post) = buyer_and_consultant(&app).await;
+
+    let attempts = (0..20).map(|i| {
+        call(
+            &app,
+            Some(&buyer),
+            "consult.user.order.add",
+            json!({"post_id": post, "consultant_id": consultant.id, "price": "300.00", "attempt": i}),
+        )
+    });
+    let answers = join_all(attempts).await;
+    let codes: Vec<i64> = answers
+        .iter()
+        .map(|e| e["code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    let refused = answers
+        .iter()
+        .filter(|e| e["msg"] == "该需求已有进行中的订单")
+        .count();
+    assert_eq!(refused, 19, "{codes:?}");
+    let n: i64 = db(&app)
+        .await
+        .query_one(
+            "SELECT count(*) FROM consult_orders WHERE post_id = $1",
+            &[&post],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
