@@ -10,6 +10,7 @@ pub mod paging;
 pub mod params;
 pub mod pay;
 pub mod sms;
+pub mod supplier;
 pub mod system;
 pub mod user;
 
@@ -27,5 +28,6 @@ pub fn registry() -> Registry {
     message::register(&mut r);
     order::register(&mut r);
     pay::register(&mut r);
+    supplier::register(&mut r);
     r
 }

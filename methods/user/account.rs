@@ -9,7 +9,7 @@ use crate::services::{push, session};
 
 /// The account row: its id, password hash and the profile kept with the
 /// sessions.
-pub(super) struct Account {
+pub(crate) struct Account {
     pub id: i64,
     /// `None` for an account without a password (WeChat-only, SMS-only):
     /// a password check against it fails without running argon2
@@ -19,11 +19,11 @@ pub(super) struct Account {
 }
 
 /// `id, password_hash`, then the profile's columns.
-pub(super) fn account_columns() -> String {
+pub(crate) fn account_columns() -> String {
     format!("id, password_hash, {}", profile::COLUMNS)
 }
 
-pub(super) fn account(row: &tokio_postgres::Row) -> Account {
+pub(crate) fn account(row: &tokio_postgres::Row) -> Account {
     Account {
         id: row.get(0),
         password_hash: row.get(1),
@@ -31,7 +31,7 @@ pub(super) fn account(row: &tokio_postgres::Row) -> Account {
     }
 }
 
-pub(super) async fn find_by_mobile(ctx: &Ctx, mobile: &Mobile) -> ApiResult<Option<Account>> {
+pub(crate) async fn find_by_mobile(ctx: &Ctx, mobile: &Mobile) -> ApiResult<Option<Account>> {
     let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(&format!(
@@ -45,7 +45,7 @@ pub(super) async fn find_by_mobile(ctx: &Ctx, mobile: &Mobile) -> ApiResult<Opti
         .map(|r| account(&r)))
 }
 
-pub(super) async fn find_by_id(ctx: &Ctx, id: i64) -> ApiResult<Account> {
+pub(crate) async fn find_by_id(ctx: &Ctx, id: i64) -> ApiResult<Account> {
     let db = ctx.stores().pg().await?;
     let stmt = db
         .prepare_cached(&format!(
@@ -58,17 +58,17 @@ pub(super) async fn find_by_id(ctx: &Ctx, id: i64) -> ApiResult<Account> {
         .ok_or_else(|| ApiError::new(code::SESSION_EXPIRED, "登录超时，请重新登录"))
 }
 
-pub(super) fn not_registered() -> ApiError {
+pub(crate) fn not_registered() -> ApiError {
     ApiError::new(code::NOT_REGISTERED, "账号未注册")
 }
 
-pub(super) fn already_registered() -> ApiError {
+pub(crate) fn already_registered() -> ApiError {
     ApiError::new(code::ALREADY_REGISTERED, "账号已注册")
 }
 
 /// What user.login and user.register answer (seed order).
 #[derive(Serialize)]
-pub(super) struct LoginData {
+pub(crate) struct LoginData {
     token: String,
     open_id: String,
     mobile: String,
@@ -79,7 +79,7 @@ pub(super) struct LoginData {
 }
 
 impl LoginData {
-    pub(super) fn new(ctx: &Ctx, token: String, a: Account) -> Self {
+    pub(crate) fn new(ctx: &Ctx, token: String, a: Account) -> Self {
         let p = a.profile;
         Self {
             token,
@@ -94,7 +94,7 @@ impl LoginData {
 }
 
 /// Hash a password on the bounded workers (503 when they are busy).
-pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<String> {
+pub(crate) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<String> {
     ctx.state
         .password_work
         .hash(&ctx.config.settings.guards, password.into_inner())
@@ -104,7 +104,7 @@ pub(super) async fn hash_password(ctx: &Ctx, password: Password) -> ApiResult<St
 /// Issue a session for `account` in the caller's class (docs/protocol.md
 /// §8.2), keeping its profile with it (§8.8), and remember the device's
 /// push token (§8.12).
-pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<String> {
+pub(crate) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<String> {
     let platform = ctx.platform()?;
     let token = session::issue(
         &ctx.state.stores,
@@ -126,7 +126,7 @@ pub(super) async fn issue_session(ctx: &Ctx, account: &Account) -> ApiResult<Str
 }
 
 /// Store a new password hash (the sessions are the caller's business).
-pub(super) async fn set_password(ctx: &Ctx, user_id: i64, new: Password) -> ApiResult<()> {
+pub(crate) async fn set_password(ctx: &Ctx, user_id: i64, new: Password) -> ApiResult<()> {
     let hash = hash_password(ctx, new).await?;
     let db = ctx.stores().pg().await?;
     let stmt = db

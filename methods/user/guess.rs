@@ -8,7 +8,7 @@ use crate::handler::{ApiError, ApiResult, Ctx, code};
 use crate::services::attempts::{Attempts, Kind, Lock, Outcome, Refusal};
 
 /// The guess counters under this request's config.
-pub(super) fn attempts(ctx: &Ctx) -> Attempts<'_> {
+pub(crate) fn attempts(ctx: &Ctx) -> Attempts<'_> {
     Attempts {
         stores: &ctx.state.stores,
         settings: &ctx.config.settings.guards,
@@ -30,7 +30,7 @@ fn locked(ctx: &Ctx, lock: Lock) -> ApiError {
 }
 
 /// What a guess refused while another is checked for the mobile answers.
-pub(super) const BUSY_MSG: &str = "操作过于频繁，请稍后再试";
+pub(crate) const BUSY_MSG: &str = "操作过于频繁，请稍后再试";
 
 /// Check one guess of `kind` at `mobile`'s secret from the caller's IP.
 /// `check` answers `Ok(Ok(()))` for a right guess, `Ok(Err(refusal))` for
@@ -39,7 +39,7 @@ pub(super) const BUSY_MSG: &str = "操作过于频繁，请稍后再试";
 ///
 /// # Errors
 /// 607 locked, 511 another guess in flight, the check's refusal, 500.
-pub(super) async fn guarded<F>(ctx: &Ctx, mobile: &Mobile, kind: Kind, check: F) -> ApiResult<()>
+pub(crate) async fn guarded<F>(ctx: &Ctx, mobile: &Mobile, kind: Kind, check: F) -> ApiResult<()>
 where
     F: Future<Output = ApiResult<Result<(), ApiError>>> + Send + 'static,
 {

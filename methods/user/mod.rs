@@ -3,8 +3,8 @@
 //! (docs/methods.md, user.*; sessions in docs/protocol.md §8). One file per
 //! method or pair; `account` holds the queries they share.
 
-mod account;
-mod guess;
+pub(crate) mod account;
+pub(crate) mod guess;
 mod login;
 mod password;
 mod profile;

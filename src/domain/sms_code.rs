@@ -13,6 +13,9 @@ pub enum SmsKey {
     BindMobile,
     /// A back-office login code (docs/protocol.md §10): admin appids only.
     AdminLogin,
+    /// The supplier mini-program's login and password-recovery code
+    /// (docs/protocol.md §20).
+    SupplierLogin,
 }
 
 impl SmsKey {
@@ -24,6 +27,7 @@ impl SmsKey {
             "USER_PWD_FIND_CODE" => Some(Self::PwdFind),
             "USER_BIND_MOBILE_CODE" => Some(Self::BindMobile),
             "ADMIN_LOGIN_CODE" => Some(Self::AdminLogin),
+            "SUPPLIER_LOGIN_CODE" => Some(Self::SupplierLogin),
             _ => None,
         }
     }
@@ -36,6 +40,7 @@ impl SmsKey {
             Self::PwdFind => "USER_PWD_FIND_CODE",
             Self::BindMobile => "USER_BIND_MOBILE_CODE",
             Self::AdminLogin => "ADMIN_LOGIN_CODE",
+            Self::SupplierLogin => "SUPPLIER_LOGIN_CODE",
         }
     }
 
@@ -47,6 +52,7 @@ impl SmsKey {
             Self::PwdFind => "找回密码",
             Self::BindMobile => "绑定手机号",
             Self::AdminLogin => "后台登录",
+            Self::SupplierLogin => "供应商登录",
         };
         format!("您的{what}验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")
     }
