@@ -9,7 +9,12 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      A product's own code that collides with a protocol code (docs/protocol.md §5) is answered as the \
      protocol code of the same meaning. A missing record, or another user's, is always 404.\n\n\
      | namespace | product code | answered as | meaning |\n|---|---|---|---|\n\
-     | — | — | — | none yet: the product namespaces add theirs |\n";
+     | supplier | 100 未登录 | 602 | no token sent |\n\
+     | supplier | 600 token无效或过期 | 601 (603, 606) | the session expired, was displaced or outlived a password change |\n\
+     | supplier | 101 未认证 | 101 | answered as the seed: the back office has not certified the supplier (no protocol code collides) |\n\
+     | supplier | 400 操作失败 | 400 | answered as the seed with its messages: refused order moves, wrong password or code, bad amounts (no protocol code collides) |\n\
+     | supplier | 200 操作成功 | 200 | success |\n\
+     | supplier | 500 异常 | 500 | internal failure, cause only logged |\n";
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.

@@ -50,6 +50,10 @@ pub const DEMO_DATA: &[(&str, &str)] = &[
         include_str!("../../sql/demo/28_upgrades.sql"),
     ),
     ("29_files.sql", include_str!("../../sql/demo/29_files.sql")),
+    (
+        "30_supplier.sql",
+        include_str!("../../sql/demo/30_supplier.sql"),
+    ),
 ];
 
 /// A fingerprint of the schema and demo data this build carries; test

@@ -271,3 +271,29 @@ async fn a_supplier_logs_in_by_password_and_recovers_it_by_sms() {
     assert_code(&login("new_pw_12").await, 200);
     assert_eq!(login(PASSWORD).await["code"], 400);
 }
+
+#[tokio::test]
+async fn the_demo_supplier_sees_the_seeds_orders() {
+    let app = supplier_app().await;
+    let env = app
+        .sup(
+            "supplier.login",
+            "",
+            json!({"mobile": "13900139000", "password": "demo123456"}),
+        )
+        .await;
+    assert_code(&env, 200);
+    let token = env["data"]["token"].as_str().unwrap();
+    let env = app.sup("supplier.order.list", token, json!({})).await;
+    assert_eq!(env["data"]["count_order_all"], 5, "{env}");
+    let picked = listed(&app, token, "S201907251024245837").await;
+    assert_eq!(picked["status"], 11);
+    assert_eq!(picked["status_string"], "拣货完成");
+    assert_eq!(picked["advance_son_total_amount"], -0.04);
+    assert_eq!(picked["final_total_amount"], 0.02);
+    let three = listed(&app, token, "S201907171628071447").await;
+    assert_eq!(three["spec_list"].as_array().unwrap().len(), 3);
+    let env = app.sup("supplier.home", token, json!({"page": 1})).await;
+    assert_eq!(env["data"]["user_info"]["title"], "测试供应商001");
+    assert_eq!(env["data"]["spec_paginate"]["count"], 3);
+}
