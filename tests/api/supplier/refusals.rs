@@ -131,3 +131,74 @@ async fn twenty_parallel_accepts_of_one_order_have_exactly_one_winner() {
     let (sons, moves, status): (i64, i64, i16) = (row.get(0), row.get(1), row.get(2));
     assert_eq!((sons, moves, status), (1, 2, 4));
 }
+
+#[tokio::test]
+async fn bad_amounts_and_orders_are_refused_with_a_message_and_write_nothing() {
+    let app = supplier_app().await;
+    let db = app.database.as_ref().unwrap().client().await;
+    let (_, spec) = supplier(&app, &db, "13600000031", "输入供应商", true).await;
+    let env = app.supplier_sms_login("13600000031").await;
+    let token = env["data"]["token"].as_str().unwrap().to_string();
+    let sn = place(&app, spec, 1).await;
+    assert_code(
+        &app.sup("supplier.order.accept", &token, json!({"order_sn": sn}))
+            .await,
+        200,
+    );
+    let before = snapshot(&db, &sn).await;
+    let amount = "请求失败，订单金额须为不小于 0、至多两位小数的数字~";
+    let cases = [
+        (json!(-1), 400, amount),
+        (json!(0.001), 400, amount),
+        (json!("12.345"), 400, amount),
+        (json!(1e12), 400, amount),
+        (json!("abc"), 503, "参数 total_amount 格式不正确"),
+        (json!([1]), 503, "参数 total_amount 格式不正确"),
+    ];
+    for (total, code, msg) in cases {
+        let env = app
+            .sup(
+                "supplier.order.edit",
+                &token,
+                json!({"order_sn": sn, "total_amount": total}),
+            )
+            .await;
+        assert_eq!(
+            (env["code"].clone(), env["msg"].clone()),
+            (json!(code), json!(msg)),
+            "{total}"
+        );
+    }
+    assert_eq!(snapshot(&db, &sn).await, before);
+
+    // The back office's bad orders: nothing placed.
+    let count = || async {
+        db.query_one("SELECT count(*) FROM supplier_orders", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let placed = count().await;
+    for (params, code) in [
+        (json!({"spec_id": spec, "buy_number": 0}), 400),
+        (json!({"spec_id": spec, "buy_number": 1, "advance": 7}), 400),
+        (json!({"spec_id": 999_999, "buy_number": 1}), 404),
+    ] {
+        let env = app
+            .back_office("supplier.admin.order.add", params.clone())
+            .await;
+        assert_code(&env, code);
+        assert!(!env["msg"].as_str().unwrap().is_empty(), "{params}");
+    }
+    assert_eq!(count().await, placed);
+
+    // A supplier code for a mobile without an account: the protocol's 605.
+    let env = app
+        .sup(
+            "sms.send",
+            "",
+            json!({"mobile": "13600000039", "key": "SUPPLIER_LOGIN_CODE"}),
+        )
+        .await;
+    assert_code(&env, 605);
+}
