@@ -10,21 +10,7 @@ use tokio_postgres::Client;
 
 use crate::helpers::*;
 
-pub const SUPPLIER_SECRET: &str = "supplier-test-secret-00000000001";
 pub const PASSWORD: &str = "secret_123";
-
-/// The default test appids and the supplier mini-program.
-pub fn supplier_apps() -> String {
-    format!(
-        r#"{}
-[apps.supplier_app_id]
-name = "Supplier mini-program"
-type = "miniprogram"
-secrets = ["{SUPPLIER_SECRET}"]
-"#,
-        default_apps()
-    )
-}
 
 pub async fn supplier_app() -> TestApp {
     spawn_app_with(Options {

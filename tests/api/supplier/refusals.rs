@@ -130,6 +130,18 @@ async fn twenty_parallel_accepts_of_one_order_have_exactly_one_winner() {
         .unwrap();
     let (sons, moves, status): (i64, i64, i16) = (row.get(0), row.get(1), row.get(2));
     assert_eq!((sons, moves, status), (1, 2, 4));
+
+    // The picker's and courier's systems racing on one step: one winner.
+    let picks = join_all(
+        (0..20).map(|_| app.back_office("supplier.delivery.pick", json!({"order_sn": sn}))),
+    )
+    .await;
+    let won = picks.iter().filter(|e| e["code"] == 200).count();
+    let refused = picks
+        .iter()
+        .filter(|e| e["code"] == 400 && e["msg"] == "请求失败，只有待发货订单可以拣货~")
+        .count();
+    assert_eq!((won, refused), (1, 19), "{picks:?}");
 }
 
 #[tokio::test]
