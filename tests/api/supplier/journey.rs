@@ -297,3 +297,47 @@ async fn the_demo_supplier_sees_the_seeds_orders() {
     assert_eq!(env["data"]["user_info"]["title"], "测试供应商001");
     assert_eq!(env["data"]["spec_paginate"]["count"], 3);
 }
+
+#[tokio::test]
+async fn the_back_office_closes_an_unshipped_order_and_not_a_shipped_one() {
+    let app = supplier_app().await;
+    let db = app.database.as_ref().unwrap().client().await;
+    let (_, spec) = supplier(&app, &db, "13600000041", "关闭供应商", true).await;
+    let token = app.supplier_sms_login("13600000041").await["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let open = place(&app, spec, 1).await;
+    let data = app
+        .back_office_ok("supplier.order.close", json!({"order_sn": open}))
+        .await;
+    assert_eq!(
+        (data["status"].clone(), data["status_string"].clone()),
+        (json!(30), json!("交易关闭"))
+    );
+    assert_eq!(listed(&app, &token, &open).await["status"], 30);
+    let env = app
+        .sup("supplier.order.accept", &token, json!({"order_sn": open}))
+        .await;
+    assert_eq!(env["code"], 400);
+
+    let plain = app
+        .back_office_ok(
+            "supplier.admin.order.add",
+            json!({"spec_id": spec, "buy_number": 2, "advance": 0}),
+        )
+        .await;
+    assert_eq!(plain["status"], 1);
+    let sn = plain["order_sn"].as_str().unwrap();
+    app.back_office_ok("supplier.delivery.pick", json!({"order_sn": sn}))
+        .await;
+    let before = snapshot(&db, sn).await;
+    let env = app
+        .back_office("supplier.order.close", json!({"order_sn": sn}))
+        .await;
+    assert_eq!(
+        (env["code"].clone(), env["msg"].clone()),
+        (json!(400), json!("请求失败，已发货或已完成的订单不能取消~"))
+    );
+    assert_eq!(snapshot(&db, sn).await, before);
+}
