@@ -11,6 +11,7 @@ pub mod paging;
 pub mod params;
 pub mod pay;
 pub mod sms;
+pub mod supplier;
 pub mod system;
 pub mod user;
 
@@ -29,5 +30,6 @@ pub fn registry() -> Registry {
     order::register(&mut r);
     pay::register(&mut r);
     consult::register(&mut r);
+    supplier::register(&mut r);
     r
 }

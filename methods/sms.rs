@@ -16,7 +16,7 @@ pub fn register(r: &mut Registry) {
         Method::new("sms.send", "1.0.0")
             .no_replay()
             .req_token(false)
-            .summary("发送短信验证码。key：USER_REGISTER_CODE（已注册返回 604）、USER_LOGIN_CODE、USER_PWD_FIND_CODE（未注册返回 605）；USER_BIND_MOBILE_CODE（小程序绑定手机号，注册与否均可）；CONSULT_SIGNIN_CODE（咨询平台手机登录，注册与否均可）；ADMIN_LOGIN_CODE 为管理后台登录验证码，仅 admin 类型的 appid 可用（后台账号由后台自己核对，不查前台用户）。6 位，10 分钟有效，同一手机号 60 秒一次，每日上限。"),
+            .summary("发送短信验证码。key：USER_REGISTER_CODE（已注册返回 604）、USER_LOGIN_CODE、USER_PWD_FIND_CODE（未注册返回 605）；USER_BIND_MOBILE_CODE（小程序绑定手机号，注册与否均可）；CONSULT_SIGNIN_CODE（咨询平台手机登录，注册与否均可）；SUPPLIER_LOGIN_CODE（供应商登录与找回密码，未注册返回 605）；ADMIN_LOGIN_CODE 为管理后台登录验证码，仅 admin 类型的 appid 可用（后台账号由后台自己核对，不查前台用户）。6 位，10 分钟有效，同一手机号 60 秒一次，每日上限。"),
         send,
     );
     r.add(
@@ -51,9 +51,9 @@ fn parse_key(ctx: &Ctx, text: &Text) -> ApiResult<SmsKey> {
 
 fn bad_key(admin: bool) -> ApiError {
     ApiError::business(if admin {
-        "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、ADMIN_LOGIN_CODE）"
+        "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、SUPPLIER_LOGIN_CODE、ADMIN_LOGIN_CODE）"
     } else {
-        "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE）"
+        "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、SUPPLIER_LOGIN_CODE）"
     })
 }
 
@@ -61,7 +61,7 @@ fn bad_key(admin: bool) -> ApiError {
 struct SendParams {
     /// 手机号
     mobile: Text,
-    /// 短信模板标识：USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、ADMIN_LOGIN_CODE（仅 admin appid）
+    /// 短信模板标识：USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、SUPPLIER_LOGIN_CODE、ADMIN_LOGIN_CODE（仅 admin appid）
     key: Text,
 }
 
@@ -79,7 +79,7 @@ async fn send(ctx: Ctx, p: SendParams) -> ApiResult<Reply> {
             SmsKey::Register if registered => {
                 return Err(ApiError::new(code::ALREADY_REGISTERED, "账号已注册"));
             }
-            SmsKey::Login | SmsKey::PwdFind if !registered => {
+            SmsKey::Login | SmsKey::PwdFind | SmsKey::SupplierLogin if !registered => {
                 return Err(ApiError::new(code::NOT_REGISTERED, "账号未注册"));
             }
             _ => {}

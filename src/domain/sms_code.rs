@@ -16,6 +16,9 @@ pub enum SmsKey {
     /// Signing in to consulting by mobile (docs/protocol.md §20.1): for
     /// a registered mobile or a new one.
     ConsultSignin,
+    /// The supplier mini-program's login and password-recovery code
+    /// (docs/protocol.md §21).
+    SupplierLogin,
 }
 
 impl SmsKey {
@@ -28,6 +31,7 @@ impl SmsKey {
             "USER_BIND_MOBILE_CODE" => Some(Self::BindMobile),
             "ADMIN_LOGIN_CODE" => Some(Self::AdminLogin),
             "CONSULT_SIGNIN_CODE" => Some(Self::ConsultSignin),
+            "SUPPLIER_LOGIN_CODE" => Some(Self::SupplierLogin),
             _ => None,
         }
     }
@@ -41,6 +45,7 @@ impl SmsKey {
             Self::BindMobile => "USER_BIND_MOBILE_CODE",
             Self::AdminLogin => "ADMIN_LOGIN_CODE",
             Self::ConsultSignin => "CONSULT_SIGNIN_CODE",
+            Self::SupplierLogin => "SUPPLIER_LOGIN_CODE",
         }
     }
 
@@ -53,6 +58,7 @@ impl SmsKey {
             Self::BindMobile => "绑定手机号",
             Self::AdminLogin => "后台登录",
             Self::ConsultSignin => "咨询平台登录",
+            Self::SupplierLogin => "供应商登录",
         };
         format!("您的{what}验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。")
     }

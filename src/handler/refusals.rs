@@ -14,7 +14,13 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      | consult | — | 404 | a demand or order that does not exist or is another user's |\n\
      | consult | — | 601–606 | sessions (not logged in, expired, displaced), as the protocol |\n\
      | consult | — | 607, 700 | a locked login, a wrong SMS code, as the protocol |\n\
-     | consult | — | 608 | a consultant method called without the consult.consultant role |\n";
+     | consult | — | 608 | a consultant method called without the consult.consultant role |\n\
+     | supplier | 100 未登录 | 602 | no token sent |\n\
+     | supplier | 600 token无效或过期 | 601 (603, 606) | the session expired, was displaced or outlived a password change |\n\
+     | supplier | 101 未认证 | 101 | answered as the seed: the back office has not certified the supplier (no protocol code collides) |\n\
+     | supplier | 400 操作失败 | 400 | answered as the seed with its messages: refused order moves, wrong password or code, bad amounts (no protocol code collides) |\n\
+     | supplier | 200 操作成功 | 200 | success |\n\
+     | supplier | 500 异常 | 500 | internal failure, cause only logged |\n";
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.

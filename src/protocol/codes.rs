@@ -203,7 +203,7 @@ pub fn info(code: u16) -> Option<&'static CodeInfo> {
 }
 
 /// The advice for a product code a method declares (docs/protocol.md §16.1).
-pub const PRODUCT_ADVICE: &str = "Show `msg`; the record's state does not allow the action.";
+pub const PRODUCT_ADVICE: &str = "Show `msg`; the product refuses the action (the record's state, the input or the account's standing).";
 
 #[cfg(test)]
 mod tests {

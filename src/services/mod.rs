@@ -24,6 +24,7 @@ pub mod roles;
 pub mod session;
 pub mod sms;
 pub mod stores;
+pub mod supplier;
 pub mod upload;
 pub mod wechat;
 

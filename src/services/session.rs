@@ -71,7 +71,8 @@ impl Class {
         }
     }
 
-    fn ttl(self, s: &SessionSettings) -> u64 {
+    /// Seconds a session of this class lives (sliding).
+    pub fn ttl(self, s: &SessionSettings) -> u64 {
         match self {
             // A mini-program keeps its token on the phone, like an app.
             Self::App | Self::MiniProgram => s.app_ttl_secs,

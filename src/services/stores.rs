@@ -54,6 +54,10 @@ pub const DEMO_DATA: &[(&str, &str)] = &[
         "30_consult.sql",
         include_str!("../../sql/demo/30_consult.sql"),
     ),
+    (
+        "31_supplier.sql",
+        include_str!("../../sql/demo/31_supplier.sql"),
+    ),
 ];
 
 /// A fingerprint of the schema and demo data this build carries; test

@@ -45,16 +45,25 @@ async fn count(db: &Client, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn two_instances_close_each_due_order_exactly_once() {
+    // The demo orders go before any instance starts: their unpaid ones are
+    // long due, and a job would close them first.
+    let shared = crate::helpers::db::TestDb::create().await;
+    let db = shared.client().await;
+    let user = owner(&db).await;
     let a = spawn_app_with(Options {
+        postgres_url: Some(shared.url.clone()),
         configure: vec![jobs_every(30, 7)],
         ..Options::default()
     })
     .await;
-    let mut opts = second_instance_of(&a);
-    opts.configure.push(jobs_every(30, 7));
-    let b = spawn_app_with(opts).await;
-    let db = a.database.as_ref().unwrap().client().await;
-    let user = owner(&db).await;
+    let b = spawn_app_with(Options {
+        postgres_url: Some(shared.url.clone()),
+        redis_url: Some(a.redis_url().to_string()),
+        redis_prefix: Some(a.redis_prefix().to_string()),
+        configure: vec![jobs_every(30, 7)],
+        ..Options::default()
+    })
+    .await;
     // 60 orders placed 20 minutes ago, 5 placed now, 3 paid long ago.
     for i in 0..60 {
         order(&a, &db, &format!("DUE-{i}"), user, 0, 20 * 60).await;

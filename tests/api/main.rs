@@ -32,6 +32,7 @@ mod reload;
 mod round_trip;
 mod schema_fuzz;
 mod sms;
+mod supplier;
 mod system_catalogue;
 mod uploads;
 mod user_catalogue;

@@ -131,7 +131,7 @@ async fn send_refuses_bad_keys_mobiles_and_pointless_codes() {
         (
             json!({"mobile": MOBILE, "key": "SOMETHING"}),
             503,
-            "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE）",
+            "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、SUPPLIER_LOGIN_CODE）",
         ),
         (
             json!({"mobile": MOBILE, "key": "USER_LOGIN_CODE"}),

@@ -192,7 +192,7 @@ async fn admin_login_codes_and_system_notices_are_for_admin_appids_only() {
     }))
     .await;
     // An app cannot send or verify a back-office code.
-    let bad_key = json!({"code": 503, "msg": "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE）"});
+    let bad_key = json!({"code": 503, "msg": "参数 key 不正确（USER_REGISTER_CODE、USER_LOGIN_CODE、USER_PWD_FIND_CODE、USER_BIND_MOBILE_CODE、CONSULT_SIGNIN_CODE、SUPPLIER_LOGIN_CODE）"});
     for (method, extra) in [
         ("sms.send", json!({})),
         ("sms.verify", json!({"code": "123456"})),

@@ -93,6 +93,22 @@ secrets = ["{IOS_SECRET}"]
     )
 }
 
+/// The supplier mini-program's test secret (seed 002, docs/protocol.md §21).
+pub const SUPPLIER_SECRET: &str = "supplier-test-secret-00000000001";
+
+/// The default test appids and the supplier mini-program.
+pub fn supplier_apps() -> String {
+    format!(
+        r#"{}
+[apps.supplier_app_id]
+name = "Supplier mini-program"
+type = "miniprogram"
+secrets = ["{SUPPLIER_SECRET}"]
+"#,
+        default_apps()
+    )
+}
+
 /// Adds test-only methods to the registry.
 pub type Extend = Box<dyn FnOnce(&mut Registry) + Send>;
 

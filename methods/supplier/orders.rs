@@ -1,0 +1,318 @@
+//! supplier.order.list, supplier.order.accept and supplier.order.edit:
+//! seed 002's /navigation/order_list, /order/accept_order and
+//! /order/edit_order. Only the caller's own orders are listed or moved, and
+//! every move goes through the supplier order machine (docs/protocol.md §21).
+
+use std::collections::HashMap;
+
+use chrono::TimeZone;
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio_postgres::types::ToSql;
+
+use super::home::{PAGESIZE, Paginate, page_of, price};
+use super::{FAILED, certified};
+use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text};
+use crate::services::machine::{Actor, Key, transition};
+use crate::services::supplier::{SUPPLIER_ORDER, choice};
+
+/// Register the supplier's order methods.
+pub(super) fn register(r: &mut Registry) {
+    r.add(
+        Method::new("supplier.order.list", "1.0.0")
+            .role(super::PRODUCT, super::ROLE)
+            .refuses([(super::NOT_CERTIFIED, "未认证"), (FAILED, "请求失败，status_choice 不正确~")])
+            .summary("订单列表（/navigation/order_list）：page（默认 1，每页 10 条）、status_choice（默认全部；pay_success 待发货 = 1、2、3、4，send_success 待收货 = 11、12、13，finish 已完成 = 21、22）。status 为种子的全部状态：0 未付款、1 已付款、2 待确认、3 待修改、4 已修改、11 拣货完成、12 配送员接单、13 配送员取货、21 待评价、22 已评价、30 交易关闭（10、20 是分组，不单独出现）。advance_son_total_amount 为补款子订单金额（未修改为 0，可为负），final_total_amount = total_amount + 补款，二者为数字，同种子。"),
+        list,
+    );
+    r.add(
+        Method::new("supplier.order.accept", "1.0.0")
+            .role(super::PRODUCT, super::ROLE)
+            .write()
+            .req_token(false)
+            .refuses(SUPPLIER_ORDER.refusals("accept"))
+            .refuses([(super::NOT_CERTIFIED, "未认证")])
+            .summary("确认订单（/order/accept_order）：order_sn。只有待确认（2）订单可以接单，变为待修改（3）；其他状态 400 \"请求失败，只有待确认订单有权限~\"，不写任何东西。"),
+        accept,
+    );
+    r.add(
+        Method::new("supplier.order.edit", "1.0.0")
+            .role(super::PRODUCT, super::ROLE)
+            .write()
+            .req_token(false)
+            .refuses(SUPPLIER_ORDER.refusals("edit"))
+            .refuses([
+                (super::NOT_CERTIFIED, "未认证"),
+                (FAILED, "程序罢工，缺少订单金额 total_amount~"),
+                (FAILED, "请求失败，订单金额须为不小于 0、至多两位小数的数字~"),
+            ])
+            .summary("修改订单（/order/edit_order）：order_sn、total_amount（修改后的订单金额，数字或数字字符串，至多两位小数）。只有待修改（3）订单可以修改，变为已修改（4），同一事务中生成补款子订单（金额 = total_amount − 原订单金额，可为负），列表中显示为 advance_son_total_amount 与 final_total_amount。"),
+        edit,
+    );
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct ListParams {
+    /// 页码，默认第 1 页
+    #[serde(default)]
+    page: Option<Int>,
+    /// 默认全部；pay_success 待发货、send_success 待收货、finish 已完成
+    #[serde(default)]
+    status_choice: Option<Text>,
+}
+
+#[derive(Serialize)]
+struct Order {
+    order_sn: String,
+    create_time: String,
+    total_number: i32,
+    total_amount: String,
+    status: i16,
+    spec_list: Vec<Spec>,
+    advance_son_total_amount: Value,
+    final_total_amount: Value,
+    status_string: &'static str,
+    create_time_string: String,
+}
+
+#[derive(Serialize)]
+struct Spec {
+    good_id: i64,
+    good_title: String,
+    good_litpic: String,
+    buy_number: i32,
+    spec_name: String,
+    price: String,
+}
+
+#[derive(Serialize)]
+struct Orders {
+    order_paginate: Paginate<Order>,
+    count_order_all: i64,
+}
+
+/// An amount in fen as the seed's JSON number: `0`, `11`, `0.06`, `-0.04`.
+fn number(cents: i64) -> Value {
+    if cents % 100 == 0 {
+        Value::from(cents / 100)
+    } else {
+        Value::from(cents as f64 / 100.0)
+    }
+}
+
+fn cents(d: Decimal) -> i64 {
+    i64::try_from(d * Decimal::ONE_HUNDRED).unwrap_or_default()
+}
+
+/// The seed's `create_time_string`: "今天 10:24", "14天前 10:24" within a
+/// month, "07-17 16:28" before.
+fn ago(ctx: &Ctx, unix: i64) -> String {
+    let tz = ctx.config.settings.timezone.0;
+    let (Some(at), Some(now)) = (
+        tz.timestamp_opt(unix, 0).single(),
+        tz.timestamp_opt(ctx.now(), 0).single(),
+    ) else {
+        return String::new();
+    };
+    match (now.date_naive() - at.date_naive()).num_days() {
+        0 => at.format("今天 %H:%M").to_string(),
+        d @ 1..=30 => format!("{d}天前 {}", at.format("%H:%M")),
+        _ => at.format("%m-%d %H:%M").to_string(),
+    }
+}
+
+async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    certified(&ctx, user).await?;
+    let wanted = match p.status_choice.as_ref().map(|t| t.as_str().trim()) {
+        None | Some("") => None,
+        Some(c) => Some(
+            choice(c).ok_or_else(|| ApiError::new(FAILED, "请求失败，status_choice 不正确~"))?,
+        ),
+    };
+    let statuses: Vec<i16> = wanted.map(<[i16]>::to_vec).unwrap_or_default();
+    let (page, offset) = page_of(p.page);
+    let db = ctx.stores().pg().await?;
+    const FILTER: &str =
+        "o.supplier_id = $1 AND (cardinality($2::smallint[]) = 0 OR o.status = ANY($2))";
+    let counts = db
+        .prepare_cached(&format!(
+            "SELECT (SELECT count(*) FROM supplier_orders o WHERE {FILTER}), \
+             (SELECT count(*) FROM supplier_orders WHERE supplier_id = $1)"
+        ))
+        .await?;
+    let stmt = db
+        .prepare_cached(&format!(
+            "SELECT o.id, o.order_sn, extract(epoch FROM o.created_at)::bigint, o.total_number, \
+             o.total_amount, o.status, COALESCE(s.amount, 0) FROM supplier_orders o \
+             LEFT JOIN supplier_order_sons s ON s.order_id = o.id WHERE {FILTER} \
+             ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4"
+        ))
+        .await?;
+    let filter: [&(dyn ToSql + Sync); 2] = [&user, &statuses];
+    let paged: [&(dyn ToSql + Sync); 4] = [&user, &statuses, &PAGESIZE, &offset];
+    let (counts, rows) = tokio::try_join!(db.query_one(&counts, &filter), db.query(&stmt, &paged))?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let mut specs = specs_of(&db, &ids).await?;
+    let list = rows
+        .iter()
+        .map(|r| {
+            let (total, son): (Decimal, Decimal) = (r.get(4), r.get(6));
+            let created: i64 = r.get(2);
+            Order {
+                order_sn: r.get(1),
+                create_time: ctx.time_string(created),
+                total_number: r.get(3),
+                total_amount: price(total),
+                status: r.get(5),
+                spec_list: specs.remove(&r.get::<_, i64>(0)).unwrap_or_default(),
+                advance_son_total_amount: number(cents(son)),
+                final_total_amount: number(cents(total) + cents(son)),
+                status_string: SUPPLIER_ORDER.label(r.get(5)),
+                create_time_string: ago(&ctx, created),
+            }
+        })
+        .collect();
+    let orders = Orders {
+        order_paginate: Paginate::new(list, counts.get(0), page),
+        count_order_all: counts.get(1),
+    };
+    Reply::data("获取成功", &orders)
+}
+
+async fn specs_of(
+    db: &deadpool_postgres::Object,
+    orders: &[i64],
+) -> ApiResult<HashMap<i64, Vec<Spec>>> {
+    let stmt = db
+        .prepare_cached(
+            "SELECT order_id, good_id, good_title, good_litpic, buy_number, spec_name, price \
+             FROM supplier_order_items WHERE order_id = ANY($1) ORDER BY order_id, id",
+        )
+        .await?;
+    let mut out: HashMap<i64, Vec<Spec>> = HashMap::new();
+    for r in db.query(&stmt, &[&orders]).await? {
+        out.entry(r.get(0)).or_default().push(Spec {
+            good_id: r.get(1),
+            good_title: r.get(2),
+            good_litpic: r.get(3),
+            buy_number: r.get(4),
+            spec_name: r.get(5),
+            price: price(r.get(6)),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct AcceptParams {
+    /// 订单号
+    order_sn: Text,
+}
+
+async fn accept(ctx: Ctx, p: AcceptParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    certified(&ctx, user).await?;
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let key = Key::Code(p.order_sn.as_str().trim());
+    transition(
+        &tx,
+        &SUPPLIER_ORDER,
+        key,
+        "accept",
+        &Actor::Owner(user),
+        ctx.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::empty("请求成功"))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct EditParams {
+    /// 订单号
+    order_sn: Text,
+    /// 修改后的订单金额
+    #[serde(default)]
+    total_amount: Option<Float>,
+}
+
+/// The edited total in fen: at least 0, at most two decimals.
+fn edited_cents(total: Option<Float>) -> ApiResult<i64> {
+    let f = total
+        .ok_or_else(|| ApiError::new(FAILED, "程序罢工，缺少订单金额 total_amount~"))?
+        .0;
+    let scaled = f * 100.0;
+    let whole = scaled.round();
+    if !(0.0..=9_999_999_999.0).contains(&whole) || (scaled - whole).abs() > 1e-6 {
+        return Err(ApiError::new(
+            FAILED,
+            "请求失败，订单金额须为不小于 0、至多两位小数的数字~",
+        ));
+    }
+    Ok(whole as i64)
+}
+
+async fn edit(ctx: Ctx, p: EditParams) -> ApiResult<Reply> {
+    let user = ctx.user()?.id;
+    certified(&ctx, user).await?;
+    let new_total = edited_cents(p.total_amount)?;
+    let sn = p.order_sn.as_str().trim();
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let t = transition(
+        &tx,
+        &SUPPLIER_ORDER,
+        Key::Code(sn),
+        "edit",
+        &Actor::Owner(user),
+        ctx.now(),
+    )
+    .await?;
+    let row = tx
+        .query_one(
+            "SELECT total_amount FROM supplier_orders WHERE id = $1",
+            &[&t.record_id],
+        )
+        .await?;
+    let son = Decimal::new(new_total - cents(row.get(0)), 2);
+    tx.execute(
+        "INSERT INTO supplier_order_sons (order_id, son_sn, amount, created_at) \
+         VALUES ($1, $2, $3, to_timestamp($4))",
+        &[&t.record_id, &format!("{sn}B"), &son, &(ctx.now() as f64)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::empty("请求成功"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_numbers_as_the_seed_shows_them() {
+        assert_eq!(number(0), serde_json::json!(0));
+        assert_eq!(number(1100), serde_json::json!(11));
+        assert_eq!(number(6), serde_json::json!(0.06));
+        assert_eq!(number(-4), serde_json::json!(-0.04));
+    }
+
+    #[test]
+    fn an_edited_total_has_at_most_two_decimals_and_is_not_negative() {
+        assert_eq!(edited_cents(Some(Float(11.0))).unwrap(), 1100);
+        assert_eq!(edited_cents(Some(Float(0.2))).unwrap(), 20);
+        assert_eq!(edited_cents(Some(Float(10.99))).unwrap(), 1099);
+        for bad in [-0.01, 0.001, f64::MAX] {
+            assert_eq!(
+                edited_cents(Some(Float(bad))).unwrap_err().code(),
+                FAILED,
+                "{bad}"
+            );
+        }
+        assert_eq!(edited_cents(None).unwrap_err().code(), FAILED);
+    }
+}
