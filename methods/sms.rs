@@ -16,6 +16,10 @@ pub fn register(r: &mut Registry) {
         Method::new("sms.send", "1.0.0")
             .no_replay()
             .req_token(false)
+            .refuses([
+                crate::methods::user::account::REFUSED_REGISTERED,
+                crate::methods::user::account::REFUSED_UNREGISTERED,
+            ])
             .summary("发送短信验证码。key：USER_REGISTER_CODE（已注册返回 604）、USER_LOGIN_CODE、USER_PWD_FIND_CODE（未注册返回 605）；USER_BIND_MOBILE_CODE（小程序绑定手机号，注册与否均可）；CONSULT_SIGNIN_CODE（咨询平台手机登录，注册与否均可）；SUPPLIER_LOGIN_CODE（供应商登录与找回密码，未注册返回 605）；ADMIN_LOGIN_CODE 为管理后台登录验证码，仅 admin 类型的 appid 可用（后台账号由后台自己核对，不查前台用户）。6 位，10 分钟有效，同一手机号 60 秒一次，每日上限。"),
         send,
     );

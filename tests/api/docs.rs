@@ -84,6 +84,25 @@ fn the_catalogue_names_every_method_of_the_registry_with_the_codes_clients_act_o
     assert_eq!(method("system.ping")["access"], "public");
     assert_eq!(method("user.register")["write"], true);
     assert_eq!(method("user.login")["params"]["required"][0], "mobile");
+    // The account refusals are declared where they can happen.
+    let codes = |name: &str| {
+        method(name)["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for (name, want) in [
+        ("user.login", &[607, 700][..]),
+        ("user.register", &[604, 700]),
+        ("user.pwd.find", &[700]),
+        ("user.mobile.bind", &[700]),
+        ("sms.send", &[604, 605]),
+    ] {
+        let got = codes(name);
+        assert!(want.iter().all(|c| got.contains(c)), "{name}: {got:?}");
+    }
     let action = |code: u64| {
         catalogue["codes"]
             .as_array()
