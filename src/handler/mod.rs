@@ -9,6 +9,7 @@
 pub mod cached;
 pub mod catalogue;
 pub mod context;
+mod markdown;
 pub mod refusals;
 pub mod registry;
 
