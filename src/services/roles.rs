@@ -31,11 +31,8 @@ pub async fn grant(
     user_id: i64,
     (product, role): (&str, &str),
 ) -> ApiResult<bool> {
-    let db = stores.pg().await?;
-    let stmt = db
-        .prepare_cached("INSERT INTO user_roles (user_id, product, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .await?;
-    Ok(db.execute(&stmt, &[&user_id, &product, &role]).await? == 1)
+    let sql = "INSERT INTO user_roles (user_id, product, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+    changed(stores, sql, user_id, (product, role)).await
 }
 
 /// Take the role away; true when the user had it.
@@ -47,10 +44,19 @@ pub async fn revoke(
     user_id: i64,
     (product, role): (&str, &str),
 ) -> ApiResult<bool> {
+    let sql = "DELETE FROM user_roles WHERE user_id = $1 AND product = $2 AND role = $3";
+    changed(stores, sql, user_id, (product, role)).await
+}
+
+/// Run `sql` on (user, product, role); true when it changed a row.
+async fn changed(
+    stores: &Stores,
+    sql: &str,
+    user_id: i64,
+    (product, role): (&str, &str),
+) -> ApiResult<bool> {
     let db = stores.pg().await?;
-    let stmt = db
-        .prepare_cached("DELETE FROM user_roles WHERE user_id = $1 AND product = $2 AND role = $3")
-        .await?;
+    let stmt = db.prepare_cached(sql).await?;
     Ok(db.execute(&stmt, &[&user_id, &product, &role]).await? == 1)
 }
 

@@ -94,8 +94,7 @@ async fn fifty_concurrent_submissions_of_one_token_across_two_instances_let_exac
     for t in tasks {
         codes.push(t.await.unwrap());
     }
-    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == 503).count(), 49, "{codes:?}");
+    assert_tally(&codes, &[(200, 1), (503, 49)]);
 }
 
 #[tokio::test]

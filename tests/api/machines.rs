@@ -169,12 +169,7 @@ async fn twenty_concurrent_cancels_of_one_order_have_exactly_one_winner() {
         )
     });
     let answers = futures_util::future::join_all(attempts).await;
-    let codes: Vec<i64> = answers
-        .iter()
-        .map(|e| e["code"].as_i64().unwrap())
-        .collect();
-    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == 811).count(), 19, "{codes:?}");
+    assert_tally(&codes_of(&answers), &[(200, 1), (811, 19)]);
     let winner = answers.iter().find(|e| e["code"] == 200).unwrap();
     assert_eq!(
         winner["data"],

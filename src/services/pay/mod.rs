@@ -157,30 +157,18 @@ impl Payments<'_> {
         payer_openid: Option<&str>,
     ) -> ApiResult<Opened> {
         self.enabled()?;
-        let db = self.stores.pg().await?;
-        db.execute(
-            "UPDATE payments SET status = 'closed', updated_at = now() WHERE subject_kind = $1 \
-             AND subject_id = $2 AND status = 'created' AND expires_at <= to_timestamp($3::bigint)",
-            &[&subject.kind, &subject.id, &self.now],
-        )
-        .await?;
-        let existing = "SELECT out_trade_no, prepay_id, amount FROM payments \
-             WHERE subject_kind = $1 AND subject_id = $2 AND status = 'created'";
-        if let Some(row) = db
-            .query_opt(existing, &[&subject.kind, &subject.id])
-            .await?
-        {
-            // The pay block is signed (RSA) after the connection is back.
-            drop(db);
-            return self.opened(row.get(0), row.get(1), row.get(2));
+        // Each store step takes a connection of its own: none is held across
+        // the provider's prepay call or the RSA signing of the pay block.
+        if let Some(open) = self.current(subject).await? {
+            return self.opened(open);
         }
-        // No connection is held across the provider's prepay call.
-        drop(db);
         let out_trade_no = new_out_trade_no(self.now);
         let prepay_id = self.prepay(subject, &out_trade_no, payer_openid).await?;
         let expires = self.now + i64::from(self.settings.expire_minutes) * 60;
-        let db = self.stores.pg().await?;
-        let inserted = db
+        let inserted = self
+            .stores
+            .pg()
+            .await?
             .execute(
                 "INSERT INTO payments (out_trade_no, subject_kind, subject_id, user_id, amount, driver, \
                  prepay_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint)) \
@@ -198,19 +186,41 @@ impl Payments<'_> {
             )
             .await?;
         if inserted == 0 {
-            let row = db
-                .query_one(existing, &[&subject.kind, &subject.id])
-                .await?;
-            drop(db);
-            return self.opened(row.get(0), row.get(1), row.get(2));
+            // Another call opened one first: answer that one.
+            let open = self.current(subject).await?.ok_or_else(|| {
+                anyhow::anyhow!("payment for {} {} vanished", subject.kind, subject.id)
+            })?;
+            return self.opened(open);
         }
-        drop(db);
         tracing::info!(%out_trade_no, kind = subject.kind, id = subject.id, amount = %subject.amount, "payment opened");
         Ok(Opened {
             pay: self.block(&prepay_id),
             out_trade_no,
             amount: subject.amount,
         })
+    }
+
+    /// The subject's open payment (out_trade_no, prepay_id, amount), after
+    /// closing an expired one.
+    async fn current(
+        &self,
+        subject: &Subject<'_>,
+    ) -> ApiResult<Option<(String, String, rust_decimal::Decimal)>> {
+        let db = self.stores.pg().await?;
+        db.execute(
+            "UPDATE payments SET status = 'closed', updated_at = now() WHERE subject_kind = $1 \
+             AND subject_id = $2 AND status = 'created' AND expires_at <= to_timestamp($3::bigint)",
+            &[&subject.kind, &subject.id, &self.now],
+        )
+        .await?;
+        let row = db
+            .query_opt(
+                "SELECT out_trade_no, prepay_id, amount FROM payments \
+                 WHERE subject_kind = $1 AND subject_id = $2 AND status = 'created'",
+                &[&subject.kind, &subject.id],
+            )
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
     /// 503 while `payments.driver = "off"`.
@@ -227,9 +237,7 @@ impl Payments<'_> {
 
     fn opened(
         &self,
-        out_trade_no: String,
-        prepay_id: String,
-        amount: rust_decimal::Decimal,
+        (out_trade_no, prepay_id, amount): (String, String, rust_decimal::Decimal),
     ) -> ApiResult<Opened> {
         let amount = Money::from_decimal(amount)
             .ok_or_else(|| anyhow::anyhow!("payment {out_trade_no}: amount out of bounds"))?;

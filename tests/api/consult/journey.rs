@@ -6,6 +6,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::*;
+use crate::helpers::{assert_tally, codes_of};
 
 #[tokio::test]
 async fn an_order_goes_from_demand_to_done_through_payment_and_the_consultant() {
@@ -244,12 +245,7 @@ async fn twenty_parallel_accepts_of_one_paid_order_have_one_winner() {
         )
     });
     let answers = join_all(attempts).await;
-    let codes: Vec<i64> = answers
-        .iter()
-        .map(|e| e["code"].as_i64().unwrap())
-        .collect();
-    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == 503).count(), 19, "{codes:?}");
+    assert_tally(&codes_of(&answers), &[(200, 1), (503, 19)]);
     let accepts = moves(&app, id)
         .await
         .into_iter()
@@ -273,13 +269,7 @@ async fn twenty_parallel_cancels_of_one_paid_order_refund_it_once() {
             json!({"post_id": id, "attempt": i}),
         )
     });
-    let codes: Vec<i64> = join_all(attempts)
-        .await
-        .iter()
-        .map(|e| e["code"].as_i64().unwrap())
-        .collect();
-    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == 503).count(), 19, "{codes:?}");
+    assert_tally(&codes_of(&join_all(attempts).await), &[(200, 1), (503, 19)]);
     let refunds: i64 = db(&app)
         .await
         .query_one("SELECT count(*) FROM refunds", &[])
@@ -339,11 +329,8 @@ async fn twenty_parallel_orders_on_one_demand_make_one_live_order() {
         )
     });
     let answers = join_all(attempts).await;
-    let codes: Vec<i64> = answers
-        .iter()
-        .map(|e| e["code"].as_i64().unwrap())
-        .collect();
-    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    let codes = codes_of(&answers);
+    assert_tally(&codes, &[(200, 1)]);
     let refused = answers
         .iter()
         .filter(|e| e["msg"] == "该需求已有进行中的订单")

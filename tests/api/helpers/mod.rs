@@ -562,3 +562,23 @@ impl Remote {
             .unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 }
+
+/// The envelope codes of `answers`, in order.
+pub fn codes_of(answers: &[Value]) -> Vec<i64> {
+    answers
+        .iter()
+        .map(|e| e["code"].as_i64().expect("an envelope with a code"))
+        .collect()
+}
+
+/// Assert how many of `codes` are each code, e.g. `[(200, 1), (503, 19)]`
+/// for 20 parallel attempts with one winner.
+pub fn assert_tally(codes: &[i64], want: &[(i64, usize)]) {
+    for (code, n) in want {
+        assert_eq!(
+            codes.iter().filter(|c| *c == code).count(),
+            *n,
+            "code {code} in {codes:?}"
+        );
+    }
+}
