@@ -12,7 +12,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::body::{self, Held, Refusal};
 use super::reply::{self, JSON, Resp};
-use super::{Gateway, cors, signed};
+use super::{Gateway, access_log, cors, signed};
 use crate::config::Config;
 use crate::pipeline::{self, Outcome, Trace};
 use crate::protocol::error::{ApiError, code};
@@ -148,8 +148,9 @@ fn transport(
     r
 }
 
-/// The request's log line. Its fields are evaluated only when its level is
-/// enabled, so at `warn` the parameters are never masked (nor formatted).
+/// The request's log line (`http::access_log`). Its fields are evaluated
+/// only when its level is enabled, so at `warn` the parameters are never
+/// masked (nor formatted).
 fn log_request(
     request_id: &str,
     ip: IpAddr,
@@ -170,6 +171,23 @@ fn log_request(
             request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, %params,
             error = %format_args!("{e:#}"), "request failed"
         ),
+        _ if access_log::installed() => {
+            if tracing::enabled!(tracing::Level::INFO) {
+                access_log::write(&access_log::Line {
+                    request_id,
+                    request_no,
+                    appid,
+                    method: t.method,
+                    v,
+                    code,
+                    latency_ms,
+                    ip,
+                    user_id,
+                    data: t.data.as_deref().and_then(serde_json::Value::as_object),
+                    mask,
+                });
+            }
+        }
         _ => tracing::info!(
             request_id, request_no, appid, method = t.method, v, code, latency_ms, %ip, user_id, %params, "request"
         ),

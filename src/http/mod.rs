@@ -4,6 +4,7 @@
 //! ids, body reading, and one log line and one metrics sample per request.
 //! May use `pipeline` and everything below it.
 
+pub mod access_log;
 pub mod body;
 mod console;
 mod cors;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use head::{Head, caller, decode_data, read_head};
-pub use trace::{Trace, UNKNOWN_METHOD, masked_params};
+pub use trace::{Trace, UNKNOWN_METHOD, masked_params, masked_params_into};
 
 use checks::{Wants, check_timestamp, future_skew, known_app, session_wanted, verify_signature};
 use trip::{Ended, Step, Trip};

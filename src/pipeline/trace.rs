@@ -77,35 +77,65 @@ impl fmt::Display for MaskedParams<'_> {
 /// `***`, mobiles keep their first three and last four digits, long values
 /// are cut, and the whole is bounded.
 pub fn masked_params(data: &serde_json::Map<String, Value>, mask: &[String]) -> String {
+    let mut out = Vec::new();
+    masked_params_into(&mut out, data, mask);
+    // Only whole JSON texts and characters cut on their boundaries are written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`masked_params`], appended to `out` as it is made: no copy of the
+/// parameters is built (the request log line writes them this way).
+pub fn masked_params_into(
+    out: &mut Vec<u8>,
+    data: &serde_json::Map<String, Value>,
+    mask: &[String],
+) {
     const SKIP: [&str; 4] = ["method", "v", "appid", "timestamp"];
-    let mut out = serde_json::Map::new();
+    const BOUND: usize = 1024;
+    let start = out.len();
+    out.push(b'{');
+    let mut first = true;
     for (k, v) in data {
         if SKIP.contains(&k.as_str()) {
             continue;
         }
-        let masked = if mask.iter().any(|m| m == k) {
-            Value::String(mask_value(k, v))
-        } else {
-            match v {
-                Value::String(s) if s.chars().count() > 64 => {
-                    Value::String(format!("{}…", s.chars().take(64).collect::<String>()))
-                }
-                Value::Object(_) | Value::Array(_) => Value::String("…".into()),
-                other => other.clone(),
-            }
-        };
-        out.insert(k.clone(), masked);
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        json_into(out, k);
+        out.push(b':');
+        if mask.iter().any(|m| m == k) {
+            json_into(out, &mask_value(k, v));
+            continue;
+        }
+        match v {
+            Value::String(s) => match s.char_indices().nth(64) {
+                Some((cut, _)) => json_into(out, &format!("{}…", &s[..cut])),
+                None => json_into(out, s),
+            },
+            Value::Object(_) | Value::Array(_) => json_into(out, "…"),
+            other => json_into(out, other),
+        }
+        if out.len() - start > BOUND * 4 {
+            break; // far past the bound: the rest would be cut anyway
+        }
     }
-    let mut text = Value::Object(out).to_string();
-    if text.len() > 1024 {
-        let cut = (0..=1024)
+    out.push(b'}');
+    if out.len() - start > BOUND {
+        let text = &out[start..];
+        let cut = (0..=BOUND)
             .rev()
-            .find(|i| text.is_char_boundary(*i))
+            .find(|i| std::str::from_utf8(&text[..*i]).is_ok())
             .unwrap_or(0);
-        text.truncate(cut);
-        text.push('…');
+        out.truncate(start + cut);
+        out.extend_from_slice("…".as_bytes());
     }
-    text
+}
+
+fn json_into<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serialising strings and JSON values into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 fn mask_value(key: &str, v: &Value) -> String {
