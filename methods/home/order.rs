@@ -141,7 +141,7 @@ pub(super) async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         .query_one(
             "INSERT INTO home_orders (order_no, service_id, publisher_id, consumer_id, price, service_snap, \
              address_snap, created_at, updated_at) \
-             VALUES ($1 * 100000000 + nextval('home_order_no_seq') % 100000000, $2, $3, $4, $5, $6::text::jsonb, \
+             VALUES ($1::bigint * 100000000 + nextval('home_order_no_seq') % 100000000, $2, $3, $4, $5, $6::text::jsonb, \
              $7::text::jsonb, to_timestamp($8), to_timestamp($8)) RETURNING id",
             &[&day, &p.service_id.0, &publisher, &user, &row.get::<_, rust_decimal::Decimal>(3),
               &row.get::<_, String>(5), &address.map(|a| a.to_string()), &(ctx.now() as f64)],

@@ -76,7 +76,7 @@ pub(super) async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
     let row = tx
         .query_one(
             "INSERT INTO home_refunds (order_no, order_id, publisher_id, consumer_id, reason, illustration, \
-             created_at, updated_at) VALUES ($1 * 100000000 + nextval('home_order_no_seq') % 100000000, \
+             created_at, updated_at) VALUES ($1::bigint * 100000000 + nextval('home_order_no_seq') % 100000000, \
              $2, $3, $4, $5, $6::text::jsonb, to_timestamp($7), to_timestamp($7)) RETURNING id, order_no",
             &[&day, &p.order_id.0, &publisher, &user, &reason, &pictures.to_string(), &(ctx.now() as f64)],
         )

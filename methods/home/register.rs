@@ -37,7 +37,7 @@ fn sessions_and_services(r: &mut Registry) {
     );
     r.add(
         Method::new("home.category.list", "1.0.0")
-            .summary("获取分类列表（GET v1/category）：data 为 [{id, name}]。"),
+            .summary("获取分类列表（GET v1/category）：data.list 为 [{id, name}]（种子的数组放在 list 中，data 总是对象）。"),
         service::categories,
     );
     r.add(
@@ -88,7 +88,9 @@ fn sessions_and_services(r: &mut Registry) {
         service::edit,
     );
     r.add(
-        write("home.admin.service.review")
+        Method::new("home.admin.service.review", "1.0.0")
+            .write()
+            .req_token(false)
             .refuses([PARAMS])
             .refuses(SERVICE.refusals("approve"))
             .summary("后台审核服务（仅 admin 类型的 appid，否则 10010 请求权限不足）：id、action（1 审核通过 待审核→待发布；2 审核不通过 待审核→审核不通过；3 强制下架 已发布或待发布→已下架）。data：{result: true, status}。"),
@@ -224,7 +226,7 @@ fn users(r: &mut Registry) {
                 (code::TOO_LARGE, "上传的文件体积超过限制"),
                 (code::SAVE_FAILED, "文件保存失败"),
             ])
-            .summary("文件上传（POST v1/file，multipart）：任意个（至多 9 个）不签名的文件字段，字段名互不相同（如 file1、file2），签名的 data 只含固定参数。每个文件的检查同 system.upload（大小、按内容识别 JPG/PNG/GIF/WebP、完整解码、每日配额）。data：[{id, key（字段名）, path（图片 url）}]。"),
+            .summary("文件上传（POST v1/file，multipart）：任意个（至多 9 个）不签名的文件字段，字段名互不相同（如 file1、file2），签名的 data 只含固定参数。每个文件的检查同 system.upload（大小、按内容识别 JPG/PNG/GIF/WebP、完整解码、每日配额）。data.list 为 [{id, key（字段名）, path（图片 url）}]。"),
         user::upload,
     );
 }

@@ -27,7 +27,9 @@ pub(super) async fn categories(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
         .iter()
         .map(|r| json!({"id": r.get::<_, i64>(0), "name": r.get::<_, String>(1)}))
         .collect();
-    Reply::data("ok", &list)
+    // The envelope's data is an object (docs/protocol.md §4): the seed's
+    // array is its `list`.
+    Reply::data("ok", &json!({"list": list}))
 }
 
 /// No parameters.

@@ -156,7 +156,8 @@ pub(super) async fn upload(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
         out.push(json!({"id": stored.file_id, "key": f.field,
                         "path": format!("{base}{}", stored.relative_url)}));
     }
-    Reply::data("ok", &out)
+    // The seed's array, as `list` of the object data (docs/protocol.md §4).
+    Reply::data("ok", &json!({"list": out}))
 }
 
 /// The seed's codes for a part that cannot be an image: empty 10003,
