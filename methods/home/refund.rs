@@ -102,15 +102,11 @@ pub(super) struct MyParams {
 
 /// home.refund.my: the caller's refunds by role and status.
 pub(super) async fn mine(ctx: Ctx, p: MyParams) -> ApiResult<Reply> {
-    let status = status_filter(p.status, refund_status::CANCELLED)?;
-    list(
-        &ctx,
-        &p.role,
-        &p.paging,
-        "($2::smallint = -1 OR status = $2)",
-        status,
-    )
-    .await
+    let statuses = match status_filter(p.status, refund_status::CANCELLED)? {
+        -1 => (0..=refund_status::CANCELLED).collect(),
+        s => vec![s],
+    };
+    list(&ctx, &p.role, &p.paging, &statuses).await
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -124,32 +120,21 @@ pub(super) struct ProcessParams {
 /// home.refund.process: the caller's refunds still in process (待同意,
 /// 已同意, 已退款 awaiting the consumer's confirmation).
 pub(super) async fn process(ctx: Ctx, p: ProcessParams) -> ApiResult<Reply> {
-    list(
-        &ctx,
-        &p.role,
-        &p.paging,
-        "status IN (0, 1, 2) AND $2::smallint = $2",
-        -1,
-    )
-    .await
+    use refund_status::{AGREED, REFUNDED, UNAPPROVED};
+    list(&ctx, &p.role, &p.paging, &[UNAPPROVED, AGREED, REFUNDED]).await
 }
 
-async fn list(
-    ctx: &Ctx,
-    role: &Int,
-    paging: &PageParams,
-    and: &str,
-    status: i16,
-) -> ApiResult<Reply> {
+/// The caller's refunds on `role`'s side in one of `statuses`.
+async fn list(ctx: &Ctx, role: &Int, paging: &PageParams, statuses: &[i16]) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let role = Role::of(Int(role.0))?;
     let page = Page::of(paging)?;
-    let filter = format!("{} = $1 AND {and}", role.column());
+    let filter = format!("{} = $1 AND status = ANY($2)", role.column());
     let db = ctx.stores().pg().await?;
     let total: i64 = db
         .query_one(
             &format!("SELECT count(*) FROM home_refunds WHERE {filter}"),
-            &[&user, &status],
+            &[&user, &statuses],
         )
         .await?
         .get(0);
@@ -159,7 +144,7 @@ async fn list(
                 "SELECT home_refund_json(id, $3)::text FROM home_refunds WHERE {filter} \
                  ORDER BY id DESC LIMIT $4 OFFSET $5"
             ),
-            &[&user, &status, &tz(ctx), &page.per_page, &page.offset()],
+            &[&user, &statuses, &tz(ctx), &page.per_page, &page.offset()],
         )
         .await?;
     Reply::data("ok", &page.block(total, parsed_rows(&rows)?))
