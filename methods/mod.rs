@@ -3,6 +3,7 @@
 
 pub mod consult;
 pub mod goods;
+pub mod home;
 pub mod message;
 pub mod news;
 pub mod notice;
@@ -31,5 +32,6 @@ pub fn registry() -> Registry {
     pay::register(&mut r);
     consult::register(&mut r);
     supplier::register(&mut r);
+    home::register(&mut r);
     r
 }

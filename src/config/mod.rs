@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod apps;
 pub mod console;
 pub mod content;
+pub mod home;
 pub mod jobs;
 pub mod limits;
 pub mod patterns;

@@ -56,6 +56,8 @@ pub struct Settings {
     pub push: PushSettings,
     pub payments: PaySettings,
     pub console: super::console::ConsoleSettings,
+    /// `[home]`: the home-services product (docs/protocol.md §22).
+    pub home: super::home::HomeSettings,
 }
 
 impl Default for Settings {
@@ -83,6 +85,7 @@ impl Default for Settings {
             push: Default::default(),
             payments: Default::default(),
             console: Default::default(),
+            home: Default::default(),
         }
     }
 }
@@ -375,6 +378,9 @@ impl Settings {
             return bad(key, &why);
         }
         if let Err((key, why)) = crate::config::payments::validate(self.env, &self.payments) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::home::validate(&self.home) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

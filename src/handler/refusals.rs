@@ -20,7 +20,13 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      | supplier | 101 未认证 | 101 | answered as the seed: the back office has not certified the supplier (no protocol code collides) |\n\
      | supplier | 400 操作失败 | 400 | answered as the seed with its messages: refused order moves, wrong password or code, bad amounts (no protocol code collides) |\n\
      | supplier | 200 操作成功 | 200 | success |\n\
-     | supplier | 500 异常 | 500 | internal failure, cause only logged |\n";
+     | supplier | 500 异常 | 500 | internal failure, cause only logged |\n\
+     | home | 0 ok | 200 | success (the seed's `error_code` 0 is the envelope's 200; its `data` is `data`, arrays as `data.list`) |\n\
+     | home | 10001 未携带 token | 602 | no token sent |\n\
+     | home | 10002 token无效或已过期 | 601 (603, 606) | the session expired, was displaced or outlived a password change |\n\
+     | home | 10008 访问的资源不存在 | 404 | a service, booking, refund or rating that does not exist or is not the caller's |\n\
+     | home | 10000, 10003–10007, 10009–10024 | as the seed | answered with the seed's number and message (no protocol code collides); a parameter of the wrong type stays the protocol's 503 |\n\
+     | home | 9999, 10025–10028 | — | the seed's anti-piracy check, cloud functions and check-ins: nothing of home.* answers them |\n";
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod consult;
 pub mod gate;
 pub mod guards;
+pub mod home;
 pub mod jobs;
 pub mod machine;
 pub mod metrics;
@@ -25,7 +26,9 @@ pub mod session;
 pub mod sms;
 pub mod stores;
 pub mod supplier;
+pub mod tim;
 pub mod upload;
+pub mod user_profile;
 pub mod wechat;
 
 pub use clock::Clock;

@@ -58,6 +58,7 @@ pub const DEMO_DATA: &[(&str, &str)] = &[
         "31_supplier.sql",
         include_str!("../../sql/demo/31_supplier.sql"),
     ),
+    ("32_home.sql", include_str!("../../sql/demo/32_home.sql")),
 ];
 
 /// A fingerprint of the schema and demo data this build carries; test

@@ -17,6 +17,7 @@ mod foundation;
 mod goods;
 mod guards;
 mod helpers;
+mod home;
 mod hostile;
 mod identity;
 mod instances;

@@ -109,6 +109,22 @@ secrets = ["{SUPPLIER_SECRET}"]
     )
 }
 
+/// The home-services mini-program's test secret (seed 000, docs/protocol.md §22).
+pub const HOME_SECRET: &str = "home-test-secret-000000000000001";
+
+/// The default test appids and the home-services mini-program.
+pub fn home_apps() -> String {
+    format!(
+        r#"{}
+[apps.home_app_id]
+name = "Home services mini-program"
+type = "miniprogram"
+secrets = ["{HOME_SECRET}"]
+"#,
+        default_apps()
+    )
+}
+
 /// Adds test-only methods to the registry.
 pub type Extend = Box<dyn FnOnce(&mut Registry) + Send>;
 

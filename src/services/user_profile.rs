@@ -1,0 +1,25 @@
+//! The one writer of an account's profile columns on the shared `users`
+//! table (nickname, headimg) for the product methods that edit them
+//! (home.user.update). The `users` trigger then drops the profile kept
+//! with the sessions (docs/protocol.md §8.8), so every session reads it
+//! again.
+
+use crate::protocol::error::ApiResult;
+
+/// Set `nickname` and `headimg` of `user`, inside the caller's transaction.
+///
+/// # Errors
+/// Store failures (500).
+pub async fn set_names(
+    tx: &deadpool_postgres::Transaction<'_>,
+    user: i64,
+    nickname: &str,
+    headimg: &str,
+) -> ApiResult<()> {
+    tx.execute(
+        "UPDATE users SET nickname = $2, headimg = $3, updated_at = now() WHERE id = $1",
+        &[&user, &nickname, &headimg],
+    )
+    .await?;
+    Ok(())
+}
