@@ -4,6 +4,7 @@
 pub mod consult;
 pub mod goods;
 pub mod message;
+pub mod mp;
 pub mod news;
 pub mod notice;
 pub mod order;
@@ -31,5 +32,6 @@ pub fn registry() -> Registry {
     pay::register(&mut r);
     consult::register(&mut r);
     supplier::register(&mut r);
+    mp::register(&mut r);
     r
 }

@@ -9,6 +9,7 @@ pub mod console;
 pub mod content;
 pub mod jobs;
 pub mod limits;
+pub mod mp;
 pub mod patterns;
 pub mod payments;
 pub mod platforms;

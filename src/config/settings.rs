@@ -56,6 +56,8 @@ pub struct Settings {
     pub push: PushSettings,
     pub payments: PaySettings,
     pub console: super::console::ConsoleSettings,
+    /// The user mini-program (seed 004, docs/protocol.md §22).
+    pub mp: super::mp::MpSettings,
 }
 
 impl Default for Settings {
@@ -83,6 +85,7 @@ impl Default for Settings {
             push: Default::default(),
             payments: Default::default(),
             console: Default::default(),
+            mp: Default::default(),
         }
     }
 }
@@ -375,6 +378,9 @@ impl Settings {
             return bad(key, &why);
         }
         if let Err((key, why)) = crate::config::payments::validate(self.env, &self.payments) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::mp::validate(&self.mp) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

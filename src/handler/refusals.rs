@@ -24,13 +24,13 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.
-pub const ROLE_REQUIRED: (u16, &str) = (
+pub const ROLE_REQUIRED: (u32, &str) = (
     crate::protocol::error::code::ROLE_REQUIRED,
     "您没有此操作的身份权限（需要 <product>.<role>）",
 );
 
 /// The Markdown table of `refusals`; empty when there are none.
-pub fn table(refusals: &[(u16, &str)]) -> String {
+pub fn table(refusals: &[(u32, &str)]) -> String {
     if refusals.is_empty() {
         return String::new();
     }

@@ -12,6 +12,7 @@ pub mod guards;
 pub mod jobs;
 pub mod machine;
 pub mod metrics;
+pub mod mp;
 pub mod orders;
 pub mod password;
 pub mod pay;

@@ -58,6 +58,7 @@ pub const DEMO_DATA: &[(&str, &str)] = &[
         "31_supplier.sql",
         include_str!("../../sql/demo/31_supplier.sql"),
     ),
+    ("33_mp.sql", include_str!("../../sql/demo/33_mp.sql")),
 ];
 
 /// A fingerprint of the schema and demo data this build carries; test
