@@ -252,7 +252,6 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let like = pattern(p.keyword.as_str())?;
     let (page, offset) = page_of(p.page.map(|i| i.0), PAGE_SIZE)?;
     let oper = oper_of(&ctx).await?;
-
     let (lat, lng) = at.map_or((0.0, 0.0), |(lng, lat)| (lat, lng));
     let mut args = Args::default();
     let mut filter = String::from("m.status = 1");
@@ -270,12 +269,9 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         let n = args.push(&like);
         filter += &format!(" AND (m.name ILIKE {n} OR m.brand ILIKE {n})");
     }
-    let here = if at.is_some() {
-        format!("ll_to_earth({}, {})", args.push(&lat), args.push(&lng))
-    } else {
-        String::new()
-    };
+    let mut here = String::new();
     if let Some(r) = &radius {
+        here = format!("ll_to_earth({}, {})", args.push(&lat), args.push(&lng));
         let n = args.push(r);
         filter += &format!(
             " AND earth_box({here}, {n}) @> ll_to_earth(m.lat, m.lng) \
@@ -287,6 +283,9 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let count = db.prepare_cached(&count_sql).await?;
     let total: i64 = db.query_one(&count, &args.values).await?.get(0);
 
+    if at.is_some() && here.is_empty() {
+        here = format!("ll_to_earth({}, {})", args.push(&lat), args.push(&lng));
+    }
     let (distance, order) = if at.is_some() {
         (
             format!("earth_distance({here}, ll_to_earth(m.lat, m.lng))"),

@@ -23,6 +23,7 @@ mod instances;
 mod jobs;
 mod logs;
 mod machines;
+mod mp;
 mod news;
 mod notice;
 mod observability;
