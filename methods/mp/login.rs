@@ -53,6 +53,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.scene.create", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .write()
             .req_token(false)
             .summary("创建场景 ID（小程序间跳转的 H5 生成小程序码用）：order_no 可选（须是本人的订单）。返回 sceneId（32 位十六进制，小程序码的 scene 值）与 expire_in（秒，mp.scene_ttl_secs）。只能登录一次。未绑定手机号 10003。"),

@@ -8,6 +8,7 @@ mod goods;
 mod login;
 mod merchant;
 mod order;
+mod paid;
 mod redeem;
 mod refund;
 
@@ -30,6 +31,8 @@ pub const INVALID: u32 = 10001;
 /// 10003 未登录: the WeChat session has no mobile bound yet (seed: "执行
 /// 步骤2", mp.login).
 pub const NOT_BOUND: u32 = 10003;
+/// What [`member`] answers before a mobile is bound.
+pub const UNBOUND: (u32, &str) = (NOT_BOUND, "未登录，请先绑定手机号");
 /// 10004 账号不存在.
 pub const NO_ACCOUNT: u32 = 10004;
 /// 10005 密码错误: here the SMS code, the password of a mobile login.
@@ -51,7 +54,7 @@ pub fn register(r: &mut Registry) {
     order::register(r);
     refund::register(r);
     redeem::register(r);
-    r.on_paid(order::SUBJECT, order::paid);
+    r.on_paid(order::SUBJECT, paid::paid);
 }
 
 /// Register `handler` so that parameters it cannot read answer 10001 with
@@ -106,7 +109,7 @@ pub(crate) fn invalid(msg: impl Into<Cow<'static, str>>) -> ApiError {
 pub(crate) fn member(ctx: &Ctx) -> ApiResult<&SessionUser> {
     let user = ctx.user()?;
     if user.profile.mobile.is_empty() {
-        return Err(ApiError::new(NOT_BOUND, "未登录，请先绑定手机号"));
+        return Err(ApiError::new(UNBOUND.0, UNBOUND.1));
     }
     Ok(user)
 }

@@ -1,11 +1,10 @@
 //! mp.order.list, mp.order.detail, mp.order.buy, mp.order.pay and
 //! mp.order.cancel (seed 004 /orders, /order/detail, /order/buy;
-//! docs/protocol.md §22.6), and the on-paid hook that makes one
-//! redemption code per unit. Stock is reserved atomically when buying.
+//! docs/protocol.md §22.6). Stock is reserved atomically when buying; the
+//! codes are made by the on-paid hook (`paid`).
 
 use std::collections::HashMap;
 
-use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,7 +15,7 @@ use crate::domain::{Mobile, Money};
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text};
 use crate::services::machine::{Actor, Key, transition};
 use crate::services::mp::{self, MP_ORDER, UNPAID};
-use crate::services::pay::{Opened, Paid, Subject, nonce};
+use crate::services::pay::{Opened, Subject, nonce};
 
 /// The payment subject kind of mini-program orders.
 pub(super) const SUBJECT: &str = "mp_order";
@@ -30,6 +29,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.order.list", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .summary("订单列表（/orders）：status 可选（1 未支付、2 已取消、3 已关闭（超时自动关闭）、4 已付款、6 已退款、7 已完成（不可退款），不传为全部，其他 10001）、page（每页 10 条）。新的在前。每项：id、oper_id、order_no、user_id、user_name、notify_mobile、merchant_id、merchant_name、goods_id、goods_name、goods_pic、goods_thumb_url、price、buy_number、pay_price、pay_time、refund_price、refund_time、status、items（已付款及之后：核销码列表 id、order_id、verify_code、status 1 未核销 2 已核销 3 已退款）、isOperSelf。total 为总数。未绑定手机号 10003。"),
         list,
     );
@@ -37,6 +37,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.order.detail", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .refuses([(404, "订单不存在")])
             .summary("订单详情（/order/detail）：order_no。字段同订单列表。他人的或不存在 404。"),
         detail,
@@ -45,6 +46,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.order.buy", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .write()
             .req_token(false)
             .refuses([
@@ -60,6 +62,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.order.pay", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .write()
             .req_token(false)
             .refuses([(404, "订单不存在"), (503, "订单当前状态不能支付"), (503, "请在商品所属运营中心的小程序内支付")])
@@ -70,6 +73,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.order.cancel", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .write()
             .req_token(false)
             .refuses(MP_ORDER.refusals("cancel"))
@@ -436,60 +440,4 @@ async fn cancel(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
     mp::closed(&tx, t.record_id).await?;
     tx.commit().await?;
     Reply::data("取消成功", &json!({"status": t.to}))
-}
-
-/// The on-paid hook: the order's `pay` (1 → 4) in the notification's
-/// transaction, one redemption code per unit, and the sales counted. An
-/// order that can no longer take the money (cancelled or closed, its
-/// stock returned) answers `false`.
-pub(super) fn paid<'a>(
-    tx: &'a deadpool_postgres::Transaction<'a>,
-    paid: Paid<'a>,
-) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(async move {
-        let actor = Actor::Payment(paid.out_trade_no.to_string());
-        let key = Key::Id(paid.subject);
-        match transition(tx, &MP_ORDER, key, "pay", &actor, paid.now).await {
-            Ok(_) => {}
-            Err(ApiError::Internal(e)) => return Err(e),
-            Err(ApiError::Refused { .. }) => return Ok(false),
-        }
-        let row = tx
-            .query_one(
-                "UPDATE mp_goods g SET sell_number = g.sell_number + o.buy_number FROM mp_orders o \
-                 WHERE o.id = $1 AND g.id = o.goods_id RETURNING o.buy_number, o.user_id",
-                &[&paid.subject],
-            )
-            .await?;
-        let (units, user): (i32, i64) = (row.get(0), row.get(1));
-        for _ in 0..units {
-            tx.execute(
-                "INSERT INTO mp_order_items (order_id, user_id, verify_code, created_at, updated_at) \
-                 VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($4))",
-                &[&paid.subject, &user, &redemption_code(), &(paid.now as f64)],
-            )
-            .await?;
-        }
-        Ok(true)
-    })
-}
-
-/// 12 random digits: what the merchant types or scans.
-fn redemption_code() -> String {
-    let n: u64 = rand::random::<u64>() % 1_000_000_000_000;
-    format!("{n:012}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_redemption_code_is_twelve_digits() {
-        for _ in 0..100 {
-            let c = redemption_code();
-            assert_eq!(c.len(), 12);
-            assert!(c.bytes().all(|b| b.is_ascii_digit()));
-        }
-    }
 }

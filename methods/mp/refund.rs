@@ -22,6 +22,7 @@ pub(super) fn register(r: &mut Registry) {
         r,
         Method::new("mp.order.refund", "1.0.0")
             .user()
+            .refuses([super::UNBOUND])
             .write()
             .req_token(false)
             .refuses(MP_ORDER.refusals("refund"))

@@ -20,7 +20,18 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      | supplier | 101 未认证 | 101 | answered as the seed: the back office has not certified the supplier (no protocol code collides) |\n\
      | supplier | 400 操作失败 | 400 | answered as the seed with its messages: refused order moves, wrong password or code, bad amounts (no protocol code collides) |\n\
      | supplier | 200 操作成功 | 200 | success |\n\
-     | supplier | 500 异常 | 500 | internal failure, cause only logged |\n";
+     | supplier | 500 异常 | 500 | internal failure, cause only logged |\n\
+     | mp | 0 成功 | 200 | success |\n\
+     | mp | 10001 参数不合法 | 10001 | answered as the seed: a parameter missing, ill-typed or out of range, with the protocol's message (缺少参数 <name>, 参数 <name> 格式不正确, …) |\n\
+     | mp | 10003 未登录 | 10003 | answered as the seed: the WeChat session has no mobile bound yet (mp.login) |\n\
+     | mp | 10004 账号不存在 | 10004 | answered as the seed: the scene's user, or the test code's account, is gone |\n\
+     | mp | 10005 密码错误 | 10005 | answered as the seed: a wrong or dead SMS code in mp.login (the protocol's 700) |\n\
+     | mp | 10006 账号已存在 | 10006 | answered as the seed: the WeChat account already has a mobile |\n\
+     | mp | 10007 token无效或不存在 | 601, 602 (603, 606) | sessions, as the protocol |\n\
+     | mp | 70010 微信openId不存在 | 70010 | answered as the seed: no WeChat identity of this mini-program for the session's account |\n\
+     | mp | 70011 微信appid不存在 | 70011 | answered as the seed: the appid is not a configured mini-program |\n\
+     | mp | — | 503 | refused order and code moves, stock, SMS limits, with their messages |\n\
+     | mp | 500 未知错误 | 500 | internal failure, cause only logged |\n";
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.
