@@ -280,8 +280,19 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     }
     let db = ctx.stores().pg().await?;
     let count_sql = format!("SELECT count(*) FROM mp_merchants m WHERE {filter}");
-    let count = db.prepare_cached(&count_sql).await?;
-    let total: i64 = db.query_one(&count, &args.values).await?.get(0);
+    let count = async {
+        let stmt = db.prepare_cached(&count_sql).await?;
+        Ok::<i64, ApiError>(db.query_one(&stmt, &args.values).await?.get(0))
+    };
+    // Without a radius the total does not depend on where the user is: it
+    // is a public figure kept like a public answer (docs/protocol.md §13),
+    // so a nearest-first page reads only the index.
+    let total: i64 = if radius.is_none() {
+        let key = format!("mp:merchants:count|{city:?}|{category:?}|{like}");
+        cached::value(&ctx, &key, count).await?
+    } else {
+        count.await?
+    };
 
     if at.is_some() && here.is_empty() {
         here = format!("ll_to_earth({}, {})", args.push(&lat), args.push(&lng));
