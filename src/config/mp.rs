@@ -50,6 +50,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_seeds_codes_and_scene_ids_never_reach_a_log_line() {
+        let mask = crate::config::settings::LogSettings::default().mask;
+        for key in ["verify_code", "sceneId", "notify_mobile", "mobile", "token"] {
+            assert!(mask.iter().any(|m| m == key), "{key}");
+        }
+    }
+
+    #[test]
     fn the_defaults_pass_and_out_of_range_values_are_named() {
         assert!(validate(&MpSettings::default()).is_ok());
         let mut s = MpSettings {

@@ -193,6 +193,10 @@ impl Default for LogSettings {
                 "code",
                 "sms_code",
                 "realname",
+                // Seed 004 (mp.*): SMS and redemption codes, scene ids.
+                "verify_code",
+                "sceneId",
+                "notify_mobile",
             ]
             .iter()
             .map(|s| s.to_string())
