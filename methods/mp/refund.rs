@@ -176,8 +176,8 @@ async fn answer(ctx: &Ctx, order: i64, no: &str, out_refund_no: &str) -> ApiResu
     let db = ctx.stores().pg().await?;
     let r = db
         .query_one(
-            "SELECT id, amount, status, COALESCE(refund_id, ''), extract(epoch FROM created_at)::bigint, \
-             extract(epoch FROM COALESCE(refunded_at, created_at))::bigint FROM refunds \
+            "SELECT id, amount, status, COALESCE(refund_id, ''), floor(extract(epoch FROM created_at))::bigint, \
+             floor(extract(epoch FROM COALESCE(refunded_at, created_at)))::bigint FROM refunds \
              WHERE out_refund_no = $1",
             &[&out_refund_no],
         )
