@@ -202,3 +202,60 @@ async fn a_scene_logs_one_other_mini_program_session_into_its_user() {
         (json!(10001), json!("sceneId 无效、已过期或已使用"))
     );
 }
+
+#[tokio::test]
+async fn another_centres_good_is_not_paid_here_and_a_lost_openid_is_70010() {
+    let app = mp_app().await;
+    let db = db(&app).await;
+    let token = app.mp_member("elsewhere", "13700000040").await;
+    // Merchant 100 is in 上海 (operation centre 2, sql/demo/33_mp.sql).
+    let oper: i32 = db
+        .query_one("SELECT oper_id FROM mp_goods WHERE id = 199", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(oper, 2);
+    let data = app
+        .mp_ok(
+            "mp.order.buy",
+            &token,
+            json!({"goods_id": 199, "number": 1}),
+        )
+        .await;
+    assert_eq!(data["isOperSelf"], 0);
+    assert!(data.get("sdk_config").is_none(), "{data}");
+    let env = app
+        .mpc(
+            "mp.order.pay",
+            &token,
+            json!({"order_no": data["order_no"]}),
+        )
+        .await;
+    assert_eq!(
+        code_msg(&env),
+        (json!(503), json!("请在商品所属运营中心的小程序内支付"))
+    );
+
+    db.execute(
+        "DELETE FROM wechat_identities WHERE user_id = (SELECT id FROM users WHERE mobile = '13700000040')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let gid = good(&db, 1).await;
+    let env = app
+        .mpc(
+            "mp.order.buy",
+            &token,
+            json!({"goods_id": gid, "number": 1}),
+        )
+        .await;
+    assert_eq!(
+        code_msg(&env),
+        (
+            json!(70010),
+            json!("openId不存在，请重新调用 wx.login 登录")
+        )
+    );
+    assert_eq!(counts(&db, gid).await, (1, 0), "nothing reserved");
+}

@@ -44,6 +44,13 @@ async fn fifty_concurrent_buys_of_a_stock_of_ten_sell_exactly_ten() {
         .unwrap()
         .get(0);
     assert_eq!(placed, 10);
+
+    // Paid, the ten are the good's sales.
+    for won in answers.iter().filter(|e| e["code"] == 200) {
+        app.mp_settle(won["data"]["out_trade_no"].as_str().unwrap())
+            .await;
+    }
+    assert_eq!(counts(&db, gid).await, (0, 10));
 }
 
 async fn status(app: &TestApp, token: &str, order_no: &str) -> serde_json::Value {
