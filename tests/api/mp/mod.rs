@@ -6,6 +6,7 @@
 mod journey;
 mod logins;
 mod nearby;
+mod refused;
 mod stock;
 
 use serde_json::{Value, json};
