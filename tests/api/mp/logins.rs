@@ -155,6 +155,15 @@ async fn a_scene_logs_one_other_mini_program_session_into_its_user() {
         .await;
     assert_eq!(scene["expire_in"], 600);
     let scene_id = scene["sceneId"].as_str().unwrap().to_string();
+    // Kept in Redis for mp.scene_ttl_secs, not forever.
+    let client = redis::Client::open(app.redis_url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("{}mp:scene:{scene_id}", app.redis_prefix()))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert!((1..=600).contains(&ttl), "{ttl}");
 
     // Ten fresh WeChat sessions race for the scene: one takes it.
     let mut tokens = Vec::new();
