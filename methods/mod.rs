@@ -5,6 +5,7 @@ pub mod consult;
 pub mod goods;
 pub mod home;
 pub mod message;
+pub mod mp;
 pub mod news;
 pub mod notice;
 pub mod order;
@@ -33,5 +34,6 @@ pub fn registry() -> Registry {
     consult::register(&mut r);
     supplier::register(&mut r);
     home::register(&mut r);
+    mp::register(&mut r);
     r
 }

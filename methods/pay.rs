@@ -174,7 +174,7 @@ pub(crate) async fn refund_notice(ctx: &Ctx, started: &Started) -> ApiResult<u16
         &ctx.state.pay_keys,
         &started.out_trade_no,
         &started.out_refund_no,
-        started.amount,
+        started.total,
         started.amount,
         ctx.now(),
     )?;

@@ -8,9 +8,9 @@ use crate::services::home::{
 };
 use crate::services::machine::Refusal;
 
-const PARAMS: (u16, &str) = (code::PARAMS, "请求参数错误");
+const PARAMS: (u32, &str) = (code::PARAMS, "请求参数错误");
 
-fn of(r: Refusal) -> (u16, &'static str) {
+fn of(r: Refusal) -> (u32, &'static str) {
     (r.code, r.msg)
 }
 

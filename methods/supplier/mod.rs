@@ -15,7 +15,7 @@ use crate::services::supplier::SUPPLIER_ORDER;
 pub use crate::services::supplier::FAILED;
 
 /// The seed's 101 未认证: a supplier the back office has not certified.
-pub const NOT_CERTIFIED: u16 = 101;
+pub const NOT_CERTIFIED: u32 = 101;
 
 const PRODUCT: &str = "supplier";
 const ROLE: &str = "supplier";

@@ -60,16 +60,16 @@ pub(crate) async fn find_by_id(ctx: &Ctx, id: i64) -> ApiResult<Account> {
 
 /// The account refusals methods declare for the catalogue
 /// (`Method::refuses`), with the messages they answer.
-pub(crate) const REFUSED_REGISTERED: (u16, &str) = (code::ALREADY_REGISTERED, "账号已注册");
+pub(crate) const REFUSED_REGISTERED: (u32, &str) = (code::ALREADY_REGISTERED, "账号已注册");
 /// See [`REFUSED_REGISTERED`].
-pub(crate) const REFUSED_UNREGISTERED: (u16, &str) = (code::NOT_REGISTERED, "账号未注册");
+pub(crate) const REFUSED_UNREGISTERED: (u32, &str) = (code::NOT_REGISTERED, "账号未注册");
 /// See [`REFUSED_REGISTERED`]; the time is the lock's end.
-pub(crate) const REFUSED_LOCKED: (u16, &str) = (
+pub(crate) const REFUSED_LOCKED: (u32, &str) = (
     code::LOGIN_LOCKED,
     "密码或验证码错误次数过多，登录已被限制，请于 <Y-m-d H:i:s> 后再试",
 );
 /// See [`REFUSED_REGISTERED`].
-pub(crate) const REFUSED_SMS_CODE: (u16, &str) = (code::SMS_CODE_WRONG, "短信验证码不正确");
+pub(crate) const REFUSED_SMS_CODE: (u32, &str) = (code::SMS_CODE_WRONG, "短信验证码不正确");
 
 pub(crate) fn not_registered() -> ApiError {
     ApiError::new(code::NOT_REGISTERED, "账号未注册")

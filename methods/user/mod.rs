@@ -10,7 +10,7 @@ mod password;
 mod profile;
 mod register;
 mod roles;
-mod wechat;
+pub(crate) mod wechat;
 
 use crate::domain::Mobile;
 use crate::handler::{ApiResult, Ctx, Method, Registry};

@@ -16,9 +16,9 @@ use crate::services::session::{self, status};
 use crate::services::wechat::{self, WxIdentity};
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub(super) struct WxLoginParams {
+pub(crate) struct WxLoginParams {
     /// wx.login 获取到的 code（一次有效）
-    code: Text,
+    pub(crate) code: Text,
 }
 
 /// The seed's `userInfo`: present once the account has a mobile.
@@ -51,7 +51,7 @@ impl WxLoginData {
     }
 }
 
-pub(super) async fn wx_login(ctx: Ctx, p: WxLoginParams) -> ApiResult<Reply> {
+pub(crate) async fn wx_login(ctx: Ctx, p: WxLoginParams) -> ApiResult<Reply> {
     let appid = ctx.caller.appid.clone();
     if ctx.config.apps.get(&appid).map(|a| a.kind) != Some(AppKind::MiniProgram) {
         return Err(ApiError::new(code::FORBIDDEN, "您没有权限访问该接口"));
@@ -127,15 +127,15 @@ async fn bound_user(
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub(super) struct BindParams {
+pub(crate) struct BindParams {
     /// 手机号
-    mobile: Text,
+    pub(crate) mobile: Text,
     /// 短信验证码（sms.send，key = USER_BIND_MOBILE_CODE）
     #[serde(default)]
-    verify_code: Option<Text>,
+    pub(crate) verify_code: Option<Text>,
     /// verify_code 的别名；与 verify_code 同时传且不同时 503
     #[serde(default)]
-    code: Option<Text>,
+    pub(crate) code: Option<Text>,
 }
 
 #[derive(Serialize)]
@@ -146,7 +146,7 @@ struct BindData {
     user_info: UserInfo,
 }
 
-pub(super) async fn mobile_bind(ctx: Ctx, p: BindParams) -> ApiResult<Reply> {
+pub(crate) async fn mobile_bind(ctx: Ctx, p: BindParams) -> ApiResult<Reply> {
     let user = ctx.user()?;
     let mobile = Mobile::parse(&p.mobile)?;
     let given = aliased("verify_code", p.verify_code, "code", p.code)?
@@ -244,7 +244,11 @@ fn taken_meanwhile(e: tokio_postgres::Error) -> ApiError {
 
 /// Re-point the WeChat identities and roles of placeholder `from` to
 /// `onto`, and retire `from` (status 3, `merged_into`).
-async fn merge(tx: &tokio_postgres::Transaction<'_>, from: i64, onto: i64) -> ApiResult<()> {
+pub(crate) async fn merge(
+    tx: &tokio_postgres::Transaction<'_>,
+    from: i64,
+    onto: i64,
+) -> ApiResult<()> {
     tx.execute(
         "UPDATE wechat_identities SET user_id = $2, updated_at = now() WHERE user_id = $1",
         &[&from, &onto],

@@ -58,6 +58,8 @@ pub struct Settings {
     pub console: super::console::ConsoleSettings,
     /// `[home]`: the home-services product (docs/protocol.md §22).
     pub home: super::home::HomeSettings,
+    /// The user mini-program (seed 004, docs/protocol.md §23).
+    pub mp: super::mp::MpSettings,
 }
 
 impl Default for Settings {
@@ -86,6 +88,7 @@ impl Default for Settings {
             payments: Default::default(),
             console: Default::default(),
             home: Default::default(),
+            mp: Default::default(),
         }
     }
 }
@@ -193,6 +196,10 @@ impl Default for LogSettings {
                 "code",
                 "sms_code",
                 "realname",
+                // Seed 004 (mp.*): SMS and redemption codes, scene ids.
+                "verify_code",
+                "sceneId",
+                "notify_mobile",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -381,6 +388,9 @@ impl Settings {
             return bad(key, &why);
         }
         if let Err((key, why)) = crate::config::home::validate(&self.home) {
+            return bad(key, &why);
+        }
+        if let Err((key, why)) = crate::config::mp::validate(&self.mp) {
             return bad(key, &why);
         }
         if self.cache.ttl_ms > Duration::from_secs(600) {

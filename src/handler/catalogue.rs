@@ -28,7 +28,7 @@ pub const FIXED_PARAMETERS: &[&str] = &[
 ];
 
 /// Codes any method can answer once the pipeline runs (docs/protocol.md §6).
-const COMMON: &[u16] = &[
+const COMMON: &[u32] = &[
     code::FORBIDDEN,
     code::INTERNAL,
     code::BUSINESS,
@@ -43,7 +43,7 @@ const COMMON: &[u16] = &[
 ];
 
 /// Codes a method that needs a user adds (docs/protocol.md §8.1).
-const SESSION: &[u16] = &[
+const SESSION: &[u32] = &[
     code::SESSION_EXPIRED,
     code::NOT_LOGGED_IN,
     code::DISPLACED,
@@ -60,9 +60,9 @@ pub fn access_name(access: Access) -> &'static str {
 }
 
 /// Every code `entry` can answer besides 200, ascending.
-pub fn codes_of(entry: &Entry) -> Vec<u16> {
+pub fn codes_of(entry: &Entry) -> Vec<u32> {
     let m = &entry.method;
-    let mut out: Vec<u16> = COMMON.to_vec();
+    let mut out: Vec<u32> = COMMON.to_vec();
     if m.access == Access::User {
         out.extend_from_slice(SESSION);
     }
@@ -112,8 +112,8 @@ fn code_json(c: &CodeInfo) -> Value {
 }
 
 /// Codes the methods declare beyond the protocol's, with their messages.
-fn product_codes(registry: &Registry) -> BTreeMap<u16, Vec<&'static str>> {
-    let mut out: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
+fn product_codes(registry: &Registry) -> BTreeMap<u32, Vec<&'static str>> {
+    let mut out: BTreeMap<u32, Vec<&'static str>> = BTreeMap::new();
     for (_, e) in registry.entries() {
         for (code, msg) in &e.method.refusals {
             if codes::info(*code).is_none() {

@@ -26,17 +26,28 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      | home | 10002 token无效或已过期 | 601 (603, 606) | the session expired, was displaced or outlived a password change |\n\
      | home | 10008 访问的资源不存在 | 404 | a service, booking, refund or rating that does not exist or is not the caller's |\n\
      | home | 10000, 10003–10007, 10009–10024 | as the seed | answered with the seed's number and message (no protocol code collides); a parameter of the wrong type stays the protocol's 503 |\n\
-     | home | 9999, 10025–10028 | — | the seed's anti-piracy check, cloud functions and check-ins: nothing of home.* answers them |\n";
+     | home | 9999, 10025–10028 | — | the seed's anti-piracy check, cloud functions and check-ins: nothing of home.* answers them |\n\
+     | mp | 0 成功 | 200 | success |\n\
+     | mp | 10001 参数不合法 | 10001 | answered as the seed: a parameter missing, ill-typed or out of range, with the protocol's message (缺少参数 <name>, 参数 <name> 格式不正确, …) |\n\
+     | mp | 10003 未登录 | 10003 | answered as the seed: the WeChat session has no mobile bound yet (mp.login) |\n\
+     | mp | 10004 账号不存在 | 10004 | answered as the seed: the scene's user, or the test code's account, is gone |\n\
+     | mp | 10005 密码错误 | 10005 | answered as the seed: a wrong or dead SMS code in mp.login (the protocol's 700) |\n\
+     | mp | 10006 账号已存在 | 10006 | answered as the seed: the WeChat account already has a mobile |\n\
+     | mp | 10007 token无效或不存在 | 601, 602 (603, 606) | sessions, as the protocol |\n\
+     | mp | 70010 微信openId不存在 | 70010 | answered as the seed: no WeChat identity of this mini-program for the session's account |\n\
+     | mp | 70011 微信appid不存在 | 70011 | answered as the seed: the appid is not a configured mini-program |\n\
+     | mp | — | 503 | refused order and code moves, stock, SMS limits, with their messages |\n\
+     | mp | 500 未知错误 | 500 | internal failure, cause only logged |\n";
 
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.
-pub const ROLE_REQUIRED: (u16, &str) = (
+pub const ROLE_REQUIRED: (u32, &str) = (
     crate::protocol::error::code::ROLE_REQUIRED,
     "您没有此操作的身份权限（需要 <product>.<role>）",
 );
 
 /// The Markdown table of `refusals`; empty when there are none.
-pub fn table(refusals: &[(u16, &str)]) -> String {
+pub fn table(refusals: &[(u32, &str)]) -> String {
     if refusals.is_empty() {
         return String::new();
     }

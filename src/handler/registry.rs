@@ -61,7 +61,7 @@ pub struct Method {
     pub role: Option<(&'static str, &'static str)>,
     /// Refusals the method can answer beyond the protocol's common ones
     /// (docs/protocol.md §5): code and message, for the catalogue.
-    pub refusals: Vec<(u16, &'static str)>,
+    pub refusals: Vec<(u32, &'static str)>,
 }
 
 impl Method {
@@ -145,7 +145,7 @@ impl Method {
 
     /// The refusals this method can answer beyond the protocol's common
     /// ones, e.g. a machine action's (`Machine::refusals`).
-    pub fn refuses(mut self, refusals: impl IntoIterator<Item = (u16, &'static str)>) -> Self {
+    pub fn refuses(mut self, refusals: impl IntoIterator<Item = (u32, &'static str)>) -> Self {
         self.refusals.extend(refusals);
         self
     }

@@ -48,7 +48,7 @@ pub struct Line<'a> {
     pub appid: &'a str,
     pub method: &'a str,
     pub v: &'a str,
-    pub code: u16,
+    pub code: u32,
     pub latency_ms: f64,
     pub ip: IpAddr,
     pub user_id: i64,

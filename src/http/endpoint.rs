@@ -155,7 +155,7 @@ fn log_request(
     request_id: &str,
     ip: IpAddr,
     (t, mask): (&Trace, &[String]),
-    code: u16,
+    code: u32,
     elapsed: Duration,
     err: Option<&ApiError>,
 ) {

@@ -65,7 +65,7 @@ pub fn read_head(data: &Map<String, Value>) -> ApiResult<Head<'_>> {
     })
 }
 
-fn missing(code: u16, name: &str) -> ApiError {
+fn missing(code: u32, name: &str) -> ApiError {
     ApiError::new(code, format!("缺少参数 {name}"))
 }
 

@@ -44,7 +44,7 @@ impl Action {
 /// One row of the code table.
 #[derive(Clone, Copy, Debug)]
 pub struct CodeInfo {
-    pub code: u16,
+    pub code: u32,
     /// When the gateway answers it.
     pub meaning: &'static str,
     pub action: Action,
@@ -52,7 +52,7 @@ pub struct CodeInfo {
     pub advice: &'static str,
 }
 
-const fn row(code: u16, meaning: &'static str, action: Action, advice: &'static str) -> CodeInfo {
+const fn row(code: u32, meaning: &'static str, action: Action, advice: &'static str) -> CodeInfo {
     CodeInfo {
         code,
         meaning,
@@ -198,7 +198,7 @@ pub const PROTOCOL_CODES: &[CodeInfo] = &[
 ];
 
 /// The row of a protocol code.
-pub fn info(code: u16) -> Option<&'static CodeInfo> {
+pub fn info(code: u32) -> Option<&'static CodeInfo> {
     PROTOCOL_CODES.iter().find(|c| c.code == code)
 }
 
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn the_table_is_ordered_and_names_the_client_actions_of_the_issue() {
-        let codes: Vec<u16> = PROTOCOL_CODES.iter().map(|c| c.code).collect();
+        let codes: Vec<u32> = PROTOCOL_CODES.iter().map(|c| c.code).collect();
         let mut sorted = codes.clone();
         sorted.sort_unstable();
         sorted.dedup();

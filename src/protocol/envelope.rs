@@ -57,11 +57,11 @@ impl Reply {
 }
 
 /// Write the envelope for a code, a message and optional `data` JSON.
-pub fn envelope(code: u16, msg: &str, data: Option<&[u8]>) -> Bytes {
+pub fn envelope(code: u32, msg: &str, data: Option<&[u8]>) -> Bytes {
     write(code, msg, data, None)
 }
 
-fn write(code: u16, msg: &str, data: Option<&[u8]>, debug: Option<&[u8]>) -> Bytes {
+fn write(code: u32, msg: &str, data: Option<&[u8]>, debug: Option<&[u8]>) -> Bytes {
     let extra = data.map_or(0, <[u8]>::len) + debug.map_or(0, <[u8]>::len);
     let mut out = BytesMut::with_capacity(64 + msg.len() + extra);
     out.put_slice(b"{\"code\":");

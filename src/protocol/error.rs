@@ -6,29 +6,29 @@ use std::borrow::Cow;
 
 /// Business codes of the envelope. They are not HTTP statuses.
 pub mod code {
-    pub const OK: u16 = 200;
-    pub const FORBIDDEN: u16 = 403;
-    pub const NOT_FOUND: u16 = 404;
-    pub const INTERNAL: u16 = 500;
-    pub const BUSINESS: u16 = 503;
-    pub const METHOD_MISSING: u16 = 504;
-    pub const VERSION_MISSING: u16 = 505;
-    pub const APPID_INVALID: u16 = 506;
-    pub const TIMESTAMP_INVALID: u16 = 507;
-    pub const IP_NOT_ALLOWED: u16 = 508;
-    pub const NO_SUCH_METHOD: u16 = 509;
-    pub const IP_BANNED: u16 = 510;
-    pub const RATE_LIMITED: u16 = 511;
-    pub const SESSION_EXPIRED: u16 = 601;
-    pub const NOT_LOGGED_IN: u16 = 602;
-    pub const DISPLACED: u16 = 603;
-    pub const ALREADY_REGISTERED: u16 = 604;
-    pub const NOT_REGISTERED: u16 = 605;
-    pub const PASSWORD_CHANGED: u16 = 606;
-    pub const LOGIN_LOCKED: u16 = 607;
+    pub const OK: u32 = 200;
+    pub const FORBIDDEN: u32 = 403;
+    pub const NOT_FOUND: u32 = 404;
+    pub const INTERNAL: u32 = 500;
+    pub const BUSINESS: u32 = 503;
+    pub const METHOD_MISSING: u32 = 504;
+    pub const VERSION_MISSING: u32 = 505;
+    pub const APPID_INVALID: u32 = 506;
+    pub const TIMESTAMP_INVALID: u32 = 507;
+    pub const IP_NOT_ALLOWED: u32 = 508;
+    pub const NO_SUCH_METHOD: u32 = 509;
+    pub const IP_BANNED: u32 = 510;
+    pub const RATE_LIMITED: u32 = 511;
+    pub const SESSION_EXPIRED: u32 = 601;
+    pub const NOT_LOGGED_IN: u32 = 602;
+    pub const DISPLACED: u32 = 603;
+    pub const ALREADY_REGISTERED: u32 = 604;
+    pub const NOT_REGISTERED: u32 = 605;
+    pub const PASSWORD_CHANGED: u32 = 606;
+    pub const LOGIN_LOCKED: u32 = 607;
     /// The method requires a role the caller lacks (docs/protocol.md §8.11).
-    pub const ROLE_REQUIRED: u16 = 608;
-    pub const SMS_CODE_WRONG: u16 = 700;
+    pub const ROLE_REQUIRED: u32 = 608;
+    pub const SMS_CODE_WRONG: u32 = 700;
 }
 
 /// The plain message every internal failure shows the client.
@@ -39,7 +39,7 @@ pub const INTERNAL_MSG: &str = "服务器繁忙，请稍后重试";
 pub enum ApiError {
     /// A refusal the client caused or must act on; `msg` is shown to the user.
     #[error("{code}: {msg}")]
-    Refused { code: u16, msg: Cow<'static, str> },
+    Refused { code: u32, msg: Cow<'static, str> },
     /// Our failure (database, Redis, a bug); logged with its cause, shown as 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -47,7 +47,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// A refusal with a code and a user-facing message.
-    pub fn new(code: u16, msg: impl Into<Cow<'static, str>>) -> Self {
+    pub fn new(code: u32, msg: impl Into<Cow<'static, str>>) -> Self {
         debug_assert!(code != code::OK && code != code::INTERNAL);
         Self::Refused {
             code,
@@ -66,7 +66,7 @@ impl ApiError {
     }
 
     /// The envelope code.
-    pub fn code(&self) -> u16 {
+    pub fn code(&self) -> u32 {
         match self {
             Self::Refused { code, .. } => *code,
             Self::Internal(_) => code::INTERNAL,

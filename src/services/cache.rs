@@ -17,7 +17,7 @@ use crate::protocol::error::{ApiError, ApiResult, code};
 const ENTRY_OVERHEAD: u64 = 96;
 
 /// An answer, or a refusal that is as lasting as an answer (404).
-type Outcome = Result<Bytes, (u16, Cow<'static, str>)>;
+type Outcome = Result<Bytes, (u32, Cow<'static, str>)>;
 
 #[derive(Clone)]
 struct Entry {

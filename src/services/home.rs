@@ -7,31 +7,31 @@ use crate::services::machine::{Action, By, Machine, Refusal};
 
 /// The seed's error codes (附录 错误码) the product answers.
 pub mod code {
-    pub const PARAMS: u16 = 10000;
-    pub const NO_FILE: u16 = 10003;
-    pub const BAD_EXTENSION: u16 = 10004;
-    pub const TOO_MANY_FILES: u16 = 10005;
-    pub const TOO_LARGE: u16 = 10006;
-    pub const SAVE_FAILED: u16 = 10007;
-    pub const FAILED: u16 = 10009;
-    pub const FORBIDDEN: u16 = 10010;
-    pub const NOT_PUBLISHED: u16 = 10011;
-    pub const ORDER_NOT_YOURS: u16 = 10012;
-    pub const REFUND_OPEN: u16 = 10013;
-    pub const REFUND_NOT_PUBLISHER: u16 = 10014;
-    pub const PUBLISHER_DECIDES_ONLY: u16 = 10015;
-    pub const REFUND_FAILED: u16 = 10016;
-    pub const ORDER_UPDATE_FAILED: u16 = 10017;
-    pub const RATE_OWN: u16 = 10018;
-    pub const RATE_NOT_CONSUMER: u16 = 10019;
-    pub const RATE_MISMATCH: u16 = 10020;
-    pub const RATED: u16 = 10021;
-    pub const RATE_FAILED: u16 = 10022;
-    pub const REFUND_NOT_ALLOWED: u16 = 10023;
-    pub const NOT_CONSUMER: u16 = 10024;
+    pub const PARAMS: u32 = 10000;
+    pub const NO_FILE: u32 = 10003;
+    pub const BAD_EXTENSION: u32 = 10004;
+    pub const TOO_MANY_FILES: u32 = 10005;
+    pub const TOO_LARGE: u32 = 10006;
+    pub const SAVE_FAILED: u32 = 10007;
+    pub const FAILED: u32 = 10009;
+    pub const FORBIDDEN: u32 = 10010;
+    pub const NOT_PUBLISHED: u32 = 10011;
+    pub const ORDER_NOT_YOURS: u32 = 10012;
+    pub const REFUND_OPEN: u32 = 10013;
+    pub const REFUND_NOT_PUBLISHER: u32 = 10014;
+    pub const PUBLISHER_DECIDES_ONLY: u32 = 10015;
+    pub const REFUND_FAILED: u32 = 10016;
+    pub const ORDER_UPDATE_FAILED: u32 = 10017;
+    pub const RATE_OWN: u32 = 10018;
+    pub const RATE_NOT_CONSUMER: u32 = 10019;
+    pub const RATE_MISMATCH: u32 = 10020;
+    pub const RATED: u32 = 10021;
+    pub const RATE_FAILED: u32 = 10022;
+    pub const REFUND_NOT_ALLOWED: u32 = 10023;
+    pub const NOT_CONSUMER: u32 = 10024;
 }
 
-const fn r(code: u16, msg: &'static str) -> Refusal {
+const fn r(code: u32, msg: &'static str) -> Refusal {
     Refusal { code, msg }
 }
 

@@ -8,7 +8,14 @@ use std::time::Instant;
 use crate::config::Settings;
 use crate::protocol::error::ApiResult;
 use crate::services::machine::{self, Actor, Key, Machine};
-use crate::services::{Metrics, Stores, orders};
+use crate::services::{Metrics, Stores, mp, orders};
+
+/// What a job does to a record after moving it, in the same transaction
+/// (e.g. give an order's stock back).
+pub type Then = for<'a> fn(
+    &'a deadpool_postgres::Transaction<'a>,
+    i64,
+) -> futures_util::future::BoxFuture<'a, ApiResult<()>>;
 
 /// A timed transition: records `due` by the clock move by `action`.
 #[derive(Debug)]
@@ -22,6 +29,8 @@ pub struct Job {
     pub due: &'static str,
     /// How long before a record is due, in seconds, under these settings.
     pub after_secs: fn(&Settings) -> i64,
+    /// Run after each move, in its transaction.
+    pub then: Option<Then>,
 }
 
 /// Every job the scheduler runs.
@@ -32,6 +41,7 @@ pub const JOBS: &[Job] = &[
         action: "close",
         due: orders::DUE_UNPAID,
         after_secs: |s| s.orders.close_unpaid_after_minutes * 60,
+        then: None,
     },
     Job {
         name: "orders.auto_confirm",
@@ -39,6 +49,15 @@ pub const JOBS: &[Job] = &[
         action: "auto_confirm",
         due: orders::DUE_SHIPPED,
         after_secs: |s| s.orders.auto_confirm_after_days * 86_400,
+        then: None,
+    },
+    Job {
+        name: "mp.close_unpaid",
+        machine: &mp::MP_ORDER,
+        action: "close",
+        due: mp::DUE_UNPAID,
+        after_secs: |s| s.mp.close_unpaid_after_minutes * 60,
+        then: Some(mp::closed),
     },
 ];
 
@@ -107,6 +126,9 @@ async fn batch(stores: &Stores, job: &Job, settings: &Settings, now: i64) -> Api
     for row in &rows {
         let id: i64 = row.get(0);
         machine::transition(&tx, job.machine, Key::Id(id), job.action, &actor, now).await?;
+        if let Some(then) = job.then {
+            then(&tx, id).await?;
+        }
     }
     tx.commit().await?;
     Ok(rows.len() as u64)

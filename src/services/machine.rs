@@ -10,7 +10,7 @@ use crate::protocol::error::{ApiError, ApiResult};
 /// A refusal a machine answers: the product's code and message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Refusal {
-    pub code: u16,
+    pub code: u32,
     pub msg: &'static str,
 }
 
@@ -137,7 +137,7 @@ impl Machine {
     }
 
     /// Every refusal the action can answer, the machine's first.
-    pub fn refusals(&self, action: &str) -> Vec<(u16, &'static str)> {
+    pub fn refusals(&self, action: &str) -> Vec<(u32, &'static str)> {
         let a = self.action(action);
         [self.not_found, self.not_allowed, a.refusal]
             .iter()

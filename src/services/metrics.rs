@@ -18,14 +18,14 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
-    code: u16,
+    code: u32,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AppRequestLabels {
     appid: String,
     method: &'static str,
-    code: u16,
+    code: u32,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -40,7 +40,7 @@ pub const UNKNOWN_APPID: &str = "_unknown";
 type MethodHistograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
 
 /// One appid's request counters, by (method, code).
-type MethodCodeCounters = HashMap<(&'static str, u16), Counter>;
+type MethodCodeCounters = HashMap<(&'static str, u32), Counter>;
 
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
@@ -228,7 +228,7 @@ impl Metrics {
 
     /// Count one answered request of `appid` (a configured one, else
     /// [`UNKNOWN_APPID`]).
-    pub fn request(&self, appid: &str, method: &'static str, code: u16, seconds: f64) {
+    pub fn request(&self, appid: &str, method: &'static str, code: u32, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels { method, code })
             .inc();
@@ -239,7 +239,7 @@ impl Metrics {
         self.app_request(appid, method, code);
     }
 
-    fn app_request(&self, appid: &str, method: &'static str, code: u16) {
+    fn app_request(&self, appid: &str, method: &'static str, code: u32) {
         {
             let handles = self.app_handles.read().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = handles.get(appid).and_then(|m| m.get(&(method, code))) {

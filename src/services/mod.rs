@@ -13,6 +13,7 @@ pub mod home;
 pub mod jobs;
 pub mod machine;
 pub mod metrics;
+pub mod mp;
 pub mod orders;
 pub mod password;
 pub mod pay;

@@ -81,7 +81,7 @@ pub const ORDER: Machine = Machine {
     not_allowed: refusal(810, "您无权对该订单执行此操作"),
 };
 
-const fn refusal(code: u16, msg: &'static str) -> Refusal {
+const fn refusal(code: u32, msg: &'static str) -> Refusal {
     Refusal { code, msg }
 }
 
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn every_action_starts_and_ends_in_a_declared_state_with_its_own_code() {
         let known = |s: i16| ORDER.states.iter().any(|(k, _)| *k == s);
-        let mut codes: Vec<u16> = vec![ORDER.not_found.code, ORDER.not_allowed.code];
+        let mut codes: Vec<u32> = vec![ORDER.not_found.code, ORDER.not_allowed.code];
         for a in ORDER.actions {
             assert!(
                 a.from.iter().all(|s| known(*s)) && known(a.to),

@@ -36,7 +36,7 @@ pub enum CodeError {
 
 impl CodeError {
     /// The refusal with the given code (503 for sms.verify, 700 for logins).
-    pub fn into_api(self, code: u16) -> ApiError {
+    pub fn into_api(self, code: u32) -> ApiError {
         match self {
             Self::Expired => ApiError::new(code, "验证码已失效，请重新获取"),
             Self::Wrong => ApiError::new(code, "您的验证码不正确"),

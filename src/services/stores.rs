@@ -59,6 +59,7 @@ pub const DEMO_DATA: &[(&str, &str)] = &[
         include_str!("../../sql/demo/31_supplier.sql"),
     ),
     ("32_home.sql", include_str!("../../sql/demo/32_home.sql")),
+    ("33_mp.sql", include_str!("../../sql/demo/33_mp.sql")),
 ];
 
 /// A fingerprint of the schema and demo data this build carries; test

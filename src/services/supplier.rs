@@ -18,7 +18,7 @@ pub const REVIEWED: i16 = 22;
 pub const CLOSED: i16 = 30;
 
 /// The seed's 400 操作失败: every refusal of the supplier product.
-pub const FAILED: u16 = 400;
+pub const FAILED: u32 = 400;
 
 /// The states and actions of a supplier order. A missing order, or
 /// another supplier's, is the protocol's 404.

@@ -218,7 +218,7 @@ mod tests {
         );
         let no_union = br#"{"openid":"oABC","session_key":"k"}"#;
         assert_eq!(parse_answer(no_union).unwrap().unionid, None);
-        let cases: [(&[u8], u16); 5] = [
+        let cases: [(&[u8], u32); 5] = [
             (
                 br#"{"errcode":40029,"errmsg":"invalid code"}"#,
                 code::BUSINESS,

@@ -68,7 +68,7 @@ async fn transitions(db: &Client, sn: &str) -> Vec<(String, i16, i16, String, St
 }
 
 /// Take `pay` as a payment would: (from, to) or the refusal code.
-async fn pay(app: &TestApp, sn: &str, at: i64) -> Result<(i16, i16), u16> {
+async fn pay(app: &TestApp, sn: &str, at: i64) -> Result<(i16, i16), u32> {
     let mut conn = app.state.stores.pg().await.unwrap();
     let tx = conn.transaction().await.unwrap();
     let actor = Actor::Payment("PAY-0001".into());

@@ -24,6 +24,7 @@ mod instances;
 mod jobs;
 mod logs;
 mod machines;
+mod mp;
 mod news;
 mod notice;
 mod observability;

@@ -1,7 +1,8 @@
 //! Refunds (docs/protocol.md, "Payments"): a paid payment becomes
 //! `refunding` with a refund row in one transaction, then the driver is
 //! asked; the refund notification (through the same callback route) makes
-//! both `refunded`. Only whole refunds for now.
+//! both `refunded`. A product may refund part of a payment once
+//! ([`Payments::start_partial_refund`]); the payment is `refunded` after it.
 
 use anyhow::Context;
 use rust_decimal::Decimal;
@@ -20,7 +21,11 @@ pub struct Started {
     pub payment_id: i64,
     pub out_trade_no: String,
     pub out_refund_no: String,
+    /// What is refunded.
     pub amount: Money,
+    /// The whole payment (the provider checks the refund against it).
+    #[serde(skip)]
+    pub total: Money,
 }
 
 impl Payments<'_> {
@@ -53,6 +58,23 @@ impl Payments<'_> {
         out_trade_no: &str,
         reason: &str,
     ) -> ApiResult<Started> {
+        self.start_partial_refund(tx, out_trade_no, None, reason)
+            .await
+    }
+
+    /// [`Payments::start_refund`] of `part` of the payment (the whole when
+    /// `None`), e.g. the unused redemption codes of an order.
+    ///
+    /// # Errors
+    /// As [`Payments::start_refund`]; an internal error when `part` is
+    /// zero or more than the payment.
+    pub async fn start_partial_refund(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        out_trade_no: &str,
+        part: Option<Money>,
+        reason: &str,
+    ) -> ApiResult<Started> {
         self.enabled()?;
         let row = tx
             .query_opt(
@@ -65,7 +87,11 @@ impl Payments<'_> {
         if status != "paid" {
             return Err(ApiError::business("支付单当前状态不能退款"));
         }
-        let amount = Money::from_decimal(amount).context("payment amount out of bounds")?;
+        let total = Money::from_decimal(amount).context("payment amount out of bounds")?;
+        let amount = part.unwrap_or(total);
+        if amount.cents() <= 0 || amount.cents() > total.cents() {
+            return Err(anyhow::anyhow!("refund of {amount} out of the payment's {total}").into());
+        }
         let out_refund_no = format!("R{}{}", self.now, &nonce()[..12]);
         tx.execute(
             "INSERT INTO refunds (out_refund_no, payment_id, amount, reason) VALUES ($1, $2, $3, $4)",
@@ -82,6 +108,7 @@ impl Payments<'_> {
             out_trade_no: out_trade_no.to_string(),
             out_refund_no,
             amount,
+            total,
         })
     }
 
@@ -98,7 +125,7 @@ impl Payments<'_> {
                 out_trade_no,
                 out_refund_no,
                 started.amount.cents(),
-                started.amount.cents(),
+                started.total.cents(),
                 &self.notify_url(),
             );
             let asked = self.post(wechat::REFUND_PATH, body, "退款失败，请稍后重试");

@@ -125,6 +125,23 @@ secrets = ["{HOME_SECRET}"]
     )
 }
 
+/// The user mini-program's test secret (seed 004, docs/protocol.md §23).
+pub const MP_APP_SECRET: &str = "mp-app-test-secret-0000000000001";
+
+/// The default test appids and the user mini-program `mp_app_id`, which
+/// the demo data makes operation centre 1's (sql/demo/33_mp.sql).
+pub fn mp_apps() -> String {
+    format!(
+        r#"{}
+[apps.mp_app_id]
+name = "User mini-program"
+type = "miniprogram"
+secrets = ["{MP_APP_SECRET}"]
+"#,
+        default_apps()
+    )
+}
+
 /// Adds test-only methods to the registry.
 pub type Extend = Box<dyn FnOnce(&mut Registry) + Send>;
 

@@ -1,0 +1,118 @@
+//! mp.goods.list and mp.goods.detail (seed 004 /goods, /goods/detail;
+//! docs/protocol.md §23.5): a merchant's voucher goods on sale, with
+//! price, market price, validity, sales and stock.
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{add, money};
+use crate::domain::Money;
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply};
+
+pub(super) fn register(r: &mut Registry) {
+    add(
+        r,
+        Method::new("mp.goods.list", "1.0.0")
+            .summary("商品列表（/goods）：merchant_id。list 为该商家上架（status 1）的商品，每项 id、oper_id、merchant_id、name、desc、market_price、price（\"0.00\"）、start_date、end_date（有效期，Y-m-d）、business_time（[开始, 结束]）、thumb_url、pic、pic_list（数组）、buy_info、status、sell_number（已售）、stock（库存）。"),
+        list,
+    );
+    add(
+        r,
+        Method::new("mp.goods.detail", "1.0.0")
+            .refuses([(404, "商品不存在或已下架")])
+            .summary("商品详情（/goods/detail）：id。字段同商品列表。不存在或已下架 404。"),
+        detail,
+    );
+}
+
+/// A good as the seed shows it (and its stock).
+#[derive(Debug, Serialize)]
+struct Good {
+    id: i64,
+    oper_id: i32,
+    merchant_id: i64,
+    name: String,
+    desc: String,
+    market_price: Money,
+    price: Money,
+    start_date: String,
+    end_date: String,
+    business_time: [String; 2],
+    thumb_url: String,
+    pic: String,
+    pic_list: Vec<String>,
+    buy_info: String,
+    status: i16,
+    sell_number: i32,
+    stock: i32,
+}
+
+const SELECT: &str = "SELECT id, oper_id, merchant_id, name, \"desc\", market_price, price, \
+     start_date::text, end_date::text, to_char(open_time, 'HH24:MI:SS'), \
+     to_char(close_time, 'HH24:MI:SS'), thumb_url, pic, pic_list, buy_info, status, sell_number, \
+     stock FROM mp_goods";
+
+impl Good {
+    fn from_row(r: &tokio_postgres::Row) -> ApiResult<Self> {
+        Ok(Self {
+            id: r.get(0),
+            oper_id: r.get(1),
+            merchant_id: r.get(2),
+            name: r.get(3),
+            desc: r.get(4),
+            market_price: money(r.get::<_, Decimal>(5))?,
+            price: money(r.get::<_, Decimal>(6))?,
+            start_date: r.get(7),
+            end_date: r.get(8),
+            business_time: [r.get(9), r.get(10)],
+            thumb_url: r.get(11),
+            pic: r.get(12),
+            pic_list: r.get(13),
+            buy_info: r.get(14),
+            status: r.get(15),
+            sell_number: r.get(16),
+            stock: r.get(17),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct ListParams {
+    /// 商家 ID
+    merchant_id: Int,
+}
+
+async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+    let db = ctx.stores().pg().await?;
+    let stmt = db
+        .prepare_cached(&format!(
+            "{SELECT} WHERE merchant_id = $1 AND status = 1 ORDER BY id"
+        ))
+        .await?;
+    let rows = db.query(&stmt, &[&p.merchant_id.0]).await?;
+    let list = rows
+        .iter()
+        .map(Good::from_row)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Reply::data("success", &json!({ "list": list }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct DetailParams {
+    /// 商品 ID
+    id: Int,
+}
+
+async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
+    let db = ctx.stores().pg().await?;
+    let stmt = db
+        .prepare_cached(&format!("{SELECT} WHERE id = $1 AND status = 1"))
+        .await?;
+    let row = db
+        .query_opt(&stmt, &[&p.id.0])
+        .await?
+        .ok_or_else(|| ApiError::not_found("商品不存在或已下架"))?;
+    Reply::data("success", &Good::from_row(&row)?)
+}

@@ -1,0 +1,307 @@
+//! mp.wx.login, mp.login, mp.sms.code and the scene logins (seed 004
+//! /wxLogin, /login, /sms/verify_code, /loginWithSceneId;
+//! docs/protocol.md §23.2). The WeChat login and the mobile bind are
+//! user.wx.login's and user.mobile.bind's, answered with the seed's codes.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{EXISTS, NO_ACCOUNT, NO_APPID, WRONG_CODE, add, invalid, member};
+use crate::config::apps::AppKind;
+use crate::config::wechat::WechatDriver;
+use crate::domain::{Mobile, SmsKey};
+use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
+use crate::methods::user::account::{find_by_id, issue_session};
+use crate::methods::user::wechat::{self, BindParams, WxLoginParams, merge};
+use crate::services::session::{self, status};
+use crate::services::{profile, wechat as wx};
+
+pub(super) fn register(r: &mut Registry) {
+    add(
+        r,
+        Method::new("mp.wx.login", "1.0.0")
+            .no_replay()
+            .req_token(false)
+            .refuses([(NO_APPID, "微信appid不存在"), (NO_ACCOUNT, "账号不存在")])
+            .summary("微信登录（/wxLogin）：code 为 wx.login 所得（一次有效，无效或已用 503）。返回 token、open_id；openid 已绑定手机号的账号另返回 userInfo（name、mobile）。env 为 dev、test 时 code = \"user\" 直接登录 mp.test_user_mobile 的账号并返回 userInfo（种子的测试约定）。appid 不是已配置的小程序 70011。"),
+        wx_login,
+    );
+    add(
+        r,
+        Method::new("mp.login", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .refuses([
+                (WRONG_CODE, "您的验证码不正确"),
+                (WRONG_CODE, "验证码已失效，请重新获取"),
+                (EXISTS, "当前账号已绑定手机号"),
+            ])
+            .summary("登录（/login，绑定手机号）：mobile、verify_code（mp.sms.code 所得）。手机号没有账号时绑定到当前微信账号；已有账号时当前微信并入该账号（同 user.mobile.bind），返回新的 token。返回 token 与 userInfo（name、mobile）。验证码错误或失效 10005，已绑定过手机号 10006。"),
+        login,
+    );
+    add(
+        r,
+        Method::new("mp.sms.code", "1.0.0")
+            .no_replay()
+            .req_token(false)
+            .summary("短信验证码（/sms/verify_code）：mobile。发送 mp.login 用的验证码（同 sms.send 的 USER_BIND_MOBILE_CODE：60 秒一次、每日上限）。sms.echo_code 打开时（仅 dev、test）data.verify_code 为验证码，否则无 data。"),
+        sms_code,
+    );
+    add(
+        r,
+        Method::new("mp.scene.create", "1.0.0")
+            .user()
+            .refuses([super::UNBOUND])
+            .write()
+            .req_token(false)
+            .summary("创建场景 ID（小程序间跳转的 H5 生成小程序码用）：order_no 可选（须是本人的订单）。返回 sceneId（32 位十六进制，小程序码的 scene 值）与 expire_in（秒，mp.scene_ttl_secs）。只能登录一次。未绑定手机号 10003。"),
+        scene_create,
+    );
+    add(
+        r,
+        Method::new("mp.login.scene", "1.0.0")
+            .user()
+            .write()
+            .req_token(false)
+            .refuses([
+                (super::INVALID, "sceneId 无效、已过期或已使用"),
+                (NO_ACCOUNT, "账号不存在"),
+                (EXISTS, "当前微信已绑定其他账号"),
+            ])
+            .summary("场景 ID 快捷登录（/loginWithSceneId）：token 为本小程序 mp.wx.login 所得，sceneId 为 onLoad 的 scene 值。当前微信并入场景的用户账号，返回该账号的 token、userInfo 与 payload（user_id、order_no）。场景只能用一次（无效、过期或已用 10001）；当前微信已绑定其他手机号 10006。"),
+        scene_login,
+    );
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct WxParams {
+    /// wx.login 获取到的 code（一次有效）；dev、test 中 "user" 为测试账号
+    code: Text,
+}
+
+async fn wx_login(ctx: Ctx, p: WxParams) -> ApiResult<Reply> {
+    let appid = ctx.caller.appid.as_str();
+    let w = &ctx.config.settings.wechat;
+    let mini = ctx.config.apps.get(appid).map(|a| a.kind) == Some(AppKind::MiniProgram);
+    if !mini || (w.driver == WechatDriver::Api && !w.apps.contains_key(appid)) {
+        return Err(ApiError::new(NO_APPID, "微信appid不存在"));
+    }
+    if p.code.as_str() == "user" && ctx.config.settings.env.is_dev_or_test() {
+        return test_user(&ctx).await;
+    }
+    wechat::wx_login(ctx, WxLoginParams { code: p.code }).await
+}
+
+#[derive(Serialize)]
+struct UserInfo {
+    name: String,
+    mobile: String,
+}
+
+/// The seed's test shortcut: the account of `mp.test_user_mobile`, with
+/// the sandbox identity of WeChat user "user" bound to it.
+async fn test_user(ctx: &Ctx) -> ApiResult<Reply> {
+    let mobile = &ctx.config.settings.mp.test_user_mobile;
+    let db = ctx.stores().pg().await?;
+    let id: i64 = db
+        .query_opt("SELECT id FROM users WHERE mobile = $1", &[mobile])
+        .await?
+        .ok_or_else(|| ApiError::new(NO_ACCOUNT, "账号不存在"))?
+        .get(0);
+    let who = wx::sandbox_identity(&ctx.caller.appid, "user");
+    db.execute(
+        "INSERT INTO wechat_identities (appid, openid, unionid, user_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (appid, openid) DO UPDATE SET user_id = EXCLUDED.user_id, updated_at = now()",
+        &[&ctx.caller.appid, &who.openid, &who.unionid, &id],
+    )
+    .await?;
+    drop(db);
+    let account = find_by_id(ctx, id).await?;
+    session::ensure_active(account.profile.status)?;
+    let token = issue_session(ctx, &account).await?;
+    let p = account.profile;
+    Reply::data(
+        "登录成功",
+        &json!({"token": token, "open_id": who.openid,
+                "userInfo": UserInfo { name: p.nickname, mobile: p.mobile }}),
+    )
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct LoginParams {
+    /// 手机号
+    mobile: Text,
+    /// 短信验证码（mp.sms.code）
+    verify_code: Text,
+}
+
+async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
+    let p = BindParams {
+        mobile: p.mobile,
+        verify_code: Some(p.verify_code),
+        code: None,
+    };
+    wechat::mobile_bind(ctx, p).await.map_err(|e| match e {
+        ApiError::Refused {
+            code: code::SMS_CODE_WRONG,
+            msg,
+        } => ApiError::new(WRONG_CODE, msg),
+        ApiError::Refused {
+            code: code::BUSINESS,
+            msg,
+        } if msg == "当前账号已绑定手机号" => ApiError::new(EXISTS, msg),
+        ApiError::Refused {
+            code: code::BUSINESS,
+            msg,
+        } if msg.starts_with("手机号") => invalid(msg),
+        other => other,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct SmsParams {
+    /// 手机号
+    mobile: Text,
+}
+
+async fn sms_code(ctx: Ctx, p: SmsParams) -> ApiResult<Reply> {
+    let mobile = Mobile::parse(&p.mobile).map_err(|e| invalid(e.public_msg().to_string()))?;
+    let code = ctx
+        .sms()
+        .send(
+            mobile.as_str(),
+            SmsKey::BindMobile,
+            ctx.caller.ip,
+            ctx.now(),
+        )
+        .await?;
+    if ctx.config.settings.sms.echo_code {
+        return Reply::data("发送成功", &json!({"verify_code": code}));
+    }
+    Ok(Reply::empty("发送成功"))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct SceneParams {
+    /// 订单号（可不传；须是本人的订单）
+    #[serde(default)]
+    order_no: Text,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    user_id: i64,
+    order_no: String,
+}
+
+fn scene_key(ctx: &Ctx, id: &str) -> String {
+    ctx.stores().key(format!("mp:scene:{id}"))
+}
+
+async fn scene_create(ctx: Ctx, p: SceneParams) -> ApiResult<Reply> {
+    let user = member(&ctx)?.id;
+    let order_no = p.order_no.as_str().trim().to_string();
+    if !order_no.is_empty() {
+        let db = ctx.stores().pg().await?;
+        db.query_opt(
+            "SELECT 1 FROM mp_orders WHERE order_no = $1 AND user_id = $2",
+            &[&order_no, &user],
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("订单不存在"))?;
+    }
+    let id = crate::services::pay::nonce();
+    let ttl = ctx.config.settings.mp.scene_ttl_secs;
+    let payload = serde_json::to_string(&Payload {
+        user_id: user,
+        order_no,
+    })
+    .map_err(anyhow::Error::from)?;
+    let mut c = ctx.stores().redis();
+    let () = redis::cmd("SET")
+        .arg(scene_key(&ctx, &id))
+        .arg(payload)
+        .arg("EX")
+        .arg(ttl)
+        .query_async(&mut c)
+        .await?;
+    Reply::data("success", &json!({"sceneId": id, "expire_in": ttl}))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct SceneLoginParams {
+    /// 小程序码的 scene 值（mp.scene.create 的 sceneId）
+    #[serde(rename = "sceneId")]
+    scene_id: Text,
+}
+
+async fn scene_login(ctx: Ctx, p: SceneLoginParams) -> ApiResult<Reply> {
+    let me = ctx.user()?;
+    let id = p.scene_id.as_str().trim();
+    let used = || invalid("sceneId 无效、已过期或已使用");
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(used());
+    }
+    // Taken once: of any number of logins with one scene, one reads it.
+    let mut c = ctx.stores().redis();
+    let raw: Option<String> = redis::cmd("GETDEL")
+        .arg(scene_key(&ctx, id))
+        .query_async(&mut c)
+        .await?;
+    let payload: Payload = raw
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .ok_or_else(used)?;
+    let target = payload.user_id;
+    if target != me.id {
+        if !me.profile.mobile.is_empty() {
+            return Err(ApiError::new(EXISTS, "当前微信已绑定其他账号"));
+        }
+        join(&ctx, me.id, target).await?;
+        profile::forget(&ctx.state.stores, me.id).await?;
+    }
+    let account = find_by_id(&ctx, target).await?;
+    let token = if target == me.id {
+        me.token.clone()
+    } else {
+        session::end(&ctx.state.stores, &me.token).await?;
+        issue_session(&ctx, &account).await?
+    };
+    let p = account.profile;
+    Reply::data(
+        "登录成功",
+        &json!({"token": token, "userInfo": UserInfo { name: p.nickname, mobile: p.mobile },
+                "payload": payload}),
+    )
+}
+
+/// Merge the caller's WeChat-only account onto the scene's user, as a
+/// mobile bind merges it (docs/protocol.md §8.10).
+async fn join(ctx: &Ctx, me: i64, target: i64) -> ApiResult<()> {
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let mine = tx
+        .query_one(
+            "SELECT status, mobile FROM users WHERE id = $1 FOR UPDATE",
+            &[&me],
+        )
+        .await?;
+    session::ensure_active(mine.get(0))?;
+    if mine.get::<_, Option<String>>(1).is_some() {
+        return Err(ApiError::new(EXISTS, "当前微信已绑定其他账号"));
+    }
+    let theirs = tx
+        .query_opt(
+            "SELECT status FROM users WHERE id = $1 FOR UPDATE",
+            &[&target],
+        )
+        .await?;
+    match theirs.map(|r| r.get::<_, i16>(0)) {
+        Some(s) if s != status::CANCELLED => session::ensure_active(s)?,
+        _ => return Err(ApiError::new(NO_ACCOUNT, "账号不存在")),
+    }
+    merge(&tx, me, target).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! mp.order.list, mp.order.detail, mp.order.buy, mp.order.pay and
+//! mp.order.cancel (seed 004 /orders, /order/detail, /order/buy;
+//! docs/protocol.md §23.6). Stock is reserved atomically when buying; the
+//! codes are made by the on-paid hook (`paid`).
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{NO_OPENID, add, invalid, member, money, oper_of, page_of};
+use crate::domain::{Mobile, Money};
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text};
+use crate::services::machine::{Actor, Key, transition};
+use crate::services::mp::{self, MP_ORDER, UNPAID};
+use crate::services::pay::{Opened, Subject, nonce};
+
+/// The payment subject kind of mini-program orders.
+pub(super) const SUBJECT: &str = "mp_order";
+/// Orders a page of mp.order.list.
+const PAGE_SIZE: i64 = 10;
+/// The most units one order buys.
+const MAX_UNITS: i64 = 99;
+
+pub(super) fn register(r: &mut Registry) {
+    add(
+        r,
+        Method::new("mp.order.list", "1.0.0")
+            .user()
+            .refuses([super::UNBOUND])
+            .summary("订单列表（/orders）：status 可选（1 未支付、2 已取消、3 已关闭（超时自动关闭）、4 已付款、6 已退款、7 已完成（不可退款），不传为全部，其他 10001）、page（每页 10 条）。新的在前。每项：id、oper_id、order_no、user_id、user_name、notify_mobile、merchant_id、merchant_name、goods_id、goods_name、goods_pic、goods_thumb_url、price、buy_number、pay_price、pay_time、refund_price、refund_time、status、items（已付款及之后：核销码列表 id、order_id、verify_code、status 1 未核销 2 已核销 3 已退款）、isOperSelf。total 为总数。未绑定手机号 10003。"),
+        list,
+    );
+    add(
+        r,
+        Method::new("mp.order.detail", "1.0.0")
+            .user()
+            .refuses([super::UNBOUND])
+            .refuses([(404, "订单不存在")])
+            .summary("订单详情（/order/detail）：order_no。字段同订单列表。他人的或不存在 404。"),
+        detail,
+    );
+    add(
+        r,
+        Method::new("mp.order.buy", "1.0.0")
+            .user()
+            .refuses([super::UNBOUND])
+            .write()
+            .req_token(false)
+            .refuses([
+                (404, "商品不存在或已下架"),
+                (503, "库存不足"),
+                (503, "商品已过有效期"),
+                (NO_OPENID, "openId不存在，请重新调用 wx.login 登录"),
+            ])
+            .summary("下单（/order/buy）：goods_id、number（1-99）、notify_mobile（可为空，默认账号手机号）。库存在同一条件更新中扣减，不会超卖；新订单为未支付（1），超过 mp.close_unpaid_after_minutes 未支付由任务关闭（3）并退回库存。返回 order_no、isOperSelf（商品属于本小程序的运营中心为 1）；为 1 时 sdk_config 为 wx.requestPayment 的参数（appId、nonceStr、package、signType、paySign、timestamp，另有 timeStamp）及 out_trade_no。支付结果由支付通知确认，订单变为已付款（4）并生成每件一个核销码。"),
+        buy,
+    );
+    add(
+        r,
+        Method::new("mp.order.pay", "1.0.0")
+            .user()
+            .refuses([super::UNBOUND])
+            .write()
+            .req_token(false)
+            .refuses([(404, "订单不存在"), (503, "订单当前状态不能支付"), (503, "请在商品所属运营中心的小程序内支付")])
+            .summary("继续支付（种子未列，小程序间跳转后支付用）：order_no。未支付的本人订单返回 sdk_config 与 out_trade_no（同 mp.order.buy，未过期的支付单复用）。"),
+        pay,
+    );
+    add(
+        r,
+        Method::new("mp.order.cancel", "1.0.0")
+            .user()
+            .refuses([super::UNBOUND])
+            .write()
+            .req_token(false)
+            .refuses(MP_ORDER.refusals("cancel"))
+            .summary("取消订单（种子的状态 2 已取消）：order_no。未支付（1）→ 已取消（2），库存退回。data：status。"),
+        cancel,
+    );
+}
+
+/// A redemption code (核销码).
+#[derive(Debug, Serialize)]
+pub(super) struct Item {
+    id: i64,
+    order_id: i64,
+    verify_code: String,
+    status: i16,
+}
+
+/// An order as the seed shows it.
+#[derive(Debug, Serialize)]
+pub(super) struct Order {
+    id: i64,
+    oper_id: i32,
+    order_no: String,
+    user_id: i64,
+    user_name: String,
+    notify_mobile: String,
+    merchant_id: i64,
+    merchant_name: String,
+    goods_id: i64,
+    goods_name: String,
+    goods_pic: String,
+    goods_thumb_url: String,
+    price: Money,
+    buy_number: i32,
+    pay_price: Money,
+    pay_time: Option<String>,
+    refund_price: Money,
+    refund_time: Option<String>,
+    status: i16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<Vec<Item>>,
+    #[serde(rename = "isOperSelf")]
+    is_oper_self: u8,
+}
+
+const SELECT: &str = "SELECT o.id, o.oper_id, o.order_no, o.user_id, COALESCE(u.nickname, ''), \
+     o.notify_mobile, o.merchant_id, o.merchant_name, o.goods_id, o.goods_name, o.goods_pic, \
+     o.goods_thumb_url, o.price, o.buy_number, o.pay_price, extract(epoch FROM o.pay_time)::bigint, \
+     o.refund_price, extract(epoch FROM o.refund_time)::bigint, o.status \
+     FROM mp_orders o JOIN users u ON u.id = o.user_id";
+
+/// The orders of `rows` with their codes.
+async fn orders(ctx: &Ctx, rows: &[tokio_postgres::Row]) -> ApiResult<Vec<Order>> {
+    let oper = oper_of(ctx).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let db = ctx.stores().pg().await?;
+    let mut items: HashMap<i64, Vec<Item>> = HashMap::new();
+    for r in db
+        .query(
+            "SELECT id, order_id, verify_code, status FROM mp_order_items WHERE order_id = ANY($1) \
+             ORDER BY order_id, id",
+            &[&ids],
+        )
+        .await?
+    {
+        items.entry(r.get(1)).or_default().push(Item {
+            id: r.get(0),
+            order_id: r.get(1),
+            verify_code: r.get(2),
+            status: r.get(3),
+        });
+    }
+    let time = |v: Option<i64>| v.map(|t| ctx.time_string(t));
+    rows.iter()
+        .map(|r| {
+            let (id, oper_id, status): (i64, i32, i16) = (r.get(0), r.get(1), r.get(18));
+            Ok(Order {
+                id,
+                oper_id,
+                order_no: r.get(2),
+                user_id: r.get(3),
+                user_name: r.get(4),
+                notify_mobile: r.get(5),
+                merchant_id: r.get(6),
+                merchant_name: r.get(7),
+                goods_id: r.get(8),
+                goods_name: r.get(9),
+                goods_pic: r.get(10),
+                goods_thumb_url: r.get(11),
+                price: money(r.get::<_, Decimal>(12))?,
+                buy_number: r.get(13),
+                pay_price: money(r.get::<_, Decimal>(14))?,
+                pay_time: time(r.get(15)),
+                refund_price: money(r.get::<_, Decimal>(16))?,
+                refund_time: time(r.get(17)),
+                status,
+                items: (status >= mp::PAID).then(|| items.remove(&id).unwrap_or_default()),
+                is_oper_self: u8::from(oper == Some(oper_id)),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct ListParams {
+    /// 状态：1 未支付、2 已取消、3 已关闭、4 已付款、6 已退款、7 已完成；不传为全部
+    #[serde(default)]
+    status: Option<Int>,
+    /// 页数，默认 1
+    #[serde(default)]
+    page: Option<Int>,
+}
+
+async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+    let user = member(&ctx)?.id;
+    let status = match p.status.map(|s| s.0) {
+        None | Some(0) => None,
+        Some(s) if MP_ORDER.states.iter().any(|(k, _)| i64::from(*k) == s) => Some(s as i16),
+        Some(_) => return Err(invalid("参数 status 须为 1、2、3、4、6、7")),
+    };
+    let (_, offset) = page_of(p.page.map(|i| i.0), PAGE_SIZE)?;
+    let db = ctx.stores().pg().await?;
+    const FILTER: &str = "o.user_id = $1 AND ($2::smallint IS NULL OR o.status = $2)";
+    let total: i64 = db
+        .query_one(
+            &format!("SELECT count(*) FROM mp_orders o WHERE {FILTER}"),
+            &[&user, &status],
+        )
+        .await?
+        .get(0);
+    let rows = db
+        .query(
+            &format!("{SELECT} WHERE {FILTER} ORDER BY o.id DESC LIMIT $3 OFFSET $4"),
+            &[&user, &status, &PAGE_SIZE, &offset],
+        )
+        .await?;
+    drop(db);
+    let list = orders(&ctx, &rows).await?;
+    Reply::data("success", &json!({"total": total, "list": list}))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct OrderNoParams {
+    /// 订单号
+    order_no: Text,
+}
+
+/// The caller's order `order_no` as the seed shows it.
+pub(super) async fn one(ctx: &Ctx, user: i64, order_no: &str) -> ApiResult<Order> {
+    let db = ctx.stores().pg().await?;
+    let rows = db
+        .query(
+            &format!("{SELECT} WHERE o.order_no = $1 AND o.user_id = $2"),
+            &[&order_no.trim(), &user],
+        )
+        .await?;
+    drop(db);
+    orders(ctx, &rows)
+        .await?
+        .pop()
+        .ok_or_else(|| MP_ORDER.not_found.error())
+}
+
+async fn detail(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
+    let user = member(&ctx)?.id;
+    Reply::data("success", &one(&ctx, user, p.order_no.as_str()).await?)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(super) struct BuyParams {
+    /// 商品 ID
+    goods_id: Int,
+    /// 数量，1-99
+    number: Int,
+    /// 通知手机号（可为空，默认账号的手机号）
+    #[serde(default)]
+    notify_mobile: Text,
+}
+
+/// The caller's openid in this mini-program; 70010 without one.
+async fn openid(ctx: &Ctx, user: i64) -> ApiResult<String> {
+    let db = ctx.stores().pg().await?;
+    let row = db
+        .query_opt(
+            "SELECT openid FROM wechat_identities WHERE appid = $1 AND user_id = $2 \
+             ORDER BY updated_at DESC LIMIT 1",
+            &[&ctx.caller.appid, &user],
+        )
+        .await?;
+    row.map(|r| r.get(0))
+        .ok_or_else(|| ApiError::new(NO_OPENID, "openId不存在，请重新调用 wx.login 登录"))
+}
+
+async fn buy(ctx: Ctx, p: BuyParams) -> ApiResult<Reply> {
+    let user = member(&ctx)?;
+    let (id, number) = (user.id, p.number.0);
+    if !(1..=MAX_UNITS).contains(&number) {
+        return Err(invalid("参数 number 须为 1-99"));
+    }
+    let notify = match p.notify_mobile.as_str().trim() {
+        "" => user.profile.mobile.clone(),
+        _ => Mobile::parse(&p.notify_mobile)
+            .map_err(|e| invalid(e.public_msg().to_string()))?
+            .as_str()
+            .to_string(),
+    };
+    ctx.payments().enabled()?;
+    let openid = openid(&ctx, id).await?;
+    let oper = oper_of(&ctx).await?;
+    let (order, good_oper, name, amount) =
+        place(&ctx, id, p.goods_id.0, number as i32, &notify).await?;
+    let is_self = oper == Some(good_oper);
+    let mut data = json!({"order_no": order.1, "isOperSelf": u8::from(is_self)});
+    if is_self {
+        let opened = open(&ctx, id, order.0, amount, &name, &openid).await?;
+        sdk_config(&mut data, opened);
+    }
+    Reply::data("下单成功", &data)
+}
+
+/// Reserve `number` of the good and write the unpaid order, in one
+/// transaction: ((id, order_no), the good's oper_id, its name, the amount).
+async fn place(
+    ctx: &Ctx,
+    user: i64,
+    goods: i64,
+    number: i32,
+    notify: &str,
+) -> ApiResult<((i64, String), i32, String, Money)> {
+    let now = ctx.now();
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let reserved = tx
+        .query_opt(
+            "UPDATE mp_goods g SET stock = g.stock - $2 FROM mp_merchants m \
+             WHERE g.id = $1 AND g.status = 1 AND m.id = g.merchant_id AND m.status = 1 \
+             AND g.stock >= $2 AND g.end_date >= to_date($3, 'YYYYMMDD') \
+             RETURNING g.oper_id, g.merchant_id, m.name, g.name, g.pic, g.thumb_url, g.price",
+            &[&goods, &number, &ctx.today()],
+        )
+        .await?;
+    let Some(g) = reserved else {
+        return Err(why_not(&tx, goods, ctx).await);
+    };
+    let price: Decimal = g.get(6);
+    let amount = money(price * Decimal::from(number))?;
+    let order_no = format!("M{now}{}", &nonce()[..12]);
+    let (oper, name): (i32, String) = (g.get(0), g.get(3));
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO mp_orders (order_no, oper_id, user_id, notify_mobile, merchant_id, \
+             merchant_name, goods_id, goods_name, goods_pic, goods_thumb_url, price, buy_number, \
+             pay_price, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, to_timestamp($14), to_timestamp($14)) RETURNING id",
+            &[
+                &order_no,
+                &oper,
+                &user,
+                &notify,
+                &g.get::<_, i64>(1),
+                &g.get::<_, String>(2),
+                &goods,
+                &name,
+                &g.get::<_, String>(4),
+                &g.get::<_, String>(5),
+                &price,
+                &number,
+                &amount.to_decimal(),
+                &(now as f64),
+            ],
+        )
+        .await?
+        .get(0);
+    tx.commit().await?;
+    Ok(((id, order_no), oper, name, amount))
+}
+
+/// Why the good could not be reserved.
+async fn why_not(tx: &deadpool_postgres::Transaction<'_>, goods: i64, ctx: &Ctx) -> ApiError {
+    let row = tx
+        .query_opt(
+            "SELECT g.end_date < to_date($2, 'YYYYMMDD') FROM mp_goods g \
+             JOIN mp_merchants m ON m.id = g.merchant_id WHERE g.id = $1 AND g.status = 1 AND m.status = 1",
+            &[&goods, &ctx.today()],
+        )
+        .await;
+    match row {
+        Err(e) => e.into(),
+        Ok(None) => ApiError::not_found("商品不存在或已下架"),
+        Ok(Some(r)) if r.get::<_, bool>(0) => ApiError::business("商品已过有效期"),
+        Ok(Some(_)) => ApiError::business("库存不足"),
+    }
+}
+
+async fn open(
+    ctx: &Ctx,
+    user: i64,
+    order: i64,
+    amount: Money,
+    name: &str,
+    openid: &str,
+) -> ApiResult<Opened> {
+    let description: String = name.chars().take(127).collect();
+    let subject = Subject {
+        kind: SUBJECT,
+        id: order,
+        user_id: user,
+        amount,
+        description: &description,
+    };
+    ctx.payments().open(&subject, Some(openid)).await
+}
+
+/// The seed's `sdk_config` (its `timestamp`, and `timeStamp` as
+/// wx.requestPayment spells it) and the payment's out_trade_no.
+fn sdk_config(data: &mut Value, opened: Opened) {
+    let b = opened.pay;
+    data["sdk_config"] = json!({
+        "appId": b.app_id, "nonceStr": b.nonce_str, "package": b.package,
+        "signType": b.sign_type, "paySign": b.pay_sign, "timestamp": b.time_stamp,
+        "timeStamp": b.time_stamp,
+    });
+    data["out_trade_no"] = json!(opened.out_trade_no);
+}
+
+async fn pay(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
+    let user = member(&ctx)?.id;
+    let order = one(&ctx, user, p.order_no.as_str()).await?;
+    if order.status != UNPAID {
+        return Err(ApiError::business("订单当前状态不能支付"));
+    }
+    if oper_of(&ctx).await? != Some(order.oper_id) {
+        return Err(ApiError::business("请在商品所属运营中心的小程序内支付"));
+    }
+    let openid = openid(&ctx, user).await?;
+    let opened = open(
+        &ctx,
+        user,
+        order.id,
+        order.pay_price,
+        &order.goods_name,
+        &openid,
+    )
+    .await?;
+    let mut data = json!({"order_no": order.order_no, "isOperSelf": 1});
+    sdk_config(&mut data, opened);
+    Reply::data("success", &data)
+}
+
+async fn cancel(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
+    let user = member(&ctx)?.id;
+    let mut db = ctx.stores().pg().await?;
+    let tx = db.transaction().await?;
+    let key = Key::Code(p.order_no.as_str().trim());
+    let t = transition(
+        &tx,
+        &MP_ORDER,
+        key,
+        "cancel",
+        &Actor::Owner(user),
+        ctx.now(),
+    )
+    .await?;
+    mp::closed(&tx, t.record_id).await?;
+    tx.commit().await?;
+    Reply::data("取消成功", &json!({"status": t.to}))
+}
