@@ -140,7 +140,14 @@ pub async fn run(stores: &Stores, ask: &Ask<'_>) -> ApiResult<Verdict> {
         }
     }
     let mut c = stores.redis();
-    let reply: Vec<Option<String>> = inv.invoke_async(&mut c).await?;
+    let reply: redis::Value = inv.invoke_async(&mut c).await?;
+    let reply: Vec<Option<String>> = match reply {
+        // The full user reply, as one JSON array text (gate.lua).
+        redis::Value::BulkString(json) => serde_json::from_slice(&json)
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("gate reply")))?,
+        other => redis::FromRedisValue::from_redis_value(other)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("gate reply: {e}")))?,
+    };
     verdict(&reply).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("gate reply {reply:?}")))
 }
 

@@ -193,23 +193,24 @@ pub fn limit_keys(
     client: Client<'_>,
     now: i64,
 ) -> Vec<(String, RateLimit)> {
-    let device = client.device.filter(|d| !d.is_empty()).map(|d| {
-        // The id is client text of any length: key on a digest of it.
-        let digest = Sha256::digest(d.as_bytes());
-        format!("dev={}", hex::encode(&digest[..16]))
-    });
     let mut keys = Vec::new();
-    push_keys(&mut keys, app, Scope::App, None, method, now);
+    push_keys(&mut keys, app, Scope::App, || None, method, now);
     push_keys(
         &mut keys,
         app,
         Scope::Ip,
-        Some(&format!("ip={}", client.ip)),
+        || Some(format!("ip={}", client.ip)),
         method,
         now,
     );
-    if let Some(device) = &device {
-        push_keys(&mut keys, app, Scope::Device, Some(device), method, now);
+    if let Some(d) = client.device.filter(|d| !d.is_empty()) {
+        // The id is client text of any length: key on a digest of it
+        // (made only when the appid limits devices on this method).
+        let device = || {
+            let digest = Sha256::digest(d.as_bytes());
+            Some(format!("dev={}", hex::encode(&digest[..16])))
+        };
+        push_keys(&mut keys, app, Scope::Device, device, method, now);
     }
     keys
 }
@@ -224,7 +225,7 @@ pub fn user_limit_keys(app: &App, method: &str, now: i64) -> Vec<(String, String
         &mut keys,
         app,
         Scope::User,
-        Some(&format!("user={MARK}")),
+        || Some(format!("user={MARK}")),
         method,
         now,
     );
@@ -254,7 +255,7 @@ pub async fn rate_limit_user(
         &mut keys,
         app,
         Scope::User,
-        Some(&format!("user={user_id}")),
+        || Some(format!("user={user_id}")),
         method,
         now,
     );
@@ -267,13 +268,18 @@ fn push_keys(
     keys: &mut Vec<(String, RateLimit)>,
     app: &App,
     scope: Scope,
-    subject: Option<&str>,
+    subject: impl FnOnce() -> Option<String>,
     method: &str,
     now: i64,
 ) {
-    for (label, l) in app.limits.scope(scope).for_method(method) {
+    let mut limits = app.limits.scope(scope).for_method(method).peekable();
+    if limits.peek().is_none() {
+        return;
+    }
+    let subject = subject();
+    for (label, l) in limits {
         let window = now / i64::from(l.per_secs);
-        let key = match subject {
+        let key = match &subject {
             Some(who) => format!("rl:{}:{who}:{label}:{window}", app.appid),
             None => format!("rl:{}:{label}:{window}", app.appid),
         };
