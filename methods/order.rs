@@ -3,8 +3,6 @@
 //! order machine (docs/protocol.md §16.2), paying through the payment
 //! driver (docs/protocol.md, "Payments").
 
-use std::collections::HashMap;
-
 use chrono::TimeZone;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -161,80 +159,76 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let count = db
         .prepare_cached(&format!("SELECT count(*) FROM orders o WHERE {FILTER}"))
         .await?;
+    // The page and its items in one statement (one snapshot), and the count
+    // beside it: tokio-postgres pipelines concurrent queries on one
+    // connection, so order.list costs one round trip to PostgreSQL.
     let stmt = db
         .prepare_cached(&format!(
-            "SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint, o.order_status, \
-             extract(epoch FROM o.shipping_time)::bigint, extract(epoch FROM o.done_time)::bigint, \
-             extract(epoch FROM o.closed_time)::bigint, o.receiver_name, o.receiver_province, o.receiver_city, \
-             o.receiver_district, o.receiver_street, o.receiver_address, o.receiver_mobile, \
-             extract(epoch FROM o.created_at)::bigint, s.label \
+            "WITH page AS (SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint AS pay_time, \
+             o.order_status, extract(epoch FROM o.shipping_time)::bigint AS shipping_time, \
+             extract(epoch FROM o.done_time)::bigint AS done_time, extract(epoch FROM o.closed_time)::bigint AS closed_time, \
+             o.receiver_name, o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_street, \
+             o.receiver_address, o.receiver_mobile, o.created_at, s.label \
              FROM orders o JOIN order_statuses s ON s.status = o.order_status \
-             WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7"
+             WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7) \
+             SELECT p.id, p.order_sn, p.total_price, p.pay_time, p.order_status, p.shipping_time, p.done_time, \
+             p.closed_time, p.receiver_name, p.receiver_province, p.receiver_city, p.receiver_district, \
+             p.receiver_street, p.receiver_address, p.receiver_mobile, extract(epoch FROM p.created_at)::bigint, p.label, \
+             i.goods_id, i.goods_name, i.goods_image, i.product_id, i.spec_val, i.market_price, i.sales_price, \
+             i.quantity, i.payment_price, i.total_price \
+             FROM page p LEFT JOIN order_items i ON i.order_id = p.id \
+             ORDER BY p.created_at DESC, p.id DESC, i.id"
         ))
         .await?;
-    // The count and the page go out together: tokio-postgres pipelines
-    // concurrent queries on one connection, so they cost one round trip.
     let (limit, offset) = (page.limit(), page.offset());
     let filter: [&(dyn ToSql + Sync); 5] = [&user, &sn, &status, &start, &end];
     let paged: [&(dyn ToSql + Sync); 7] = [&user, &sn, &status, &start, &end, &limit, &offset];
     let (total, rows) = tokio::try_join!(db.query_one(&count, &filter), db.query(&stmt, &paged))?;
     let total: i64 = total.get(0);
-    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let mut items = items_of(&db, &ids).await?;
     let time = |v: Option<i64>| v.map(|t| ctx.time_string(t));
-    let list = rows
-        .iter()
-        .map(|r| Order {
-            orderid: r.get(0),
-            order_sn: r.get(1),
-            total_price: r.get(2),
-            pay_time: time(r.get(3)),
-            order_status: r.get(4),
-            shipping_time: time(r.get(5)),
-            done_time: time(r.get(6)),
-            closed_time: time(r.get(7)),
-            receiver_name: r.get(8),
-            receiver_province: r.get(9),
-            receiver_city: r.get(10),
-            receiver_district: r.get(11),
-            receiver_street: r.get(12),
-            receiver_address: r.get(13),
-            receiver_mobile: r.get(14),
-            c_time: ctx.time_string(r.get(15)),
-            order_status_label: r.get(16),
-            goods_list: items.remove(&r.get::<_, i64>(0)).unwrap_or_default(),
-        })
-        .collect();
-    Reply::data("success", &Paged::new(list, total, page))
-}
-
-async fn items_of(
-    db: &deadpool_postgres::Object,
-    orders: &[i64],
-) -> ApiResult<HashMap<i64, Vec<Item>>> {
-    let stmt = db
-        .prepare_cached(
-            "SELECT order_id, goods_id, goods_name, goods_image, product_id, spec_val, market_price, \
-             sales_price, quantity, payment_price, total_price FROM order_items \
-             WHERE order_id = ANY($1) ORDER BY order_id, id",
-        )
-        .await?;
-    let mut out: HashMap<i64, Vec<Item>> = HashMap::new();
-    for r in db.query(&stmt, &[&orders]).await? {
-        out.entry(r.get(0)).or_default().push(Item {
-            goodsid: r.get(1),
-            goods_name: r.get(2),
-            goods_image: r.get(3),
-            productid: r.get(4),
-            spec_val: r.get(5),
-            market_price: r.get(6),
-            sales_price: r.get(7),
-            quantity: r.get(8),
-            payment_price: r.get(9),
-            total_price: r.get(10),
-        });
+    // One row per item (an order without items has one row of NULLs),
+    // orders in page order: each order starts where its id changes.
+    let mut list: Vec<Order> = Vec::new();
+    for r in &rows {
+        let id: i64 = r.get(0);
+        if list.last().is_none_or(|o| o.orderid != id) {
+            list.push(Order {
+                orderid: id,
+                order_sn: r.get(1),
+                total_price: r.get(2),
+                pay_time: time(r.get(3)),
+                order_status: r.get(4),
+                shipping_time: time(r.get(5)),
+                done_time: time(r.get(6)),
+                closed_time: time(r.get(7)),
+                receiver_name: r.get(8),
+                receiver_province: r.get(9),
+                receiver_city: r.get(10),
+                receiver_district: r.get(11),
+                receiver_street: r.get(12),
+                receiver_address: r.get(13),
+                receiver_mobile: r.get(14),
+                c_time: ctx.time_string(r.get(15)),
+                order_status_label: r.get(16),
+                goods_list: Vec::new(),
+            });
+        }
+        if let (Some(order), Some(goodsid)) = (list.last_mut(), r.get::<_, Option<i64>>(17)) {
+            order.goods_list.push(Item {
+                goodsid,
+                goods_name: r.get(18),
+                goods_image: r.get(19),
+                productid: r.get(20),
+                spec_val: r.get(21),
+                market_price: r.get(22),
+                sales_price: r.get(23),
+                quantity: r.get(24),
+                payment_price: r.get(25),
+                total_price: r.get(26),
+            });
+        }
     }
-    Ok(out)
+    Reply::data("success", &Paged::new(list, total, page))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
