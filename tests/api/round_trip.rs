@@ -184,7 +184,7 @@ async fn a_profile_changed_by_sql_reaches_every_live_session_on_every_instance()
         .await
         .unwrap()
         .get(0);
-    let key = format!("{}prof:{uid}", app.redis_prefix());
+    let key = format!("{}prof:{{{uid}}}", app.redis_prefix());
     let deleted: i64 = redis::cmd("DEL")
         .arg(&key)
         .query_async(&mut c)
