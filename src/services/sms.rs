@@ -152,7 +152,9 @@ impl SmsCodes<'_> {
             per_mobile: self.stores.key(format!("smsday:m:{{{mobile}}}:{day}")),
             per_ip: self.stores.key(format!("smsday:ip:{{{ip}}}:{day}")),
             code: self.code_key(mobile, key),
-            per_pair: self.stores.key(format!("smsday:mi:{{{mobile}}}:{ip}:{day}")),
+            per_pair: self
+                .stores
+                .key(format!("smsday:mi:{{{mobile}}}:{ip}:{day}")),
             known: known_ips_key(self.stores, mobile),
         }
     }

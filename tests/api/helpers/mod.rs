@@ -5,6 +5,7 @@
 //! folder, all removed when the test ends.
 
 pub mod accounts;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod hostile_input;
