@@ -76,7 +76,7 @@ impl Default for RedisSettings {
             command_timeout_ms: Duration::from_millis(1_000),
             key_prefix: "yafgate:".into(),
             cluster_nodes: Vec::new(),
-            replica_wait_ms: Duration::from_millis(500),
+            replica_wait_ms: Duration::from_millis(1_000),
         }
     }
 }

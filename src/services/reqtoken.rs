@@ -70,11 +70,14 @@ pub async fn consume(stores: &Stores, owner: &str, token: Option<&str>) -> ApiRe
 
 /// On a cluster, the deletion reaches a replica before the answer
 /// (`WAIT 1`, in the same pipeline, so on the key's master): a failover
-/// right after cannot bring the token back (docs/protocol.md §12.6).
+/// right after cannot bring the token back. A master without replicas
+/// (its own replica was promoted and nothing replaced it yet) cannot be
+/// failed over, so there the deletion alone is enough; `ROLE`, after the
+/// `WAIT`, says how many it has (docs/protocol.md §12.6.1).
 async fn consume_acknowledged(stores: &Stores, key: &str, owner: &str) -> ApiResult<()> {
     let wait_ms = u64::try_from(stores.replica_wait().as_millis()).unwrap_or(u64::MAX);
     let mut c = stores.redis();
-    let (ok, acked): (i64, i64) = redis::pipe()
+    let (ok, acked, role): (i64, i64, redis::Value) = redis::pipe()
         .cmd("EVAL")
         .arg(CONSUME_LUA)
         .arg(1)
@@ -83,19 +86,61 @@ async fn consume_acknowledged(stores: &Stores, key: &str, owner: &str) -> ApiRes
         .cmd("WAIT")
         .arg(1)
         .arg(wait_ms.max(1))
+        .cmd("ROLE")
         .query_async(&mut c)
         .await?;
     if ok != 1 {
         return Err(reused());
     }
-    if acked < 1 {
+    let replicas = replicas_of(&role);
+    if acked < 1 && replicas != Some(0) {
         return Err(ApiError::Internal(anyhow::anyhow!(
-            "request token consumption not acknowledged by a replica within {wait_ms} ms"
+            "request token consumption not acknowledged by any of {replicas:?} replicas within {wait_ms} ms"
         )));
     }
     Ok(())
 }
 
+/// The number of replicas in a master's `ROLE` reply; `None` for any
+/// other reply.
+fn replicas_of(role: &redis::Value) -> Option<usize> {
+    match role {
+        redis::Value::Array(parts) => match parts.as_slice() {
+            [_, _, redis::Value::Array(replicas)] => Some(replicas.len()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn reused() -> ApiError {
     ApiError::business("请求令牌无效或已使用，请勿重复提交")
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::Value;
+
+    use super::replicas_of;
+
+    #[test]
+    fn role_replies_count_a_masters_replicas() {
+        let master = |replicas: Vec<Value>| {
+            Value::Array(vec![
+                Value::BulkString(b"master".to_vec()),
+                Value::Int(42),
+                Value::Array(replicas),
+            ])
+        };
+        let replica = Value::Array(vec![
+            Value::BulkString(b"127.0.0.1".to_vec()),
+            Value::BulkString(b"57004".to_vec()),
+            Value::BulkString(b"42".to_vec()),
+        ]);
+        assert_eq!(replicas_of(&master(vec![])), Some(0));
+        assert_eq!(replicas_of(&master(vec![replica])), Some(1));
+        assert_eq!(replicas_of(&Value::Nil), None);
+        let slave = Value::Array(vec![Value::BulkString(b"slave".to_vec())]);
+        assert_eq!(replicas_of(&slave), None);
+    }
 }
