@@ -66,7 +66,8 @@ impl RedisConn {
         // instead of hanging; the next one finds the promoted replica.
         let client = ClusterClient::builder(nodes)
             .connection_timeout(r.connect_timeout_ms)
-            .response_timeout(r.command_timeout_ms)
+            // A single-use consumption's WAIT may take replica_wait_ms.
+            .response_timeout(r.command_timeout_ms + r.replica_wait_ms)
             .retries(3)
             .min_retry_wait(10)
             .max_retry_wait(200)

@@ -72,28 +72,35 @@ pub async fn consume(stores: &Stores, owner: &str, token: Option<&str>) -> ApiRe
 /// (`WAIT 1`, in the same pipeline, so on the key's master): a failover
 /// right after cannot bring the token back. A master without replicas
 /// (its own replica was promoted and nothing replaced it yet) cannot be
-/// failed over, so there the deletion alone is enough; `ROLE`, after the
-/// `WAIT`, says how many it has (docs/protocol.md §12.6.1).
+/// failed over, so there the deletion alone is enough, and `WAIT` (which
+/// would block its whole deadline) is left out; `ROLE`, asked first on
+/// the key's master, says which (docs/protocol.md §12.6.1).
 async fn consume_acknowledged(stores: &Stores, key: &str, owner: &str) -> ApiResult<()> {
     let wait_ms = u64::try_from(stores.replica_wait().as_millis()).unwrap_or(u64::MAX);
     let mut c = stores.redis();
-    let (ok, acked, role): (i64, i64, redis::Value) = redis::pipe()
-        .cmd("EVAL")
-        .arg(CONSUME_LUA)
-        .arg(1)
+    let (_, role): (i64, redis::Value) = redis::pipe()
+        .cmd("EXISTS")
         .arg(key)
-        .arg(owner)
+        .cmd("ROLE")
+        .query_async(&mut c)
+        .await?;
+    let replicas = replicas_of(&role);
+    let mut pipe = redis::pipe();
+    pipe.cmd("EVAL").arg(CONSUME_LUA).arg(1).arg(key).arg(owner);
+    if replicas == Some(0) {
+        let (ok,): (i64,) = pipe.query_async(&mut c).await?;
+        return if ok == 1 { Ok(()) } else { Err(reused()) };
+    }
+    let (ok, acked): (i64, i64) = pipe
         .cmd("WAIT")
         .arg(1)
         .arg(wait_ms.max(1))
-        .cmd("ROLE")
         .query_async(&mut c)
         .await?;
     if ok != 1 {
         return Err(reused());
     }
-    let replicas = replicas_of(&role);
-    if acked < 1 && replicas != Some(0) {
+    if acked < 1 {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "request token consumption not acknowledged by any of {replicas:?} replicas within {wait_ms} ms"
         )));
