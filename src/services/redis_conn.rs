@@ -156,3 +156,18 @@ pub async fn each(conn: &RedisConn, cmds: Vec<Cmd>) -> redis::RedisResult<()> {
     futures_util::future::try_join_all(sends).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn cluster_nodes_choose_the_cluster_connection() {
+        let mut r = RedisSettings::default();
+        assert!(!RedisConn::build(&r).unwrap().is_cluster());
+        r.cluster_nodes = vec!["127.0.0.1:57001".into(), "redis://127.0.0.1:57002".into()];
+        assert!(RedisConn::build(&r).unwrap().is_cluster());
+        r.cluster_nodes = vec!["not a node".into()];
+        assert!(RedisConn::build(&r).is_err());
+    }
+}
