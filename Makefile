@@ -6,7 +6,7 @@ SERVICES := scripts/services
 # Tests are I/O bound (real HTTP, PostgreSQL, Redis); run more than the cores.
 TEST_THREADS ?= 8
 
-.PHONY: run test services browser-deps stop status lint docs bench fuzz clean
+.PHONY: run test test-cluster services browser-deps stop status lint docs bench fuzz clean
 
 run: services
 	cargo build --release --locked
@@ -21,6 +21,18 @@ test: services browser-deps
 	node --test --test-reporter=tap clients/js/test/*.test.mjs
 	php clients/php/tests/run.php
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
+	$(MAKE) test-cluster
+
+# The store-touching integration tests once more against a local Redis
+# Cluster (3 masters + 3 replicas, scripts/services cluster; docs/protocol.md
+# §12.6): accounts, SMS, request tokens, guards, bans and limits, sessions,
+# two instances. The failover test (tests/api/cluster.rs) runs its own
+# cluster in the full run above.
+CLUSTER_TESTS ?= accounts:: sms:: identity:: guards:: abuse_requests:: abuse_accounts:: instances:: round_trip:: uploads:: mp::logins
+test-cluster: services
+	$(SERVICES) cluster start
+	eval "$$($(SERVICES) cluster env)" && \
+	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(CLUSTER_TESTS)
 
 services:
 	$(SERVICES) start

@@ -121,7 +121,10 @@ impl Config {
         if a.postgres.url != b.postgres.url || a.postgres.pool_size != b.postgres.pool_size {
             changed.push("postgres");
         }
-        if a.redis.url != b.redis.url || a.redis.key_prefix != b.redis.key_prefix {
+        if a.redis.url != b.redis.url
+            || a.redis.key_prefix != b.redis.key_prefix
+            || a.redis.cluster_nodes != b.redis.cluster_nodes
+        {
             changed.push("redis");
         }
         if a.log.format != b.log.format {

@@ -56,6 +56,16 @@ pub struct RedisSettings {
     /// Every key the gateway writes starts with this, so several
     /// deployments can share one Redis.
     pub key_prefix: String,
+    /// Redis Cluster seed nodes (`host:port` or `redis://…`); when set,
+    /// the gateway speaks cluster and `url` is not used. Empty (the
+    /// default): one Redis at `url`. See docs/protocol.md §12.6.
+    pub cluster_nodes: Vec<String>,
+    /// Cluster only: after consuming a single-use value (a request token),
+    /// wait up to this long for one replica to acknowledge it (`WAIT 1`)
+    /// before answering; without the acknowledgement the call fails (500)
+    /// rather than risk the value coming back after a failover.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub replica_wait_ms: Duration,
 }
 
 impl Default for RedisSettings {
@@ -65,6 +75,8 @@ impl Default for RedisSettings {
             connect_timeout_ms: Duration::from_millis(1_000),
             command_timeout_ms: Duration::from_millis(1_000),
             key_prefix: "yafgate:".into(),
+            cluster_nodes: Vec::new(),
+            replica_wait_ms: Duration::from_millis(1_000),
         }
     }
 }

@@ -163,18 +163,18 @@ pub struct Attempts<'a> {
 
 /// The key of the IPs `mobile` logged in from (read by the SMS caps).
 pub fn known_ips_key(stores: &Stores, mobile: &str) -> String {
-    stores.key(format!("known:{mobile}"))
+    stores.key(format!("known:{{{mobile}}}"))
 }
 
 impl Attempts<'_> {
     fn keys(&self, mobile: &str, ip: IpAddr) -> Keys {
         let s = self.stores;
         Keys {
-            pair_lock: s.key(format!("ll:p:{mobile}:{ip}")),
-            mobile_lock: s.key(format!("ll:m:{mobile}")),
-            pair_fails: s.key(format!("lf:p:{mobile}:{ip}")),
-            mobile_fails: s.key(format!("lf:m:{mobile}")),
-            in_flight: s.key(format!("lg:{mobile}")),
+            pair_lock: s.key(format!("ll:p:{{{mobile}}}:{ip}")),
+            mobile_lock: s.key(format!("ll:m:{{{mobile}}}")),
+            pair_fails: s.key(format!("lf:p:{{{mobile}}}:{ip}")),
+            mobile_fails: s.key(format!("lf:m:{{{mobile}}}")),
+            in_flight: s.key(format!("lg:{{{mobile}}}")),
             known: known_ips_key(s, mobile),
         }
     }

@@ -9,7 +9,7 @@
 local prefix, now, upto = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 
 -- Step 14: the automatic ban.
-local till = tonumber(redis.call('GET', prefix .. 'ban:' .. ARGV[4]) or '')
+local till = tonumber(redis.call('GET', prefix .. 'ban:{' .. ARGV[4] .. '}') or '')
 if till and till > now then return {'ban', tostring(till)} end
 if upto < 2 then return {'pass'} end
 
@@ -41,15 +41,15 @@ local key = prefix .. 'sess:' .. token
 local s = redis.call('HMGET', key, 'uid', 'class', 'pwdv', 'state', 'platform')
 if not s[1] or s[2] ~= class then return {'601'} end
 if s[4] == 'displaced' then return {'603'} end
-local pwdv = redis.call('GET', prefix .. 'pwdv:' .. s[1]) or '0'
+local pwdv = redis.call('GET', prefix .. 'pwdv:{' .. s[1] .. '}') or '0'
 if pwdv ~= s[3] then return {'606'} end
 local ttl = web_ttl
 if s[2] == 'a' or s[2] == 'm' then ttl = app_ttl end
 redis.call('EXPIRE', key, ttl)
-redis.call('EXPIRE', prefix .. 'ucur:' .. s[1] .. ':' .. s[2], ttl)
+redis.call('EXPIRE', prefix .. 'ucur:{' .. s[1] .. '}:' .. s[2], ttl)
 
 -- The profile; without it the gateway reads the row and counts 21a itself.
-local p = redis.call('HMGET', prefix .. 'prof:' .. s[1],
+local p = redis.call('HMGET', prefix .. 'prof:{' .. s[1] .. '}',
   'status', 'open_id', 'mobile', 'nickname', 'headimg', 'intro', 'created_at')
 for k = 1, 7 do
   if not p[k] then return {'user', s[1], s[5]} end

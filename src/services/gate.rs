@@ -9,11 +9,12 @@
 //! a request already refused on the CPU at a later step runs only the
 //! steps before it.
 //!
-//! Keys (under the deployment's prefix): `ban:<ip>`, the rate-limit
+//! Keys (under the deployment's prefix): `ban:{<ip>}`, the rate-limit
 //! counters of [`super::guards`], `reqno:…` ([`super::request_no`]),
-//! `replay:…` ([`super::replay`]), `sess:<token>`, `pwdv:<uid>`,
-//! `ucur:<uid>:<class>` ([`super::session`]) and `prof:<uid>`
-//! ([`super::profile`]).
+//! `replay:…` ([`super::replay`]), `sess:<token>`, `pwdv:{<uid>}`,
+//! `ucur:{<uid>}:<class>` ([`super::session`]) and `prof:{<uid>}`
+//! ([`super::profile`]). On Redis Cluster these span slots, and
+//! [`super::gate_cluster`] runs the steps one slot at a time.
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
@@ -109,6 +110,9 @@ static GATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("gate.
 /// # Errors
 /// Redis failures (500); a reply the script cannot give (500).
 pub async fn run(stores: &Stores, ask: &Ask<'_>) -> ApiResult<Verdict> {
+    if stores.redis_cluster() {
+        return super::gate_cluster::run(stores, ask).await;
+    }
     let mut inv = GATE.prepare_invoke();
     inv.arg(stores.prefix())
         .arg(ask.now)
@@ -151,7 +155,7 @@ pub async fn run(stores: &Stores, ask: &Ask<'_>) -> ApiResult<Verdict> {
     verdict(&reply).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("gate reply {reply:?}")))
 }
 
-fn verdict(reply: &[Option<String>]) -> Option<Verdict> {
+pub(super) fn verdict(reply: &[Option<String>]) -> Option<Verdict> {
     let text = |i: usize| reply.get(i).and_then(Option::as_deref);
     let number = |i: usize| text(i).and_then(|t| t.parse::<i64>().ok());
     Some(match text(0)? {

@@ -93,8 +93,8 @@ impl Bans<'_> {
         let g = self.settings;
         let until = now + g.ip_ban_secs as i64;
         let banned = Strikes {
-            counter: self.stores.key(format!("ipfail:{ip}")),
-            lock: self.stores.key(format!("ban:{ip}")),
+            counter: self.stores.key(format!("ipfail:{{{ip}}}")),
+            lock: self.stores.key(format!("ban:{{{ip}}}")),
             window_secs: g.ip_failure_window_secs,
             max: g.ip_max_failures,
             lock_secs: g.ip_ban_secs,
@@ -225,7 +225,7 @@ pub fn user_limit_keys(app: &App, method: &str, now: i64) -> Vec<(String, String
         &mut keys,
         app,
         Scope::User,
-        || Some(format!("user={MARK}")),
+        || Some(format!("user={{{MARK}}}")),
         method,
         now,
     );
@@ -255,7 +255,7 @@ pub async fn rate_limit_user(
         &mut keys,
         app,
         Scope::User,
-        || Some(format!("user={user_id}")),
+        || Some(format!("user={{{user_id}}}")),
         method,
         now,
     );

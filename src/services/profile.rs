@@ -1,6 +1,6 @@
 //! The profile kept with the sessions (docs/protocol.md §8.8): the account
 //! fields a session call needs (open_id, mobile, nickname, headimg, intro,
-//! created_at, status) in one Redis hash per user, `prof:<uid>`, shared by
+//! created_at, status) in one Redis hash per user, `prof:{<uid>}`, shared by
 //! all the user's sessions, so a session call with no business query does
 //! not touch PostgreSQL.
 //!
@@ -111,7 +111,7 @@ impl Profile {
 
 /// The key of `user_id`'s profile (unprefixed).
 pub fn key(user_id: i64) -> String {
-    format!("prof:{user_id}")
+    format!("prof:{{{user_id}}}")
 }
 
 /// Read `user_id`'s profile from PostgreSQL and keep it for `ttl_secs`;

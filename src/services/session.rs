@@ -4,11 +4,13 @@
 //! its own class (§8.2): a web token is no app token.
 //!
 //! Keys: `sess:<token>` (hash: uid, class, pwdv, state, platform),
-//! `ucur:<uid>:<class>` (the class's live token), `pwdv:<uid>` (password
-//! version, bumped on every change), and the user's profile `prof:<uid>`
-//! ([`super::profile`]). Each operation is one Lua script, so it is atomic
-//! across gateway instances; a request's check and slide run in the
-//! request's one round trip ([`super::gate`]).
+//! `ucur:{<uid>}:<class>` (the class's live token), `pwdv:{<uid>}` (password
+//! version, bumped on every change), and the user's profile `prof:{<uid>}`
+//! ([`super::profile`]); the `{uid}` tag keeps a user's keys in one
+//! cluster slot. On one Redis each operation is one Lua script, so it is
+//! atomic across gateway instances; a request's check and slide run in the
+//! request's one round trip ([`super::gate`]). On a cluster, each slot's
+//! part is its own script ([`super::session_cluster`]).
 
 use std::sync::LazyLock;
 
@@ -19,6 +21,7 @@ use crate::config::apps::AppKind;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::Platform;
 use crate::services::profile::{FIELDS, Profile};
+use crate::services::session_cluster;
 use crate::services::stores::Stores;
 
 /// The logged-in user of a request, with the profile handlers show.
@@ -99,11 +102,11 @@ static ISSUE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local prefix, token, uid, class, platform, ttl, profile_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local prof = prefix .. 'prof:' .. uid
+local prof = prefix .. 'prof:{' .. uid .. '}'
 redis.call('DEL', prof)
 redis.call('HSET', prof, unpack(ARGV, 8))
 redis.call('EXPIRE', prof, profile_ttl)
-local cur = prefix .. 'ucur:' .. uid .. ':' .. class
+local cur = prefix .. 'ucur:{' .. uid .. '}:' .. class
 local old = redis.call('GET', cur)
 if old and old ~= token then
   local oldkey = prefix .. 'sess:' .. old
@@ -111,7 +114,7 @@ if old and old ~= token then
     redis.call('HSET', oldkey, 'state', 'displaced')
   end
 end
-local pwdv = redis.call('GET', prefix .. 'pwdv:' .. uid) or '0'
+local pwdv = redis.call('GET', prefix .. 'pwdv:{' .. uid .. '}') or '0'
 local key = prefix .. 'sess:' .. token
 redis.call('HSET', key, 'uid', uid, 'class', class, 'pwdv', pwdv, 'state', 'live', 'platform', platform)
 redis.call('EXPIRE', key, ttl)
@@ -130,7 +133,7 @@ local key = prefix .. 'sess:' .. token
 local s = redis.call('HMGET', key, 'uid', 'class')
 redis.call('DEL', key)
 if s[1] then
-  local cur = prefix .. 'ucur:' .. s[1] .. ':' .. s[2]
+  local cur = prefix .. 'ucur:{' .. s[1] .. '}:' .. s[2]
   if redis.call('GET', cur) == token then redis.call('DEL', cur) end
 end
 return 1
@@ -143,7 +146,7 @@ static PASSWORD_CHANGED: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local prefix, uid, keep = ARGV[1], ARGV[2], ARGV[3]
-local v = redis.call('INCR', prefix .. 'pwdv:' .. uid)
+local v = redis.call('INCR', prefix .. 'pwdv:{' .. uid .. '}')
 if keep ~= '' then
   local key = prefix .. 'sess:' .. keep
   if redis.call('HGET', key, 'uid') == uid then redis.call('HSET', key, 'pwdv', v) end
@@ -167,6 +170,19 @@ pub async fn issue(
 ) -> ApiResult<String> {
     let token = new_token();
     let mut c = stores.redis();
+    if c.is_cluster() {
+        let login = session_cluster::Login {
+            token: &token,
+            user_id,
+            class: class.tag(),
+            platform: platform.number(),
+            ttl: class.ttl(s),
+            profile_ttl: s.profile_ttl_secs.max(1),
+            profile: FIELDS.into_iter().zip(profile.fields()).collect(),
+        };
+        session_cluster::issue(stores, login).await?;
+        return Ok(token);
+    }
     let mut inv = ISSUE.prepare_invoke();
     inv.arg(stores.prefix())
         .arg(&token)
@@ -193,6 +209,9 @@ pub fn expired() -> ApiError {
 /// Redis failures.
 pub async fn end(stores: &Stores, token: &str) -> ApiResult<()> {
     let mut c = stores.redis();
+    if c.is_cluster() {
+        return session_cluster::end(stores, token).await;
+    }
     END.arg(stores.prefix())
         .arg(token)
         .invoke_async::<i64>(&mut c)
@@ -207,6 +226,9 @@ pub async fn end(stores: &Stores, token: &str) -> ApiResult<()> {
 /// Redis failures.
 pub async fn password_changed(stores: &Stores, user_id: i64, keep: Option<&str>) -> ApiResult<()> {
     let mut c = stores.redis();
+    if c.is_cluster() {
+        return session_cluster::password_changed(stores, user_id, keep).await;
+    }
     PASSWORD_CHANGED
         .arg(stores.prefix())
         .arg(user_id)

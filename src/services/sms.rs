@@ -47,11 +47,13 @@ impl CodeError {
 /// Reserve a send: the interval lock, the daily counters and the new code
 /// (replacing any earlier one), or nothing. The (mobile, IP) cap comes
 /// first; an IP the mobile logged in from lately is not held to the
-/// per-mobile cap, so others cannot spend it for the owner.
+/// per-mobile cap, so others cannot spend it for the owner. KEYS[6], the
+/// per-IP counter, is in another cluster slot: on a cluster it is left out
+/// and [`IP_TAKE`] counts it first (docs/protocol.md §12.6).
 static RESERVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local interval, per_mobile, per_ip, code_key, per_pair, known = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local interval, per_mobile, code_key, per_pair, known, per_ip = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local interval_secs, cap_mobile, cap_ip = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local code, code_ttl, cap_pair, ip, known_since = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 if redis.call('EXISTS', interval) == 1 then return 'interval' end
@@ -62,10 +64,14 @@ if seen < known_since then
   local m = tonumber(redis.call('GET', per_mobile) or '0')
   if m >= cap_mobile then return 'mobile_cap' end
 end
-local i = tonumber(redis.call('GET', per_ip) or '0')
-if i >= cap_ip then return 'ip_cap' end
+local counters = {per_mobile, per_pair}
+if per_ip then
+  local i = tonumber(redis.call('GET', per_ip) or '0')
+  if i >= cap_ip then return 'ip_cap' end
+  counters[3] = per_ip
+end
 redis.call('SET', interval, '1', 'EX', interval_secs)
-for _, k in ipairs({per_mobile, per_ip, per_pair}) do
+for _, k in ipairs(counters) do
   redis.call('INCR', k)
   redis.call('EXPIRE', k, 172800)
 end
@@ -77,14 +83,32 @@ return 'ok'
     )
 });
 
-/// Undo a reservation whose delivery failed, and drop its code.
+/// Undo a reservation whose delivery failed, and drop its code. KEYS as
+/// [`RESERVE`]'s (without `known`): on a cluster, the per-IP counter is
+/// released on its own (KEYS[1] alone, ARGV[1] = 'ip').
 static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-redis.call('DEL', KEYS[1], KEYS[4])
-for _, k in ipairs({KEYS[2], KEYS[3], KEYS[5]}) do
+local counters = {KEYS[1]}
+if ARGV[1] ~= 'ip' then
+  redis.call('DEL', KEYS[1], KEYS[3])
+  counters = {KEYS[2], KEYS[4], KEYS[5]}
+end
+for _, k in ipairs(counters) do
   if tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
 end
+return 1
+",
+    )
+});
+
+/// Cluster only: count a send against the IP's daily cap, or refuse.
+static IP_TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return 0 end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], 172800)
 return 1
 ",
     )
@@ -124,18 +148,20 @@ impl SmsCodes<'_> {
     fn keys(&self, mobile: &str, key: SmsKey, ip: IpAddr, now: i64) -> Keys {
         let day = local_day(self.timezone, now);
         Keys {
-            interval: self.stores.key(format!("smsint:{mobile}")),
-            per_mobile: self.stores.key(format!("smsday:m:{mobile}:{day}")),
-            per_ip: self.stores.key(format!("smsday:ip:{ip}:{day}")),
+            interval: self.stores.key(format!("smsint:{{{mobile}}}")),
+            per_mobile: self.stores.key(format!("smsday:m:{{{mobile}}}:{day}")),
+            per_ip: self.stores.key(format!("smsday:ip:{{{ip}}}:{day}")),
             code: self.code_key(mobile, key),
-            per_pair: self.stores.key(format!("smsday:mi:{mobile}:{ip}:{day}")),
+            per_pair: self
+                .stores
+                .key(format!("smsday:mi:{{{mobile}}}:{ip}:{day}")),
             known: known_ips_key(self.stores, mobile),
         }
     }
 
     fn code_key(&self, mobile: &str, key: SmsKey) -> String {
         self.stores
-            .key(format!("smscode:{}:{mobile}", key.as_str()))
+            .key(format!("smscode:{}:{{{mobile}}}", key.as_str()))
     }
 
     /// Send a fresh code to `mobile`, asked from `ip` at `now`. Returns the
@@ -150,13 +176,28 @@ impl SmsCodes<'_> {
         let k = self.keys(mobile, key, ip, now);
         let code = format!("{:06}", rand::random_range(0..1_000_000u32));
         let mut c = self.stores.redis();
-        let reserved: String = RESERVE
+        let cluster = c.is_cluster();
+        if cluster {
+            let taken: i64 = IP_TAKE
+                .key(&k.per_ip)
+                .arg(sms.daily_per_ip)
+                .invoke_async(&mut c)
+                .await?;
+            if taken == 0 {
+                return Err(ApiError::business("今日短信发送次数已达上限，请明天再试"));
+            }
+        }
+        let mut reserve = RESERVE.prepare_invoke();
+        reserve
             .key(&k.interval)
             .key(&k.per_mobile)
-            .key(&k.per_ip)
             .key(&k.code)
             .key(&k.per_pair)
-            .key(&k.known)
+            .key(&k.known);
+        if !cluster {
+            reserve.key(&k.per_ip);
+        }
+        let reserved: String = reserve
             .arg(sms.interval_secs)
             .arg(sms.daily_per_mobile)
             .arg(sms.daily_per_ip)
@@ -167,6 +208,9 @@ impl SmsCodes<'_> {
             .arg(now - KNOWN_IP_SECS)
             .invoke_async(&mut c)
             .await?;
+        if cluster && reserved != "ok" {
+            self.release_ip(&k).await?;
+        }
         match reserved.as_str() {
             "ok" => {}
             "interval" => {
@@ -182,18 +226,33 @@ impl SmsCodes<'_> {
         self.record(mobile, key.as_str(), ip, delivered.as_ref().err())
             .await;
         if let Err(e) = delivered {
-            RELEASE
+            let mut release = RELEASE.prepare_invoke();
+            release
                 .key(&k.interval)
                 .key(&k.per_mobile)
-                .key(&k.per_ip)
                 .key(&k.code)
-                .key(&k.per_pair)
-                .invoke_async::<i64>(&mut c)
-                .await?;
+                .key(&k.per_pair);
+            if cluster {
+                self.release_ip(&k).await?;
+            } else {
+                release.key(&k.per_ip);
+            }
+            release.invoke_async::<i64>(&mut c).await?;
             tracing::warn!(error = %format!("{e:#}"), mobile = %mask_mobile(mobile), key = key.as_str(), "SMS delivery failed");
             return Err(ApiError::business("短信发送失败"));
         }
         Ok(code)
+    }
+
+    /// Cluster only: give back the per-IP count of a send that did not go.
+    async fn release_ip(&self, k: &Keys) -> ApiResult<()> {
+        let mut c = self.stores.redis();
+        RELEASE
+            .key(&k.per_ip)
+            .arg("ip")
+            .invoke_async::<i64>(&mut c)
+            .await?;
+        Ok(())
     }
 
     /// Check `code` for `mobile` and `key`; consume it when `consume` and right.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use deadpool_postgres::Runtime;
 use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_postgres::NoTls;
 
+use super::redis_conn::RedisConn;
 use crate::config::settings::Settings;
 use crate::protocol::error::ApiResult;
 
@@ -79,9 +79,12 @@ pub fn schema_fingerprint() -> u64 {
 #[derive(Clone)]
 pub struct Stores {
     pub pg: PgPool,
-    /// One multiplexed, self-reconnecting connection: concurrent requests
-    /// pipeline over it, and no checkout costs a round trip.
-    redis: ConnectionManager,
+    /// One multiplexed, self-reconnecting connection (or a cluster
+    /// connection): concurrent requests pipeline over it, and no checkout
+    /// costs a round trip.
+    redis: RedisConn,
+    /// Cluster only: how long a single-use consumption waits for a replica.
+    replica_wait: Duration,
     prefix: String,
     /// For connections of their own (LISTEN), outside the pool.
     pg_config: tokio_postgres::Config,
@@ -95,7 +98,8 @@ impl Stores {
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         Ok(Self {
             pg: pg_pool(settings)?,
-            redis: redis_manager(settings)?,
+            redis: RedisConn::build(&settings.redis)?,
+            replica_wait: settings.redis.replica_wait_ms,
             prefix: settings.redis.key_prefix.clone(),
             pg_config: pg_config(settings)?,
         })
@@ -126,8 +130,19 @@ impl Stores {
 
     /// A handle on the shared Redis connection (a cheap clone; commands
     /// on it are pipelined with everyone else's).
-    pub fn redis(&self) -> ConnectionManager {
+    pub fn redis(&self) -> RedisConn {
         self.redis.clone()
+    }
+
+    /// Whether Redis is a cluster (docs/protocol.md §12.6): then a call's
+    /// keys share a slot, and single-use writes wait for a replica.
+    pub fn redis_cluster(&self) -> bool {
+        self.redis.is_cluster()
+    }
+
+    /// Cluster only: the `WAIT` deadline of single-use consumptions.
+    pub fn replica_wait(&self) -> Duration {
+        self.replica_wait
     }
 
     /// Whether each store answers within `deadline`: (postgres, redis).
@@ -188,21 +203,6 @@ fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
         .recycle_timeout(Some(acquire))
         .build()
         .context("building the postgres pool")
-}
-
-fn redis_manager(settings: &Settings) -> anyhow::Result<ConnectionManager> {
-    let r = &settings.redis;
-    let client = redis::Client::open(r.url.expose()).context("redis.url does not parse")?;
-    // Lazy: nothing is dialled until the first command, so the gateway
-    // starts while Redis is down. While it stays down each command fails
-    // after one quick retry (a 500), and the next one dials again.
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(r.connect_timeout_ms))
-        .set_response_timeout(Some(r.command_timeout_ms))
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(10))
-        .set_max_delay(Duration::from_millis(100));
-    ConnectionManager::new_lazy_with_config(client, config).context("building the redis connection")
 }
 
 /// Apply pending migrations (each in its own transaction, recorded in

@@ -118,8 +118,7 @@ async fn a_mini_program_login_creates_a_password_less_user_and_a_platform_6_sess
         .unwrap()
         .get(0);
     assert!(unionid.is_some_and(|u| u.starts_with('u') && u.len() == 28));
-    let client = redis::Client::open(app.redis_url()).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let mut c = app.redis();
     let session: Vec<String> = redis::cmd("HMGET")
         .arg(format!("{}sess:{token}", app.redis_prefix()))
         .arg("platform")

@@ -6,6 +6,7 @@ mod accounts;
 mod answer_cache;
 mod browser;
 mod clients;
+mod cluster;
 mod compat;
 mod console;
 mod consult;

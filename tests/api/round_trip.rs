@@ -177,14 +177,13 @@ async fn a_profile_changed_by_sql_reaches_every_live_session_on_every_instance()
     }
 
     // A profile lost from Redis is read again and kept.
-    let client = redis::Client::open(app.redis_url()).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let mut c = app.redis();
     let uid: i64 = db
         .query_one("SELECT id FROM users WHERE mobile = $1", &[&MOBILE])
         .await
         .unwrap()
         .get(0);
-    let key = format!("{}prof:{uid}", app.redis_prefix());
+    let key = format!("{}prof:{{{uid}}}", app.redis_prefix());
     let deleted: i64 = redis::cmd("DEL")
         .arg(&key)
         .query_async(&mut c)

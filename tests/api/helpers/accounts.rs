@@ -77,8 +77,7 @@ impl TestApp {
 /// read in the Redis this gateway was configured with.
 impl TestApp {
     async fn session_command(&self, cmd: &str, token: &str, arg: Option<i64>) -> i64 {
-        let client = redis::Client::open(self.redis_url()).unwrap();
-        let mut c = client.get_multiplexed_async_connection().await.unwrap();
+        let mut c = self.redis();
         let mut command = redis::cmd(cmd);
         command.arg(format!("{}sess:{token}", self.redis_prefix()));
         if let Some(a) = arg {

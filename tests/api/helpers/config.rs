@@ -30,6 +30,12 @@ pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> S
     s.postgres.pool_size = 4;
     s.redis.url = Secret::new(redis_url);
     s.redis.key_prefix = key_prefix.to_string();
+    // The project's Redis, or the test cluster when the run asks for it
+    // (make test-cluster; docs/protocol.md §12.6). Private Redis instances
+    // of a test stay single-node.
+    if redis_url == super::procs::services().redis_url {
+        s.redis.cluster_nodes = super::procs::test_cluster();
+    }
     s.sms.echo_code = true;
     // Mini-programs log in through the local code2session (docs/protocol.md §8.9).
     s.wechat.driver = WechatDriver::Sandbox;

@@ -5,6 +5,7 @@
 //! folder, all removed when the test ends.
 
 pub mod accounts;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod hostile_input;
@@ -341,6 +342,12 @@ impl TestApp {
         self.settings.redis.url.expose()
     }
 
+    /// A connection to the Redis (or cluster) this gateway was configured
+    /// with, for tests that look at keys directly.
+    pub fn redis(&self) -> yafgate::services::redis_conn::RedisConn {
+        yafgate::services::redis_conn::RedisConn::build(&self.settings.redis).unwrap()
+    }
+
     /// The prefix of every Redis key this gateway writes.
     pub fn redis_prefix(&self) -> &str {
         &self.settings.redis.key_prefix
@@ -456,8 +463,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let prefix = self.redis_prefix().to_string();
-        let redis_url = self.redis_url().to_string();
+        let redis = self.settings.redis.clone();
         // Deleting keys needs async I/O; Drop cannot await, so do it on a
         // thread with its own runtime and wait for it. The database drops
         // itself (TestDb's Drop).
@@ -466,7 +472,7 @@ impl Drop for TestApp {
                 .enable_all()
                 .build()
                 .unwrap();
-            rt.block_on(procs::delete_redis_prefix(&redis_url, &prefix));
+            rt.block_on(procs::delete_redis_prefix(&redis));
         })
         .join();
     }

@@ -42,8 +42,32 @@ pub fn services() -> &'static Services {
     })
 }
 
-/// Delete every key under `prefix`.
-pub async fn delete_redis_prefix(url: &str, prefix: &str) {
+/// The Redis Cluster seed nodes the store tests run against once more
+/// (`YAFGATE_TEST_REDIS_CLUSTER`, set by `make test-cluster` from
+/// `scripts/services cluster env`); empty: the project's single Redis.
+pub fn test_cluster() -> Vec<String> {
+    std::env::var("YAFGATE_TEST_REDIS_CLUSTER")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Delete every key under the prefix of `redis`: on a cluster, on each
+/// node (replicas refuse the deletions, their masters take them).
+pub async fn delete_redis_prefix(redis: &yafgate::config::stores::RedisSettings) {
+    let prefix = &redis.key_prefix;
+    if redis.cluster_nodes.is_empty() {
+        return delete_on_node(redis.url.expose(), prefix).await;
+    }
+    for node in &redis.cluster_nodes {
+        delete_on_node(&format!("redis://{node}"), prefix).await;
+    }
+}
+
+async fn delete_on_node(url: &str, prefix: &str) {
     let Ok(client) = redis::Client::open(url) else {
         return;
     };
@@ -63,8 +87,9 @@ pub async fn delete_redis_prefix(url: &str, prefix: &str) {
         else {
             return;
         };
-        if !keys.is_empty() {
-            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&keys).query_async(&mut c).await;
+        // One key per DEL: a cluster node refuses keys of several slots.
+        for key in &keys {
+            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(key).query_async(&mut c).await;
         }
         if next == 0 {
             return;
@@ -586,15 +611,14 @@ impl Drop for GatewayProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some(settings) = self.settings.take() {
-            let redis_url = settings.redis.url.expose().to_string();
-            let prefix = settings.redis.key_prefix;
+            let redis = settings.redis;
             // Drop cannot await: a thread with its own runtime, joined.
             let _ = std::thread::spawn(move || {
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .unwrap()
-                    .block_on(delete_redis_prefix(&redis_url, &prefix));
+                    .block_on(delete_redis_prefix(&redis));
             })
             .join();
         }

@@ -37,8 +37,7 @@ fn push_method(r: &mut Registry) {
 }
 
 async fn sandbox_deliveries(app: &TestApp) -> Vec<Value> {
-    let client = redis::Client::open(app.redis_url()).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let mut c = app.redis();
     let key = format!("{}{SANDBOX_LIST}", app.redis_prefix());
     let items: Vec<String> = redis::cmd("LRANGE")
         .arg(&key)

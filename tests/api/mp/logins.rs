@@ -156,8 +156,7 @@ async fn a_scene_logs_one_other_mini_program_session_into_its_user() {
     assert_eq!(scene["expire_in"], 600);
     let scene_id = scene["sceneId"].as_str().unwrap().to_string();
     // Kept in Redis for mp.scene_ttl_secs, not forever.
-    let client = redis::Client::open(app.redis_url()).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let mut c = app.redis();
     let ttl: i64 = redis::cmd("TTL")
         .arg(format!("{}mp:scene:{scene_id}", app.redis_prefix()))
         .query_async(&mut c)
