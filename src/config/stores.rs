@@ -26,6 +26,13 @@ pub struct PostgresSettings {
     pub statement_timeout_ms: Duration,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
+    /// A transaction-mode pooler (PgBouncer) for the pooled connections;
+    /// statements through it are unnamed. Migrations and LISTEN stay on
+    /// `url`, which must then be direct (docs/protocol.md §20).
+    pub pool_url: Option<Secret>,
+    /// A streaming replica for public read-mostly answers (docs/protocol.md
+    /// §20); without it they read from the primary.
+    pub read_url: Option<Secret>,
 }
 
 impl Default for PostgresSettings {
@@ -37,6 +44,8 @@ impl Default for PostgresSettings {
             acquire_timeout_ms: Duration::from_millis(2_000),
             statement_timeout_ms: Duration::from_millis(5_000),
             migrate_on_start: false,
+            pool_url: None,
+            read_url: None,
         }
     }
 }

@@ -1,6 +1,6 @@
-//! The two stores: a PostgreSQL pool for business data and one multiplexed
-//! Redis connection for sessions, tokens, codes, counters and bans;
-//! migrations; readiness. Both are lazy, so the gateway starts while a store
+//! The two stores: a PostgreSQL pool for business data (and an optional
+//! replica pool for public reads) and one multiplexed Redis connection for
+//! sessions, tokens, codes, counters and bans; migrations; readiness. Both are lazy, so the gateway starts while a store
 //! is down and recovers when it returns.
 
 use std::time::Duration;
@@ -11,7 +11,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod}
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio_postgres::NoTls;
 
+use super::db::{Db, Mode};
 use crate::config::settings::Settings;
+use crate::config::values::Secret;
 use crate::protocol::error::ApiResult;
 
 /// Advisory-lock key that serialises `migrate` across instances.
@@ -78,7 +80,13 @@ pub fn schema_fingerprint() -> u64 {
 /// Both pools and the Redis key namespace.
 #[derive(Clone)]
 pub struct Stores {
+    /// The primary's pool; use [`Stores::pg`] for a connection (this field
+    /// is for its status).
     pub pg: PgPool,
+    /// How statements are sent on `pg` (named, or unnamed through a pooler).
+    pg_mode: Mode,
+    /// The replica's pool (`postgres.read_url`), if any.
+    pg_read: Option<PgPool>,
     /// One multiplexed, self-reconnecting connection: concurrent requests
     /// pipeline over it, and no checkout costs a round trip.
     redis: ConnectionManager,
@@ -93,11 +101,21 @@ impl Stores {
     /// # Errors
     /// A URL that does not parse.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let pg = &settings.postgres;
+        let pool_url = pg.pool_url.as_ref().unwrap_or(&pg.url);
         Ok(Self {
-            pg: pg_pool(settings)?,
+            pg: pg_pool(settings, pool_url, pg.pool_url.is_some())?,
+            pg_mode: match pg.pool_url {
+                Some(_) => Mode::unnamed(4096),
+                None => Mode::Named,
+            },
+            pg_read: match &pg.read_url {
+                Some(url) => Some(pg_pool(settings, url, false)?),
+                None => None,
+            },
             redis: redis_manager(settings)?,
             prefix: settings.redis.key_prefix.clone(),
-            pg_config: pg_config(settings)?,
+            pg_config: pg_config(settings, &pg.url, false)?,
         })
     }
 
@@ -111,12 +129,26 @@ impl Stores {
         &self.prefix
     }
 
-    /// A PostgreSQL connection from the pool.
+    /// A PostgreSQL connection to the primary, from the pool.
     ///
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
-    pub async fn pg(&self) -> ApiResult<deadpool_postgres::Object> {
-        Ok(self.pg.get().await?)
+    pub async fn pg(&self) -> ApiResult<Db> {
+        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()))
+    }
+
+    /// A connection for a public, read-mostly answer that may lag the
+    /// primary by the replica's staleness: the replica when
+    /// `postgres.read_url` is set, else the primary. Never for a write or
+    /// for reading what this user just wrote (docs/protocol.md §20).
+    ///
+    /// # Errors
+    /// The pool cannot produce one within the acquire timeout.
+    pub async fn pg_read(&self) -> ApiResult<Db> {
+        match &self.pg_read {
+            Some(pool) => Ok(Db::new(pool.get().await?, Mode::Named)),
+            None => self.pg().await,
+        }
     }
 
     /// The PostgreSQL connection settings, for a connection outside the pool.
@@ -148,16 +180,25 @@ impl Stores {
     }
 }
 
-fn pg_config(settings: &Settings) -> anyhow::Result<tokio_postgres::Config> {
+/// Settings of a connection to `url`. Through a pooler (`pooled`) the
+/// `options` startup parameter is left out: PgBouncer refuses it, so the
+/// statement timeout is the server's there (docs/protocol.md §20).
+fn pg_config(
+    settings: &Settings,
+    url: &Secret,
+    pooled: bool,
+) -> anyhow::Result<tokio_postgres::Config> {
     let pg = &settings.postgres;
-    let mut cfg: tokio_postgres::Config = pg
-        .url
+    let mut cfg: tokio_postgres::Config = url
         .expose()
         .parse()
-        .context("postgres.url does not parse")?;
+        .context("a postgres URL does not parse")?;
     cfg.connect_timeout(pg.connect_timeout_ms);
     cfg.keepalives(true);
     cfg.application_name("yafgate");
+    if pooled {
+        return Ok(cfg);
+    }
     let statement = format!(
         "-c statement_timeout={}",
         pg.statement_timeout_ms.as_millis()
@@ -170,10 +211,10 @@ fn pg_config(settings: &Settings) -> anyhow::Result<tokio_postgres::Config> {
     Ok(cfg)
 }
 
-fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
+fn pg_pool(settings: &Settings, url: &Secret, pooled: bool) -> anyhow::Result<PgPool> {
     let pg = &settings.postgres;
     let manager = Manager::from_config(
-        pg_config(settings)?,
+        pg_config(settings, url, pooled)?,
         NoTls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -212,7 +253,7 @@ fn redis_manager(settings: &Settings) -> anyhow::Result<ConnectionManager> {
 /// # Errors
 /// PostgreSQL cannot be reached, or a migration fails (it is rolled back).
 pub async fn migrate(settings: &Settings, demo: bool) -> anyhow::Result<MigrationReport> {
-    let (mut client, conn) = pg_config(settings)?
+    let (mut client, conn) = pg_config(settings, &settings.postgres.url, false)?
         .connect(NoTls)
         .await
         .context("connecting to postgres")?;

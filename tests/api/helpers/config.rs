@@ -46,7 +46,22 @@ pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> S
         Duration::from_millis(1_500),
     );
     set_sms_interval(&mut s, Duration::from_secs(1));
+    through_pgbouncer(&mut s, postgres_url);
     s
+}
+
+/// With `YAFGATE_TEST_PGBOUNCER` set (`scripts/services pgbouncer env`),
+/// the pooled connections go through PgBouncer to the same database, as
+/// `postgres.pool_url` (docs/protocol.md §20); migrations and LISTEN keep
+/// the direct URL.
+fn through_pgbouncer(s: &mut Settings, postgres_url: &str) {
+    if let Ok(bouncer) = std::env::var("YAFGATE_TEST_PGBOUNCER") {
+        let db = postgres_url.rsplit_once('/').map_or("", |(_, db)| db);
+        let head = bouncer
+            .rsplit_once('/')
+            .map_or(bouncer.as_str(), |(h, _)| h);
+        s.postgres.pool_url = Some(Secret::new(format!("{head}/{db}")));
+    }
 }
 
 /// gateway.toml text for `settings`.
