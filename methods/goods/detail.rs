@@ -50,7 +50,7 @@ pub(super) async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
 }
 
 async fn goods_detail(ctx: &Ctx, id: i64) -> ApiResult<GoodsDetail> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let goods = goods_row(&db, id, ctx.now()).await?;
     let products = products_of(&db, id).await?;
     let goods_image = images_of(&db, id).await?;

@@ -140,7 +140,7 @@ impl Stores {
     /// A connection for a public, read-mostly answer that may lag the
     /// primary by the replica's staleness: the replica when
     /// `postgres.read_url` is set, else the primary. Never for a write or
-    /// for reading what this user just wrote (docs/protocol.md §20).
+    /// for reading what this user just wrote (docs/protocol.md §25).
     ///
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
@@ -182,7 +182,7 @@ impl Stores {
 
 /// Settings of a connection to `url`. Through a pooler (`pooled`) the
 /// `options` startup parameter is left out: PgBouncer refuses it, so the
-/// statement timeout is the server's there (docs/protocol.md §20).
+/// statement timeout is the server's there (docs/protocol.md §25).
 fn pg_config(
     settings: &Settings,
     url: &Secret,

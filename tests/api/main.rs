@@ -31,6 +31,7 @@ mod observability;
 mod payments;
 mod protocol;
 mod reload;
+mod replica;
 mod round_trip;
 mod schema_fuzz;
 mod sms;
