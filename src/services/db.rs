@@ -242,7 +242,8 @@ pub struct Db {
 }
 
 impl Db {
-    pub(crate) fn new(inner: deadpool_postgres::Object, mode: Mode) -> Self {
+    /// Wrap a pooled connection; `mode` must match what `inner` connects to.
+    pub fn new(inner: deadpool_postgres::Object, mode: Mode) -> Self {
         Self { inner, mode }
     }
 

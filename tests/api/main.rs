@@ -29,6 +29,7 @@ mod news;
 mod notice;
 mod observability;
 mod payments;
+mod pooler;
 mod protocol;
 mod reload;
 mod replica;
