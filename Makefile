@@ -6,7 +6,7 @@ SERVICES := scripts/services
 # Tests are I/O bound (real HTTP, PostgreSQL, Redis); run more than the cores.
 TEST_THREADS ?= 8
 
-.PHONY: run test services browser-deps stop status lint docs bench fuzz clean
+.PHONY: run test test-pg-scale services browser-deps stop status lint docs bench fuzz clean
 
 run: services
 	cargo build --release --locked
@@ -21,6 +21,20 @@ test: services browser-deps
 	node --test --test-reporter=tap clients/js/test/*.test.mjs
 	php clients/php/tests/run.php
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
+	$(MAKE) test-pg-scale
+
+# PostgreSQL at scale (docs/protocol.md §25): the PostgreSQL-touching
+# tests once more with the gateways' pools behind PgBouncer in transaction
+# mode, with the replica test and the PgBouncer test (both skip outside
+# this pass).
+PG_SCALE_TESTS ?= pooler replica accounts payments machines jobs notice news goods \
+	user_catalogue system_catalogue identity mp:: home:: consult:: supplier::
+
+test-pg-scale: services
+	$(SERVICES) pgbouncer start
+	$(SERVICES) replica start
+	eval "$$($(SERVICES) pgbouncer env)" && eval "$$($(SERVICES) replica env)" && \
+	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(PG_SCALE_TESTS)
 
 services:
 	$(SERVICES) start
