@@ -335,15 +335,8 @@ impl Settings {
         {
             return bad("postgres.url", "must start with postgres://");
         }
-        for (key, url) in [
-            ("postgres.pool_url", &self.postgres.pool_url),
-            ("postgres.read_url", &self.postgres.read_url),
-        ] {
-            if url.as_ref().is_some_and(|u| {
-                !u.expose().starts_with("postgres://") && !u.expose().starts_with("postgresql://")
-            }) {
-                return bad(key, "must start with postgres://");
-            }
+        if let Some(key) = self.postgres.bad_optional_url() {
+            return bad(key, "must start with postgres://");
         }
         if !self.redis.url.expose().starts_with("redis://") {
             return bad("redis.url", "must start with redis://");

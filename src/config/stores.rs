@@ -50,6 +50,25 @@ impl Default for PostgresSettings {
     }
 }
 
+impl PostgresSettings {
+    /// The key of the first optional URL (`pool_url`, `read_url`) that is
+    /// set but is not a `postgres://` URL.
+    pub fn bad_optional_url(&self) -> Option<&'static str> {
+        let bad = |u: &Option<Secret>| {
+            u.as_ref().is_some_and(|u| {
+                let u = u.expose();
+                !u.starts_with("postgres://") && !u.starts_with("postgresql://")
+            })
+        };
+        [
+            ("postgres.pool_url", &self.pool_url),
+            ("postgres.read_url", &self.read_url),
+        ]
+        .into_iter()
+        .find_map(|(key, url)| bad(url).then_some(key))
+    }
+}
+
 /// Redis connection pool and key namespace.
 #[serde_as]
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -75,5 +94,23 @@ impl Default for RedisSettings {
             command_timeout_ms: Duration::from_millis(1_000),
             key_prefix: "yafgate:".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_urls_must_be_postgres_urls() {
+        let mut pg = PostgresSettings::default();
+        assert_eq!(pg.bad_optional_url(), None);
+        pg.read_url = Some(Secret::new("postgresql://replica/yafgate"));
+        assert_eq!(pg.bad_optional_url(), None);
+        pg.pool_url = Some(Secret::new("127.0.0.1:6432"));
+        assert_eq!(pg.bad_optional_url(), Some("postgres.pool_url"));
+        pg.pool_url = None;
+        pg.read_url = Some(Secret::new("mysql://replica"));
+        assert_eq!(pg.bad_optional_url(), Some("postgres.read_url"));
     }
 }
