@@ -118,8 +118,16 @@ fn typed<'a>(params: Params<'a>, types: &[Type]) -> Vec<(&'a (dyn ToSql + Sync),
 }
 
 /// Run `$named` (tokio-postgres's call) or `$typed` (its unnamed twin).
+/// Through a pooler the calls on one connection take turns (`$turn`): two
+/// pipelined statements outside a transaction could be split between
+/// servers by PgBouncer 1.18, and learning a text's types opens a
+/// transaction that a concurrent call must not join.
 macro_rules! dispatch {
-    ($c:expr, $mode:expr, $in_tx:expr, $s:expr, $p:expr, $named:ident, $typed:ident) => {
+    ($c:expr, $turn:expr, $mode:expr, $in_tx:expr, $s:expr, $p:expr, $named:ident, $typed:ident) => {{
+        let _turn = match $mode {
+            Mode::Named => None,
+            Mode::Unnamed(_) => Some($turn.lock().await),
+        };
         match ($s.source(), $mode) {
             (Source::Named(st), _) => $c.$named(st, $p).await,
             (Source::Typed(sql, types), _) => $c.$typed(sql, &typed($p, types)).await,
@@ -129,7 +137,7 @@ macro_rules! dispatch {
                 $c.$typed(sql, &typed($p, &types)).await
             }
         }
-    };
+    }};
 }
 
 /// The query calls, the same on a connection and in a transaction.
@@ -144,7 +152,16 @@ macro_rules! calls {
             s: &S,
             p: Params<'_>,
         ) -> Result<Vec<Row>, Error> {
-            dispatch!(self.client(), &self.mode, $in_tx, s, p, query, query_typed)
+            dispatch!(
+                self.client(),
+                self.turn,
+                &self.mode,
+                $in_tx,
+                s,
+                p,
+                query,
+                query_typed
+            )
         }
 
         /// The one row of a statement.
@@ -154,6 +171,7 @@ macro_rules! calls {
         pub async fn query_one<S: Sql + ?Sized>(&self, s: &S, p: Params<'_>) -> Result<Row, Error> {
             dispatch!(
                 self.client(),
+                self.turn,
                 &self.mode,
                 $in_tx,
                 s,
@@ -174,6 +192,7 @@ macro_rules! calls {
         ) -> Result<Option<Row>, Error> {
             dispatch!(
                 self.client(),
+                self.turn,
                 &self.mode,
                 $in_tx,
                 s,
@@ -190,6 +209,7 @@ macro_rules! calls {
         pub async fn execute<S: Sql + ?Sized>(&self, s: &S, p: Params<'_>) -> Result<u64, Error> {
             dispatch!(
                 self.client(),
+                self.turn,
                 &self.mode,
                 $in_tx,
                 s,
@@ -208,7 +228,10 @@ macro_rules! calls {
             match &self.mode {
                 Mode::Named => Ok(Stmt::Named(self.inner.prepare_cached(sql).await?)),
                 Mode::Unnamed(learned) => Ok(Stmt::Unnamed {
-                    types: learned.types(self.client(), sql, $in_tx).await?,
+                    types: {
+                        let _turn = self.turn.lock().await;
+                        learned.types(self.client(), sql, $in_tx).await?
+                    },
                     sql: sql.into(),
                 }),
             }
@@ -239,12 +262,17 @@ macro_rules! calls {
 pub struct Db {
     inner: deadpool_postgres::Object,
     mode: Mode,
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl Db {
     /// Wrap a pooled connection; `mode` must match what `inner` connects to.
     pub fn new(inner: deadpool_postgres::Object, mode: Mode) -> Self {
-        Self { inner, mode }
+        Self {
+            inner,
+            mode,
+            turn: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn client(&self) -> &tokio_postgres::Client {
@@ -261,6 +289,7 @@ impl Db {
         Ok(Tx {
             inner: self.inner.transaction().await?,
             mode: self.mode.clone(),
+            turn: tokio::sync::Mutex::new(()),
         })
     }
 }
@@ -269,6 +298,7 @@ impl Db {
 pub struct Tx<'a> {
     inner: deadpool_postgres::Transaction<'a>,
     mode: Mode,
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl Tx<'_> {
