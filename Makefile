@@ -25,16 +25,19 @@ test: services browser-deps
 
 # PostgreSQL at scale (docs/protocol.md §25): the PostgreSQL-touching
 # tests once more with the gateways' pools behind PgBouncer in transaction
-# mode, with the replica test and the PgBouncer test (both skip outside
-# this pass).
-PG_SCALE_TESTS ?= pooler replica accounts payments machines jobs notice news goods \
+# mode (with the PgBouncer test, which skips outside this pass), then the
+# replica test on its own: while tests create and drop their databases the
+# replica's replay trails by seconds, which is not the staleness it shows.
+PG_SCALE_TESTS ?= pooler accounts payments machines jobs notice news goods \
 	user_catalogue system_catalogue identity mp:: home:: consult:: supplier::
 
 test-pg-scale: services
 	$(SERVICES) pgbouncer start
 	$(SERVICES) replica start
-	eval "$$($(SERVICES) pgbouncer env)" && eval "$$($(SERVICES) replica env)" && \
+	eval "$$($(SERVICES) pgbouncer env)" && \
 	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(PG_SCALE_TESTS)
+	eval "$$($(SERVICES) pgbouncer env)" && eval "$$($(SERVICES) replica env)" && \
+	  cargo test --locked --test api -- replica::
 
 services:
 	$(SERVICES) start
