@@ -316,3 +316,33 @@ impl Tx<'_> {
         self.inner.commit().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_pair_with_their_learned_types_and_extras_are_left_to_the_server() {
+        let (a, b) = (1_i64, "x");
+        let params: Params<'_> = &[&a, &b];
+        let types: Vec<Type> = typed(params, &[Type::INT8])
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(types, [Type::INT8, Type::TEXT]);
+        assert_eq!(typed(&[], &[Type::INT8]).len(), 0);
+    }
+
+    #[test]
+    fn prepared_text_keeps_its_types_and_plain_text_has_none() {
+        let stmt = Stmt::Unnamed {
+            sql: "SELECT $1".into(),
+            types: Arc::from([Type::INT4]),
+        };
+        assert!(matches!(
+            stmt.source(),
+            Source::Typed("SELECT $1", [Type::INT4])
+        ));
+        assert!(matches!("SELECT 1".source(), Source::Text("SELECT 1")));
+    }
+}
