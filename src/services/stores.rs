@@ -1,7 +1,8 @@
 //! The two stores: a PostgreSQL pool for business data (and an optional
 //! replica pool for public reads) and one multiplexed Redis connection for
-//! sessions, tokens, codes, counters and bans; migrations; readiness. Both are lazy, so the gateway starts while a store
-//! is down and recovers when it returns.
+//! sessions, tokens, codes, counters and bans; migrations; readiness. Both
+//! are lazy, so the gateway starts while a store is down and recovers when
+//! it returns.
 
 use std::time::Duration;
 
@@ -102,20 +103,23 @@ impl Stores {
     /// A URL that does not parse.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pg = &settings.postgres;
-        let pool_url = pg.pool_url.as_ref().unwrap_or(&pg.url);
+        let pool = match &pg.pool_url {
+            Some(url) => pg_pool(settings, "postgres.pool_url", url, true)?,
+            None => pg_pool(settings, "postgres.url", &pg.url, false)?,
+        };
         Ok(Self {
-            pg: pg_pool(settings, pool_url, pg.pool_url.is_some())?,
+            pg: pool,
             pg_mode: match pg.pool_url {
                 Some(_) => Mode::unnamed(4096),
                 None => Mode::Named,
             },
             pg_read: match &pg.read_url {
-                Some(url) => Some(pg_pool(settings, url, false)?),
+                Some(url) => Some(pg_pool(settings, "postgres.read_url", url, false)?),
                 None => None,
             },
             redis: redis_manager(settings)?,
             prefix: settings.redis.key_prefix.clone(),
-            pg_config: pg_config(settings, &pg.url, false)?,
+            pg_config: pg_config(settings, "postgres.url", &pg.url, false)?,
         })
     }
 
@@ -185,6 +189,7 @@ impl Stores {
 /// statement timeout is the server's there (docs/protocol.md §25).
 fn pg_config(
     settings: &Settings,
+    key: &str,
     url: &Secret,
     pooled: bool,
 ) -> anyhow::Result<tokio_postgres::Config> {
@@ -192,7 +197,7 @@ fn pg_config(
     let mut cfg: tokio_postgres::Config = url
         .expose()
         .parse()
-        .context("a postgres URL does not parse")?;
+        .with_context(|| format!("{key} does not parse"))?;
     cfg.connect_timeout(pg.connect_timeout_ms);
     cfg.keepalives(true);
     cfg.application_name("yafgate");
@@ -211,10 +216,10 @@ fn pg_config(
     Ok(cfg)
 }
 
-fn pg_pool(settings: &Settings, url: &Secret, pooled: bool) -> anyhow::Result<PgPool> {
+fn pg_pool(settings: &Settings, key: &str, url: &Secret, pooled: bool) -> anyhow::Result<PgPool> {
     let pg = &settings.postgres;
     let manager = Manager::from_config(
-        pg_config(settings, url, pooled)?,
+        pg_config(settings, key, url, pooled)?,
         NoTls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -253,7 +258,7 @@ fn redis_manager(settings: &Settings) -> anyhow::Result<ConnectionManager> {
 /// # Errors
 /// PostgreSQL cannot be reached, or a migration fails (it is rolled back).
 pub async fn migrate(settings: &Settings, demo: bool) -> anyhow::Result<MigrationReport> {
-    let (mut client, conn) = pg_config(settings, &settings.postgres.url, false)?
+    let (mut client, conn) = pg_config(settings, "postgres.url", &settings.postgres.url, false)?
         .connect(NoTls)
         .await
         .context("connecting to postgres")?;
