@@ -6,7 +6,7 @@ SERVICES := scripts/services
 # Tests are I/O bound (real HTTP, PostgreSQL, Redis); run more than the cores.
 TEST_THREADS ?= 8
 
-.PHONY: run test test-cluster services browser-deps stop status lint docs bench fuzz clean
+.PHONY: run test test-cluster test-pg-scale services browser-deps stop status lint docs bench fuzz clean
 
 run: services
 	cargo build --release --locked
@@ -22,6 +22,7 @@ test: services browser-deps
 	php clients/php/tests/run.php
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
 	$(MAKE) test-cluster
+	$(MAKE) test-pg-scale
 
 # The store-touching integration tests once more against a local Redis
 # Cluster (3 masters + 3 replicas, scripts/services cluster; docs/protocol.md
@@ -33,6 +34,22 @@ test-cluster: services
 	$(SERVICES) cluster start
 	eval "$$($(SERVICES) cluster env)" && \
 	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(CLUSTER_TESTS)
+
+# PostgreSQL at scale (docs/protocol.md §25): the PostgreSQL-touching
+# tests once more with the gateways' pools behind PgBouncer in transaction
+# mode (with the PgBouncer test, which skips outside this pass), then the
+# replica test on its own: while tests create and drop their databases the
+# replica's replay trails by seconds, which is not the staleness it shows.
+PG_SCALE_TESTS ?= pooler accounts payments machines jobs notice news goods \
+	user_catalogue system_catalogue identity mp:: home:: consult:: supplier::
+
+test-pg-scale: services
+	$(SERVICES) pgbouncer start
+	$(SERVICES) replica start
+	eval "$$($(SERVICES) pgbouncer env)" && \
+	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(PG_SCALE_TESTS)
+	eval "$$($(SERVICES) pgbouncer env)" && eval "$$($(SERVICES) replica env)" && \
+	  cargo test --locked --test api -- replica::
 
 services:
 	$(SERVICES) start

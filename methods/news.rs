@@ -74,7 +74,7 @@ macro_rules! published_news {
 }
 
 async fn news_page(ctx: &Ctx, cat_id: i64, page: PageNo) -> ApiResult<Paged<NewsItem>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let now = ctx.now();
     let count = db
         .prepare_cached(concat!(published_news!(), "SELECT count(*) FROM published"))
@@ -130,7 +130,7 @@ async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
 }
 
 async fn article(ctx: &Ctx, id: i64) -> ApiResult<NewsDetail> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let stmt = db
         .prepare_cached(
             "SELECT id, title, intro, image_url, source, extract(epoch FROM publish_time)::bigint, content \

@@ -59,7 +59,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
 }
 
 async fn notice_page(ctx: &Ctx, page: PageNo) -> ApiResult<Paged<NoticeItem>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let now = ctx.now();
     let count = db
         .prepare_cached(
@@ -155,7 +155,7 @@ async fn unread_count(ctx: Ctx, _: UnreadParams) -> ApiResult<Reply> {
 }
 
 async fn notice(ctx: &Ctx, id: i64) -> ApiResult<NoticeDetail> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let stmt = db
         .prepare_cached(
             "SELECT id, title, summary, body, extract(epoch FROM publish_time)::bigint FROM notices \

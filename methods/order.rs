@@ -327,7 +327,7 @@ async fn pay(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
 /// notification's transaction and recorded like every transition. An order
 /// that can no longer take the money (cancelled, closed) answers `false`.
 fn order_paid<'a>(
-    tx: &'a deadpool_postgres::Transaction<'a>,
+    tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(async move {

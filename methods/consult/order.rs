@@ -385,7 +385,7 @@ pub(super) async fn pay_init(ctx: Ctx, p: PayParams) -> ApiResult<Reply> {
 /// notification's transaction; an order that can no longer take the money
 /// answers `false`.
 pub(super) fn paid<'a>(
-    tx: &'a deadpool_postgres::Transaction<'a>,
+    tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(async move {

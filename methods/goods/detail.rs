@@ -50,7 +50,7 @@ pub(super) async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
 }
 
 async fn goods_detail(ctx: &Ctx, id: i64) -> ApiResult<GoodsDetail> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let goods = goods_row(&db, id, ctx.now()).await?;
     let products = products_of(&db, id).await?;
     let goods_image = images_of(&db, id).await?;
@@ -95,7 +95,7 @@ impl GoodsDetail {
     }
 }
 
-async fn goods_row(db: &deadpool_postgres::Object, id: i64, now: i64) -> ApiResult<GoodsRow> {
+async fn goods_row(db: &crate::services::db::Db, id: i64, now: i64) -> ApiResult<GoodsRow> {
     let stmt = db
         .prepare_cached(concat!(
             "SELECT g.id, g.goods_name, g.goods_img, g.limit_count, g.description, \
@@ -120,7 +120,7 @@ async fn goods_row(db: &deadpool_postgres::Object, id: i64, now: i64) -> ApiResu
     })
 }
 
-async fn images_of(db: &deadpool_postgres::Object, goods_id: i64) -> ApiResult<Vec<String>> {
+async fn images_of(db: &crate::services::db::Db, goods_id: i64) -> ApiResult<Vec<String>> {
     let stmt = db
         .prepare_cached("SELECT image_url FROM goods_images WHERE goods_id = $1 ORDER BY slot")
         .await?;
@@ -128,7 +128,7 @@ async fn images_of(db: &deadpool_postgres::Object, goods_id: i64) -> ApiResult<V
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-async fn products_of(db: &deadpool_postgres::Object, goods_id: i64) -> ApiResult<Vec<Product>> {
+async fn products_of(db: &crate::services::db::Db, goods_id: i64) -> ApiResult<Vec<Product>> {
     let stmt = db
         .prepare_cached(
             "SELECT id, market_price, sales_price, stock, spec_val, sku \

@@ -129,7 +129,7 @@ macro_rules! listed_goods {
 }
 
 async fn goods_page(ctx: &Ctx, q: &GoodsQuery) -> ApiResult<Paged<GoodsItem>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let pattern = q.name_pattern();
     let filter: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
         [&q.cat_id, &pattern, &q.start_price, &q.end_price];

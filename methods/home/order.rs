@@ -239,7 +239,7 @@ pub(super) async fn side_of(ctx: &Ctx, id: i64, user: i64, side: Role) -> ApiRes
 
 /// A confirmed booking counts as a sale of its service; one with a
 /// refund still open cannot be confirmed (10013).
-async fn confirmed(tx: &deadpool_postgres::Transaction<'_>, id: i64) -> ApiResult<()> {
+async fn confirmed(tx: &crate::services::db::Tx<'_>, id: i64) -> ApiResult<()> {
     let open = tx
         .query_opt(
             "SELECT 1 FROM home_refunds WHERE order_id = $1 AND status IN (0, 1)",
@@ -295,7 +295,7 @@ async fn pay(ctx: &Ctx, id: i64, user: i64) -> ApiResult<Reply> {
 /// notification's transaction; a booking that can no longer take the
 /// money (cancelled meanwhile) answers `false`.
 pub(super) fn paid<'a>(
-    tx: &'a deadpool_postgres::Transaction<'a>,
+    tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(async move {

@@ -168,7 +168,7 @@ fn check(f: &Fields) -> ApiResult<Checked> {
 }
 
 /// The category and the cover image must exist.
-async fn check_refs(tx: &deadpool_postgres::Transaction<'_>, c: &Checked) -> ApiResult<()> {
+async fn check_refs(tx: &crate::services::db::Tx<'_>, c: &Checked) -> ApiResult<()> {
     let row = tx
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM home_categories WHERE id = $1), \

@@ -45,7 +45,7 @@ struct Area {
 }
 
 async fn areas(ctx: &Ctx, levels: i16) -> ApiResult<Vec<Area>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let rows = db
         .query(
             "SELECT id, area_id, name, parent_id, level FROM mp_areas WHERE level <= $1 \
@@ -105,7 +105,7 @@ pub(super) struct NoParams {}
 
 async fn cities(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     cached::reply(&ctx, "", async {
-        let db = ctx.stores().pg().await?;
+        let db = ctx.stores().pg_read().await?;
         let rows = db
             .query(
                 "SELECT id, area_id, name, parent_id, initial, hot FROM mp_areas WHERE level = 2 \

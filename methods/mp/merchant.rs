@@ -57,7 +57,7 @@ pub(super) struct NoParams {}
 
 async fn categories(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     cached::reply(&ctx, "", async {
-        let db = ctx.stores().pg().await?;
+        let db = ctx.stores().pg_read().await?;
         let rows = db
             .query(
                 "SELECT id, pid, name, icon, status FROM mp_merchant_categories WHERE status = 1 \

@@ -352,7 +352,7 @@ async fn place(
 }
 
 /// Why the good could not be reserved.
-async fn why_not(tx: &deadpool_postgres::Transaction<'_>, goods: i64, ctx: &Ctx) -> ApiError {
+async fn why_not(tx: &crate::services::db::Tx<'_>, goods: i64, ctx: &Ctx) -> ApiError {
     let row = tx
         .query_opt(
             "SELECT g.end_date < to_date($2, 'YYYYMMDD') FROM mp_goods g \

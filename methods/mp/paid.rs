@@ -13,7 +13,7 @@ use crate::services::pay::Paid;
 /// order that can no longer take the money (cancelled or closed, its
 /// stock returned) answers `false`.
 pub(super) fn paid<'a>(
-    tx: &'a deadpool_postgres::Transaction<'a>,
+    tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(async move {

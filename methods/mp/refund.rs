@@ -126,7 +126,7 @@ async fn start(ctx: &Ctx, user: i64, no: &str) -> ApiResult<Moved> {
 /// `units` back in stock and out of the sales, `amount` as the order's
 /// refund_price (negative units and zero undo it).
 async fn give_back(
-    tx: &deadpool_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     order: i64,
     units: i32,
     amount: Money,

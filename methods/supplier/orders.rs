@@ -183,7 +183,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
 }
 
 async fn specs_of(
-    db: &deadpool_postgres::Object,
+    db: &crate::services::db::Db,
     orders: &[i64],
 ) -> ApiResult<HashMap<i64, Vec<Spec>>> {
     let stmt = db

@@ -64,7 +64,7 @@ pub async fn ads_of(ctx: &Ctx, code: &str) -> ApiResult<Option<Vec<Ad>>> {
 }
 
 async fn load_ads(ctx: &Ctx, code: &str) -> ApiResult<Option<Vec<Ad>>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let position = db
         .prepare_cached("SELECT id, enabled, pos_ad_count FROM ad_positions WHERE pos_code = $1")
         .await?;

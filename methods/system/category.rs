@@ -93,7 +93,7 @@ fn keyed<S: Serializer>(nodes: &[CategoryNode], s: S) -> Result<S::Ok, S::Error>
 type CategoryRow = (i64, String, i64, String);
 
 async fn category_tree(ctx: &Ctx, parentid: i64, cat_type: i16) -> ApiResult<CategoryTree> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let stmt = db
         .prepare_cached(
             "SELECT id, cat_name, coalesce(parent_id, 0), cat_code FROM categories \

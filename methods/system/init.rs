@@ -77,7 +77,7 @@ fn object_or_empty<T: Serialize>(v: Option<T>) -> ApiResult<serde_json::Value> {
 
 /// The newest published notice flagged as a dialog.
 async fn notice_dialog(ctx: &Ctx) -> ApiResult<Option<NoticeDialog>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let stmt = db
         .prepare_cached(
             "SELECT title, summary, edition FROM notices \

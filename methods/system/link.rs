@@ -29,7 +29,7 @@ pub(super) async fn link(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
 }
 
 async fn link_categories(ctx: &Ctx) -> ApiResult<LinkList> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     // Visible link categories in tree order (a hidden parent hides its
     // children), each with its visible links.
     let stmt = db

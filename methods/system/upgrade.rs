@@ -155,7 +155,7 @@ async fn upgrade_rules(ctx: &Ctx, platform: Platform) -> ApiResult<Vec<UpgradeRu
 }
 
 async fn load_upgrade_rules(ctx: &Ctx, platform: Platform) -> ApiResult<Vec<UpgradeRule>> {
-    let db = ctx.stores().pg().await?;
+    let db = ctx.stores().pg_read().await?;
     let stmt = db
         .prepare_cached(
             "SELECT id, channel, min_app_v::text, max_app_v::text, upgrade_way, app_v::text, \

@@ -110,7 +110,7 @@ async fn user_of(ctx: &Ctx, appid: &str, who: &WxIdentity) -> ApiResult<i64> {
 
 /// The account bound to `who`, whose unionid is refreshed on the way.
 async fn bound_user(
-    db: &deadpool_postgres::Object,
+    db: &crate::services::db::Db,
     appid: &str,
     who: &WxIdentity,
 ) -> ApiResult<Option<i64>> {
@@ -244,11 +244,7 @@ fn taken_meanwhile(e: tokio_postgres::Error) -> ApiError {
 
 /// Re-point the WeChat identities and roles of placeholder `from` to
 /// `onto`, and retire `from` (status 3, `merged_into`).
-pub(crate) async fn merge(
-    tx: &tokio_postgres::Transaction<'_>,
-    from: i64,
-    onto: i64,
-) -> ApiResult<()> {
+pub(crate) async fn merge(tx: &crate::services::db::Tx<'_>, from: i64, onto: i64) -> ApiResult<()> {
     tx.execute(
         "UPDATE wechat_identities SET user_id = $2, updated_at = now() WHERE user_id = $1",
         &[&from, &onto],

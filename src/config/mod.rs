@@ -118,7 +118,11 @@ impl Config {
         if a.server.max_connections != b.server.max_connections {
             changed.push("server.max_connections");
         }
-        if a.postgres.url != b.postgres.url || a.postgres.pool_size != b.postgres.pool_size {
+        if a.postgres.url != b.postgres.url
+            || a.postgres.pool_size != b.postgres.pool_size
+            || a.postgres.pool_url != b.postgres.pool_url
+            || a.postgres.read_url != b.postgres.read_url
+        {
             changed.push("postgres");
         }
         if a.redis.url != b.redis.url

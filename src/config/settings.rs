@@ -335,6 +335,9 @@ impl Settings {
         {
             return bad("postgres.url", "must start with postgres://");
         }
+        if let Some(key) = self.postgres.bad_optional_url() {
+            return bad(key, "must start with postgres://");
+        }
         if !self.redis.url.expose().starts_with("redis://") {
             return bad("redis.url", "must start with redis://");
         }

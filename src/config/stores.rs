@@ -26,6 +26,13 @@ pub struct PostgresSettings {
     pub statement_timeout_ms: Duration,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
+    /// A transaction-mode pooler (PgBouncer) for the pooled connections;
+    /// statements through it are unnamed. Migrations and LISTEN stay on
+    /// `url`, which must then be direct (docs/protocol.md §25).
+    pub pool_url: Option<Secret>,
+    /// A streaming replica for public read-mostly answers (docs/protocol.md
+    /// §25); without it they read from the primary.
+    pub read_url: Option<Secret>,
 }
 
 impl Default for PostgresSettings {
@@ -37,7 +44,28 @@ impl Default for PostgresSettings {
             acquire_timeout_ms: Duration::from_millis(2_000),
             statement_timeout_ms: Duration::from_millis(5_000),
             migrate_on_start: false,
+            pool_url: None,
+            read_url: None,
         }
+    }
+}
+
+impl PostgresSettings {
+    /// The key of the first optional URL (`pool_url`, `read_url`) that is
+    /// set but is not a `postgres://` URL.
+    pub fn bad_optional_url(&self) -> Option<&'static str> {
+        let bad = |u: &Option<Secret>| {
+            u.as_ref().is_some_and(|u| {
+                let u = u.expose();
+                !u.starts_with("postgres://") && !u.starts_with("postgresql://")
+            })
+        };
+        [
+            ("postgres.pool_url", &self.pool_url),
+            ("postgres.read_url", &self.read_url),
+        ]
+        .into_iter()
+        .find_map(|(key, url)| bad(url).then_some(key))
     }
 }
 
@@ -78,5 +106,23 @@ impl Default for RedisSettings {
             cluster_nodes: Vec::new(),
             replica_wait_ms: Duration::from_millis(1_000),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_urls_must_be_postgres_urls() {
+        let mut pg = PostgresSettings::default();
+        assert_eq!(pg.bad_optional_url(), None);
+        pg.read_url = Some(Secret::new("postgresql://replica/yafgate"));
+        assert_eq!(pg.bad_optional_url(), None);
+        pg.pool_url = Some(Secret::new("127.0.0.1:6432"));
+        assert_eq!(pg.bad_optional_url(), Some("postgres.pool_url"));
+        pg.pool_url = None;
+        pg.read_url = Some(Secret::new("mysql://replica"));
+        assert_eq!(pg.bad_optional_url(), Some("postgres.read_url"));
     }
 }

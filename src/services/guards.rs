@@ -346,7 +346,7 @@ pub async fn refresh_ban_table(
 }
 
 async fn load_ban_table(stores: &Stores) -> anyhow::Result<Vec<TableBan>> {
-    let db = stores.pg.get().await?;
+    let db = stores.pg().await?;
     let rows = db
         .query(
             "SELECT host(net) || '/' || masklen(net), extract(epoch FROM until_at)::bigint \

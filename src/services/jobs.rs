@@ -13,7 +13,7 @@ use crate::services::{Metrics, Stores, mp, orders};
 /// What a job does to a record after moving it, in the same transaction
 /// (e.g. give an order's stock back).
 pub type Then = for<'a> fn(
-    &'a deadpool_postgres::Transaction<'a>,
+    &'a crate::services::db::Tx<'a>,
     i64,
 ) -> futures_util::future::BoxFuture<'a, ApiResult<()>>;
 

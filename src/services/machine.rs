@@ -197,7 +197,7 @@ pub struct Transition {
 /// The machine's `not_found` or `not_allowed`, the action's refusal, or a
 /// store error (500).
 pub async fn transition(
-    tx: &deadpool_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     machine: &Machine,
     key: Key<'_>,
     action: &str,
@@ -251,7 +251,7 @@ fn check(machine: &Machine, a: &Action, actor: &Actor, from: i16, owner: i64) ->
 }
 
 async fn record(
-    tx: &deadpool_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     machine: &Machine,
     a: &Action,
     id: i64,

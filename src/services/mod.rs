@@ -7,6 +7,7 @@ pub mod attempts;
 pub mod cache;
 pub mod clock;
 pub mod consult;
+pub mod db;
 pub mod gate;
 pub mod gate_cluster;
 pub mod guards;

@@ -168,11 +168,7 @@ pub const DUE_UNPAID: &str = "SELECT id FROM mp_orders WHERE status = 1 \
 ///
 /// # Errors
 /// Store failures; taking more than the stock breaks its CHECK.
-pub async fn restock(
-    tx: &deadpool_postgres::Transaction<'_>,
-    order: i64,
-    units: i32,
-) -> ApiResult<()> {
+pub async fn restock(tx: &crate::services::db::Tx<'_>, order: i64, units: i32) -> ApiResult<()> {
     tx.execute(
         "UPDATE mp_goods g SET stock = g.stock + $2 FROM mp_orders o \
          WHERE o.id = $1 AND g.id = o.goods_id",
@@ -183,10 +179,7 @@ pub async fn restock(
 }
 
 /// After the job closes an order: its whole stock goes back.
-pub fn closed<'a>(
-    tx: &'a deadpool_postgres::Transaction<'a>,
-    order: i64,
-) -> BoxFuture<'a, ApiResult<()>> {
+pub fn closed<'a>(tx: &'a crate::services::db::Tx<'a>, order: i64) -> BoxFuture<'a, ApiResult<()>> {
     Box::pin(async move {
         tx.execute(
             "UPDATE mp_goods g SET stock = g.stock + o.buy_number FROM mp_orders o \

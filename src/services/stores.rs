@@ -1,7 +1,8 @@
-//! The two stores: a PostgreSQL pool for business data and one multiplexed
-//! Redis connection for sessions, tokens, codes, counters and bans;
-//! migrations; readiness. Both are lazy, so the gateway starts while a store
-//! is down and recovers when it returns.
+//! The two stores: a PostgreSQL pool for business data (and an optional
+//! replica pool for public reads) and one multiplexed Redis connection for
+//! sessions, tokens, codes, counters and bans; migrations; readiness. Both
+//! are lazy, so the gateway starts while a store is down and recovers when
+//! it returns.
 
 use std::time::Duration;
 
@@ -11,7 +12,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod}
 use tokio_postgres::NoTls;
 
 use super::redis_conn::RedisConn;
+use super::db::{Db, Mode};
 use crate::config::settings::Settings;
+use crate::config::values::Secret;
 use crate::protocol::error::ApiResult;
 
 /// Advisory-lock key that serialises `migrate` across instances.
@@ -78,7 +81,13 @@ pub fn schema_fingerprint() -> u64 {
 /// Both pools and the Redis key namespace.
 #[derive(Clone)]
 pub struct Stores {
+    /// The primary's pool; use [`Stores::pg`] for a connection (this field
+    /// is for its status).
     pub pg: PgPool,
+    /// How statements are sent on `pg` (named, or unnamed through a pooler).
+    pg_mode: Mode,
+    /// The replica's pool (`postgres.read_url`), if any.
+    pg_read: Option<PgPool>,
     /// One multiplexed, self-reconnecting connection (or a cluster
     /// connection): concurrent requests pipeline over it, and no checkout
     /// costs a round trip.
@@ -96,12 +105,25 @@ impl Stores {
     /// # Errors
     /// A URL that does not parse.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let pg = &settings.postgres;
+        let pool = match &pg.pool_url {
+            Some(url) => pg_pool(settings, "postgres.pool_url", url, true)?,
+            None => pg_pool(settings, "postgres.url", &pg.url, false)?,
+        };
         Ok(Self {
-            pg: pg_pool(settings)?,
+            pg: pool,
+            pg_mode: match pg.pool_url {
+                Some(_) => Mode::unnamed(4096),
+                None => Mode::Named,
+            },
+            pg_read: match &pg.read_url {
+                Some(url) => Some(pg_pool(settings, "postgres.read_url", url, false)?),
+                None => None,
+            },
             redis: RedisConn::build(&settings.redis)?,
             replica_wait: settings.redis.replica_wait_ms,
             prefix: settings.redis.key_prefix.clone(),
-            pg_config: pg_config(settings)?,
+            pg_config: pg_config(settings, "postgres.url", &pg.url, false)?,
         })
     }
 
@@ -115,12 +137,26 @@ impl Stores {
         &self.prefix
     }
 
-    /// A PostgreSQL connection from the pool.
+    /// A PostgreSQL connection to the primary, from the pool.
     ///
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
-    pub async fn pg(&self) -> ApiResult<deadpool_postgres::Object> {
-        Ok(self.pg.get().await?)
+    pub async fn pg(&self) -> ApiResult<Db> {
+        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()))
+    }
+
+    /// A connection for a public, read-mostly answer that may lag the
+    /// primary by the replica's staleness: the replica when
+    /// `postgres.read_url` is set, else the primary. Never for a write or
+    /// for reading what this user just wrote (docs/protocol.md §25).
+    ///
+    /// # Errors
+    /// The pool cannot produce one within the acquire timeout.
+    pub async fn pg_read(&self) -> ApiResult<Db> {
+        match &self.pg_read {
+            Some(pool) => Ok(Db::new(pool.get().await?, Mode::Named)),
+            None => self.pg().await,
+        }
     }
 
     /// The PostgreSQL connection settings, for a connection outside the pool.
@@ -163,16 +199,26 @@ impl Stores {
     }
 }
 
-fn pg_config(settings: &Settings) -> anyhow::Result<tokio_postgres::Config> {
+/// Settings of a connection to `url`. Through a pooler (`pooled`) the
+/// `options` startup parameter is left out: PgBouncer refuses it, so the
+/// statement timeout is the server's there (docs/protocol.md §25).
+fn pg_config(
+    settings: &Settings,
+    key: &str,
+    url: &Secret,
+    pooled: bool,
+) -> anyhow::Result<tokio_postgres::Config> {
     let pg = &settings.postgres;
-    let mut cfg: tokio_postgres::Config = pg
-        .url
+    let mut cfg: tokio_postgres::Config = url
         .expose()
         .parse()
-        .context("postgres.url does not parse")?;
+        .with_context(|| format!("{key} does not parse"))?;
     cfg.connect_timeout(pg.connect_timeout_ms);
     cfg.keepalives(true);
     cfg.application_name("yafgate");
+    if pooled {
+        return Ok(cfg);
+    }
     let statement = format!(
         "-c statement_timeout={}",
         pg.statement_timeout_ms.as_millis()
@@ -185,10 +231,10 @@ fn pg_config(settings: &Settings) -> anyhow::Result<tokio_postgres::Config> {
     Ok(cfg)
 }
 
-fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
+fn pg_pool(settings: &Settings, key: &str, url: &Secret, pooled: bool) -> anyhow::Result<PgPool> {
     let pg = &settings.postgres;
     let manager = Manager::from_config(
-        pg_config(settings)?,
+        pg_config(settings, key, url, pooled)?,
         NoTls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -212,7 +258,7 @@ fn pg_pool(settings: &Settings) -> anyhow::Result<PgPool> {
 /// # Errors
 /// PostgreSQL cannot be reached, or a migration fails (it is rolled back).
 pub async fn migrate(settings: &Settings, demo: bool) -> anyhow::Result<MigrationReport> {
-    let (mut client, conn) = pg_config(settings)?
+    let (mut client, conn) = pg_config(settings, "postgres.url", &settings.postgres.url, false)?
         .connect(NoTls)
         .await
         .context("connecting to postgres")?;

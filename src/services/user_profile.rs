@@ -11,7 +11,7 @@ use crate::protocol::error::ApiResult;
 /// # Errors
 /// Store failures (500).
 pub async fn set_names(
-    tx: &deadpool_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     user: i64,
     nickname: &str,
     headimg: &str,

@@ -76,10 +76,8 @@ impl PayKeys {
 /// kind of subject is paid: `Ok(true)` when the subject moved to paid,
 /// `Ok(false)` when it could no longer take the money (it is recorded for
 /// support, who refund it).
-pub type OnPaid = for<'a> fn(
-    &'a deadpool_postgres::Transaction<'a>,
-    Paid<'a>,
-) -> BoxFuture<'a, anyhow::Result<bool>>;
+pub type OnPaid =
+    for<'a> fn(&'a crate::services::db::Tx<'a>, Paid<'a>) -> BoxFuture<'a, anyhow::Result<bool>>;
 
 /// What an on-paid hook is told of the payment.
 #[derive(Clone, Copy, Debug)]

@@ -152,7 +152,7 @@ pub async fn apply(
 
 /// Record the notification; `false` when its id was recorded before.
 async fn claim(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     pay: &Payments<'_>,
     n: &Notification,
     r: &Resource,
@@ -173,7 +173,7 @@ async fn claim(
 }
 
 async fn settle_outcome(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     pay: &Payments<'_>,
     n: &Notification,
     outcome: &str,
@@ -188,7 +188,7 @@ async fn settle_outcome(
 
 /// The payment row, locked, when its amount matches the notification's.
 async fn locked_payment(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &crate::services::db::Tx<'_>,
     r: &Resource,
 ) -> Result<(i64, String, i64), NotifyError> {
     let row = tx

@@ -54,7 +54,7 @@ impl Payments<'_> {
     /// As [`Payments::refund`], without the provider.
     pub async fn start_refund(
         &self,
-        tx: &deadpool_postgres::Transaction<'_>,
+        tx: &crate::services::db::Tx<'_>,
         out_trade_no: &str,
         reason: &str,
     ) -> ApiResult<Started> {
@@ -70,7 +70,7 @@ impl Payments<'_> {
     /// zero or more than the payment.
     pub async fn start_partial_refund(
         &self,
-        tx: &deadpool_postgres::Transaction<'_>,
+        tx: &crate::services::db::Tx<'_>,
         out_trade_no: &str,
         part: Option<Money>,
         reason: &str,

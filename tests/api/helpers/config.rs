@@ -55,9 +55,35 @@ pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> S
     s
 }
 
+/// With `YAFGATE_TEST_PGBOUNCER` set (`scripts/services pgbouncer env`),
+/// the pooled connections go through PgBouncer to the same database, as
+/// `postgres.pool_url` (docs/protocol.md §25); migrations and LISTEN keep
+/// the direct URL. Decided on the final settings (in [`to_toml`]), so a
+/// test that points `postgres.url` at a private or dead PostgreSQL
+/// (procs.rs, logs.rs) stays direct.
+fn through_pgbouncer(s: &mut Settings) {
+    let Ok(bouncer) = std::env::var("YAFGATE_TEST_PGBOUNCER") else {
+        return;
+    };
+    let shared = super::procs::services()
+        .pg_url
+        .rsplit_once('/')
+        .map(|(h, _)| h);
+    let url = s.postgres.url.expose().to_string();
+    let (head, db) = url.rsplit_once('/').unwrap_or((&url, ""));
+    if shared == Some(head) && s.postgres.pool_url.is_none() {
+        let bouncer = bouncer
+            .rsplit_once('/')
+            .map_or(bouncer.as_str(), |(h, _)| h);
+        s.postgres.pool_url = Some(Secret::new(format!("{bouncer}/{db}")));
+    }
+}
+
 /// gateway.toml text for `settings`.
 pub fn to_toml(settings: &Settings) -> String {
-    toml::to_string(settings).expect("settings serialise to TOML")
+    let mut settings = settings.clone();
+    through_pgbouncer(&mut settings);
+    toml::to_string(&settings).expect("settings serialise to TOML")
 }
 
 /// Write gateway.toml (from `settings`) and apps.toml into `dir`; the path

@@ -1,0 +1,128 @@
+//! PostgreSQL through PgBouncer in transaction mode (docs/protocol.md
+//! §25.1): named statements break there, the gateway's unnamed ones do
+//! not. Runs when `YAFGATE_TEST_PGBOUNCER` names the PgBouncer of
+//! `scripts/services pgbouncer start` (the PgBouncer pass of `make test`
+//! also runs the PostgreSQL-touching tests through it); otherwise it says
+//! so and passes.
+
+use std::sync::Arc;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use serde_json::json;
+use yafgate::services::db::{Db, Mode};
+
+use crate::helpers::db::{TestDb, url_with_db};
+use crate::helpers::*;
+
+/// More gateway connections than PgBouncer lends server connections
+/// (`default_pool_size = 8` in scripts/services), so consecutive
+/// transactions of one client land on different servers.
+const CLIENTS: usize = 16;
+const ROUNDS: usize = 20;
+
+fn bouncer() -> Option<String> {
+    let url = std::env::var("YAFGATE_TEST_PGBOUNCER").ok();
+    if url.is_none() {
+        eprintln!("YAFGATE_TEST_PGBOUNCER unset: PgBouncer test skipped (make test runs it)");
+    }
+    url
+}
+
+fn pool(url: &str) -> Pool {
+    let cfg: tokio_postgres::Config = url.parse().unwrap();
+    let manager = Manager::from_config(
+        cfg,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager).max_size(CLIENTS).build().unwrap()
+}
+
+/// Every client runs `ROUNDS` cached statements, each in its own
+/// transaction as the pooler sees it; the errors seen.
+async fn hammer(pool: &Pool, mode: Mode) -> Vec<String> {
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let (pool, mode, errors) = (pool.clone(), mode.clone(), errors.clone());
+            tokio::spawn(async move {
+                let db = Db::new(pool.get().await.unwrap(), mode);
+                for round in 0..ROUNDS {
+                    let n = (i * ROUNDS + round) as i64;
+                    let got = async {
+                        let stmt = db
+                            .prepare_cached("SELECT $1::bigint + id FROM news WHERE id = $2")
+                            .await?;
+                        let row = db.query_one(&stmt, &[&n, &1_i64]).await?;
+                        Ok::<i64, tokio_postgres::Error>(row.get(0))
+                    }
+                    .await;
+                    match got {
+                        Ok(v) => assert_eq!(v, n + 1),
+                        Err(e) => errors.lock().unwrap().push(format!("{e:?}")),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    Arc::try_unwrap(errors).unwrap().into_inner().unwrap()
+}
+
+#[tokio::test]
+async fn named_statements_break_through_pgbouncer_and_unnamed_ones_do_not() {
+    let Some(bouncer) = bouncer() else { return };
+    let db = TestDb::create().await;
+    let pool = pool(&url_with_db(&bouncer, &db.name));
+
+    let named = hammer(&pool, Mode::Named).await;
+    assert!(
+        named.iter().any(|e| e.contains("prepared statement")),
+        "named statements through a transaction pooler should meet the classic failure: {named:?}"
+    );
+
+    let fresh = self::pool(&url_with_db(&bouncer, &db.name));
+    let unnamed = hammer(&fresh, Mode::unnamed(64)).await;
+    assert!(unnamed.is_empty(), "{unnamed:?}");
+}
+
+#[tokio::test]
+async fn a_gateway_behind_pgbouncer_serves_parallel_writes_and_reads() {
+    if bouncer().is_none() {
+        return;
+    }
+    // test_settings sends the pool through PgBouncer (helpers/config.rs).
+    let app = spawn_app().await;
+    let token = app.register_token("13900000043", "secret_123").await;
+    let calls: Vec<_> = (0..30)
+        .map(|n| {
+            let token = token.as_str();
+            let app = &app;
+            async move {
+                app.call_with_token("notice.detail", token, json!({"noticeid": 1 + n % 3}))
+                    .await
+            }
+        })
+        .collect();
+    for env in futures_util::future::join_all(calls).await {
+        assert_code(&env, 200);
+    }
+    let unread = app
+        .call_with_token("notice.unread.count", &token, json!({}))
+        .await;
+    assert_code(&unread, 200);
+    let rows = db_count(&app, "SELECT count(*) FROM notice_reads r JOIN users u ON u.id = r.user_id WHERE u.mobile = '13900000043'").await;
+    assert_eq!(
+        rows, 3,
+        "each notice read once, whatever the parallel reads"
+    );
+}
+
+async fn db_count(app: &TestApp, sql: &str) -> i64 {
+    let client = app.database.as_ref().unwrap().client().await;
+    client.query_one(sql, &[]).await.unwrap().get(0)
+}
