@@ -35,7 +35,7 @@ test-cluster: services
 	eval "$$($(SERVICES) cluster env)" && \
 	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(CLUSTER_TESTS)
 
-# PostgreSQL at scale (docs/protocol.md §25): the PostgreSQL-touching
+# PostgreSQL at scale (docs/protocol.md §24): the PostgreSQL-touching
 # tests once more with the gateways' pools behind PgBouncer in transaction
 # mode (with the PgBouncer test, which skips outside this pass), then the
 # replica test on its own: while tests create and drop their databases the

@@ -28,10 +28,10 @@ pub struct PostgresSettings {
     pub migrate_on_start: bool,
     /// A transaction-mode pooler (PgBouncer) for the pooled connections;
     /// statements through it are unnamed. Migrations and LISTEN stay on
-    /// `url`, which must then be direct (docs/protocol.md §25).
+    /// `url`, which must then be direct (docs/protocol.md §24).
     pub pool_url: Option<Secret>,
     /// A streaming replica for public read-mostly answers (docs/protocol.md
-    /// §25); without it they read from the primary.
+    /// §24); without it they read from the primary.
     pub read_url: Option<Secret>,
 }
 

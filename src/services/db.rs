@@ -1,7 +1,7 @@
 //! The PostgreSQL handle services and handlers use ([`Db`], [`Tx`]): the
 //! calls of a pooled tokio-postgres client, sent as named, cached statements
 //! on a direct connection and as unnamed ones through a transaction pooler
-//! such as PgBouncer (docs/protocol.md §25).
+//! such as PgBouncer (docs/protocol.md §24).
 
 use std::sync::Arc;
 

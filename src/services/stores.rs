@@ -11,8 +11,8 @@ use deadpool_postgres::Runtime;
 use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::redis_conn::RedisConn;
 use super::db::{Db, Mode};
+use super::redis_conn::RedisConn;
 use crate::config::settings::Settings;
 use crate::config::values::Secret;
 use crate::protocol::error::ApiResult;
@@ -148,7 +148,7 @@ impl Stores {
     /// A connection for a public, read-mostly answer that may lag the
     /// primary by the replica's staleness: the replica when
     /// `postgres.read_url` is set, else the primary. Never for a write or
-    /// for reading what this user just wrote (docs/protocol.md §25).
+    /// for reading what this user just wrote (docs/protocol.md §24).
     ///
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
@@ -201,7 +201,7 @@ impl Stores {
 
 /// Settings of a connection to `url`. Through a pooler (`pooled`) the
 /// `options` startup parameter is left out: PgBouncer refuses it, so the
-/// statement timeout is the server's there (docs/protocol.md §25).
+/// statement timeout is the server's there (docs/protocol.md §24).
 fn pg_config(
     settings: &Settings,
     key: &str,

@@ -1,5 +1,5 @@
 //! PostgreSQL through PgBouncer in transaction mode (docs/protocol.md
-//! §25.1): named statements break there, the gateway's unnamed ones do
+//! §24.1): named statements break there, the gateway's unnamed ones do
 //! not. Runs when `YAFGATE_TEST_PGBOUNCER` names the PgBouncer of
 //! `scripts/services pgbouncer start` (the PgBouncer pass of `make test`
 //! also runs the PostgreSQL-touching tests through it); otherwise it says

@@ -1,6 +1,6 @@
 //! Public read-mostly answers read from a streaming replica when
 //! `postgres.read_url` is set; writes and a user's reads of what they just
-//! wrote stay on the primary (docs/protocol.md §25). Runs when
+//! wrote stay on the primary (docs/protocol.md §24). Runs when
 //! `YAFGATE_TEST_PG_REPLICA` names the replica of `scripts/services replica
 //! start` (the scale-out pass of `make test`); otherwise it says so and
 //! passes.
@@ -15,7 +15,7 @@ use crate::helpers::db::url_with_db;
 use crate::helpers::*;
 
 /// The most a replica read may lag a primary write on this loopback
-/// replica (docs/protocol.md §25.2 gives the figure; the cache adds its
+/// replica (docs/protocol.md §24.2 gives the figure; the cache adds its
 /// TTL, turned off here). `make test` runs this test alone, after the
 /// others: their CREATE and DROP DATABASE churn makes replay trail by
 /// seconds, a backlog the setup wait below absorbs.

@@ -57,7 +57,7 @@ pub fn test_settings(postgres_url: &str, redis_url: &str, key_prefix: &str) -> S
 
 /// With `YAFGATE_TEST_PGBOUNCER` set (`scripts/services pgbouncer env`),
 /// the pooled connections go through PgBouncer to the same database, as
-/// `postgres.pool_url` (docs/protocol.md §25); migrations and LISTEN keep
+/// `postgres.pool_url` (docs/protocol.md §24); migrations and LISTEN keep
 /// the direct URL. Decided on the final settings (in [`to_toml`]), so a
 /// test that points `postgres.url` at a private or dead PostgreSQL
 /// (procs.rs, logs.rs) stays direct.
