@@ -13,11 +13,19 @@ run: services
 	./target/release/yafgate migrate --demo
 	./target/release/yafgate serve
 
+# Every engine is started before any test: their ports (55432, 56379,
+# 57001-57006, 56432, 55433) lie in Linux's ephemeral range, and a port
+# already listening is never handed to an outgoing connection, while one
+# started after thousands of test connections may find its port taken by
+# one of them.
 # The client kits' own tests first (tests/api/clients.rs runs them again
 # against a live gateway). The browser test (tests/api/browser.rs) drives
 # the console in Debian's chromium through playwright-core;
 # scripts/browser-deps installs both.
 test: services browser-deps
+	$(SERVICES) cluster start
+	$(SERVICES) pgbouncer start
+	$(SERVICES) replica start
 	node --test --test-reporter=tap clients/js/test/*.test.mjs
 	php clients/php/tests/run.php
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
