@@ -100,6 +100,21 @@ pub(crate) fn parsed(text: &str) -> ApiResult<Value> {
         .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("home JSON from SQL")))
 }
 
+/// One record's answer that the database builds as JSON text (`sql` takes
+/// the record's id as $1, the timezone offset as $2 and the caller as $3,
+/// and finds nothing for a record the caller may not see): 404 when none.
+pub(crate) async fn one_for_caller(ctx: &Ctx, sql: &str, id: i64) -> ApiResult<Value> {
+    let user = ctx.user()?.id;
+    let row = ctx
+        .stores()
+        .pg()
+        .await?
+        .query_opt(sql, &[&id, &tz(ctx), &user])
+        .await?
+        .ok_or_else(|| crate::services::home::NOT_FOUND.error())?;
+    parsed(row.get(0))
+}
+
 /// Each row's first column, a JSON text, parsed.
 pub(crate) fn parsed_rows(rows: &[tokio_postgres::Row]) -> ApiResult<Vec<Value>> {
     rows.iter().map(|r| parsed(r.get(0))).collect()

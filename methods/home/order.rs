@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Page, PageParams, Role, bad_param, base_url, parsed, parsed_rows, status_filter, tz};
+use super::{Page, PageParams, Role, bad_param, base_url, parsed_rows, status_filter, tz};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
 use crate::services::home::{
@@ -317,19 +317,9 @@ pub(super) struct IdParams {
 
 /// home.order.detail: a booking of the caller's, either side.
 pub(super) async fn detail(ctx: Ctx, p: IdParams) -> ApiResult<Reply> {
-    let user = ctx.user()?.id;
-    let row = ctx
-        .stores()
-        .pg()
-        .await?
-        .query_opt(
-            "SELECT home_order_json(id, $2)::text FROM home_orders \
-             WHERE id = $1 AND (publisher_id = $3 OR consumer_id = $3)",
-            &[&p.id.0, &tz(&ctx), &user],
-        )
-        .await?
-        .ok_or_else(|| NOT_FOUND.error())?;
-    Reply::data("ok", &parsed(row.get(0))?)
+    let sql = "SELECT home_order_json(id, $2)::text FROM home_orders \
+               WHERE id = $1 AND (publisher_id = $3 OR consumer_id = $3)";
+    Reply::data("ok", &super::one_for_caller(&ctx, sql, p.id.0).await?)
 }
 
 #[cfg(test)]

@@ -8,9 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::order::SUBJECT;
-use super::{
-    Page, PageParams, Role, bad_param, illustration, parsed, parsed_rows, status_filter, tz,
-};
+use super::{Page, PageParams, Role, bad_param, illustration, parsed_rows, status_filter, tz};
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
 use crate::methods::pay::refund_notice;
 use crate::services::home::{
@@ -298,17 +296,7 @@ pub(super) struct IdParams {
 
 /// home.refund.detail: a refund of the caller's, either side.
 pub(super) async fn detail(ctx: Ctx, p: IdParams) -> ApiResult<Reply> {
-    let user = ctx.user()?.id;
-    let row = ctx
-        .stores()
-        .pg()
-        .await?
-        .query_opt(
-            "SELECT home_refund_json(id, $2)::text FROM home_refunds \
-             WHERE id = $1 AND (publisher_id = $3 OR consumer_id = $3)",
-            &[&p.id.0, &tz(&ctx), &user],
-        )
-        .await?
-        .ok_or_else(|| NOT_FOUND.error())?;
-    Reply::data("ok", &parsed(row.get(0))?)
+    let sql = "SELECT home_refund_json(id, $2)::text FROM home_refunds \
+               WHERE id = $1 AND (publisher_id = $3 OR consumer_id = $3)";
+    Reply::data("ok", &super::one_for_caller(&ctx, sql, p.id.0).await?)
 }
