@@ -10,6 +10,7 @@ pub mod content;
 pub mod home;
 pub mod jobs;
 pub mod limits;
+pub mod log;
 pub mod mp;
 pub mod patterns;
 pub mod payments;

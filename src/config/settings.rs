@@ -17,6 +17,7 @@ pub use super::accounts::{
 };
 pub use super::content::{InitSettings, UploadSettings};
 pub use super::jobs::{JobSettings, OrderSettings};
+pub use super::log::{LogFormat, LogSettings};
 pub use super::payments::{PayDriver, PaySettings};
 pub use super::push::{PushDriver, PushSettings};
 pub use super::stores::{PostgresSettings, RedisSettings};
@@ -167,53 +168,6 @@ impl Default for ProtocolSettings {
             timestamp_skew_secs: 600,
         }
     }
-}
-
-/// Request log output.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogSettings {
-    /// `text` for people, `json` for log shippers.
-    pub format: LogFormat,
-    /// tracing filter directive, overridden by RUST_LOG.
-    pub level: String,
-    /// Parameters whose values never appear in logs.
-    pub mask: Vec<String>,
-}
-
-impl Default for LogSettings {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            level: "info".into(),
-            mask: [
-                "password",
-                "old_pwd",
-                "new_pwd",
-                "token",
-                "req_token",
-                "mobile",
-                "code",
-                "sms_code",
-                "realname",
-                // Seed 004 (mp.*): SMS and redemption codes, scene ids.
-                "verify_code",
-                "sceneId",
-                "notify_mobile",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// The in-process cache of public answers (src/cache.rs).
