@@ -285,6 +285,12 @@ impl Registry {
 /// # Errors
 /// The first parameter that is missing or has the wrong type.
 pub fn parse_params<P: DeserializeOwned>(data: &Value) -> ApiResult<P> {
+    // Most requests are well-formed: read them without tracking the path
+    // (which allocates per field visited), and read again with it only to
+    // name the parameter of a refusal.
+    if let Ok(params) = P::deserialize(data) {
+        return Ok(params);
+    }
     serde_path_to_error::deserialize::<_, P>(data).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

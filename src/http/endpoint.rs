@@ -43,7 +43,7 @@ pub(super) async fn endpoint(
 /// The client's address: the peer, or what a trusted proxy says.
 pub(super) fn client_ip_of(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     let forwarded = headers
-        .get_all("x-forwarded-for")
+        .get_all(super::X_FORWARDED_FOR)
         .iter()
         .map(HeaderValue::as_bytes);
     client_ip::resolve(

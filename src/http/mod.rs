@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, StatusCode};
 
 pub use listener::serve;
@@ -29,7 +29,10 @@ pub use reply::Resp;
 use crate::config::ConfigCell;
 use crate::handler::AppState;
 
-const REQUEST_ID: &str = "x-request-id";
+// Header names as constants: a `&str` name is parsed and hashed anew on
+// every lookup.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(super) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// Payment notifications: the driver's name follows (docs/protocol.md, "Payments").
 const NOTIFY_PAY: &str = "/notify/pay/";
 
@@ -75,7 +78,7 @@ static FORWARDING_WARNED: AtomicBool = AtomicBool::new(false);
 /// proxy is trusted: behind a load balancer every client then looks like
 /// the balancer (docs/protocol.md §12.4).
 fn warn_untrusted_forwarding(gw: &Gateway, peer: SocketAddr, headers: &HeaderMap) {
-    if FORWARDING_WARNED.load(Ordering::Relaxed) || !headers.contains_key("x-forwarded-for") {
+    if FORWARDING_WARNED.load(Ordering::Relaxed) || !headers.contains_key(X_FORWARDED_FOR) {
         return;
     }
     let untrusted = gw.config.load().settings.server.trusted_proxies.is_empty();
@@ -101,9 +104,32 @@ fn request_id(state: &AppState, headers: &HeaderMap) -> String {
             return v.to_string();
         }
     }
-    format!(
-        "{:08x}{:08x}",
-        state.instance_tag(),
-        state.metrics.next_request_id()
-    )
+    let mut id = String::with_capacity(16);
+    push_hex(&mut id, u64::from(state.instance_tag()));
+    push_hex(&mut id, state.metrics.next_request_id());
+    id
+}
+
+/// `n` in lowercase hex, at least 8 digits (what `{:08x}` writes, without
+/// `core::fmt` on every request).
+fn push_hex(out: &mut String, n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let nibbles = (64 - n.leading_zeros()).div_ceil(4).max(8);
+    for shift in (0..nibbles).rev() {
+        out.push(char::from(DIGITS[((n >> (shift * 4)) & 0xf) as usize]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_hex;
+
+    #[test]
+    fn request_ids_are_written_as_format_would() {
+        for n in [0, 1, 0xabc, 0xffff_ffff, 0x1_0000_0000, u64::MAX] {
+            let mut s = String::new();
+            push_hex(&mut s, n);
+            assert_eq!(s, format!("{n:08x}"));
+        }
+    }
 }

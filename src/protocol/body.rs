@@ -141,24 +141,63 @@ pub async fn parse(kind: &BodyKind, body: Bytes, limit: usize) -> Result<Submiss
 fn parse_form(body: &[u8]) -> Submission {
     let mut sub = Submission::default();
     let (mut have_data, mut have_sign) = (false, false);
-    for pair in body.split(|b| *b == b'&') {
-        let Some((k, v)) = form_urlencoded::parse(pair).next() else {
-            continue;
+    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &[][..]),
         };
-        match k.as_ref() {
+        match form_decode(k).as_ref() {
             "data" if !have_data => {
-                sub.data = Bytes::from(v.into_owned());
+                sub.data = Bytes::from(form_decode(v).into_owned());
                 sub.form_plus = literal_plus(pair);
                 have_data = true;
             }
             "sign" if !have_sign => {
-                sub.sign = v.into_owned();
+                sub.sign = form_decode(v).into_owned();
                 have_sign = true;
             }
             _ => {}
         }
     }
     sub
+}
+
+/// One form-urlencoded name or value, decoded as `form_urlencoded::parse`
+/// decodes it (`+` is a space, `%XX` a byte, a stray `%` itself, invalid
+/// UTF-8 replaced), in one pass: this runs on every request's `data`.
+fn form_decode(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if !raw.iter().any(|b| matches!(b, b'+' | b'%')) {
+        return String::from_utf8_lossy(raw);
+    }
+    let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        let escaped = match (b, raw.get(i + 1), raw.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        match (b, escaped) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(text) => Cow::Owned(text),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
 }
 
 /// Whether a form pair's `+` was most likely a literal `+` of JSON text
@@ -281,6 +320,45 @@ pub fn multipart_error(e: multer::Error) -> BodyError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn form_values_decode_as_form_urlencoded_does() {
+        let samples: &[&[u8]] = &[
+            b"",
+            b"a",
+            b"a+b",
+            b"%7B%22k%22%3A1%7D",
+            b"%",
+            b"%4",
+            b"%zz",
+            b"%41%",
+            b"+%2B+",
+            b"%E4%BD%A0%E5%A5%BD",
+            b"%FF%FE",
+            b"\xe4\xbd",
+            b"caf\xc3\xa9",
+            b"a%2",
+            b"%%41",
+            b"100%25+sure",
+            b"=x",
+            b"%C3",
+            b"%e4%bd%a0",
+        ];
+        for raw in samples {
+            let pair = [b"k=", *raw].concat();
+            let (_, expected) = form_urlencoded::parse(&pair).next().unwrap();
+            assert_eq!(form_decode(raw), expected, "{raw:?}");
+        }
+        // Every byte value a pair can hold (parse_form splits on `&` first),
+        // alone and after a percent sign.
+        for b in (0..=255u8).filter(|b| *b != b'&') {
+            for raw in [vec![b], vec![b'%', b, b'1'], vec![b'%', b'4', b]] {
+                let pair = [b"k=".as_slice(), &raw].concat();
+                let (_, expected) = form_urlencoded::parse(&pair).next().unwrap();
+                assert_eq!(form_decode(&raw), expected, "{raw:?}");
+            }
+        }
+    }
+
     use super::*;
 
     fn block<F: std::future::Future>(f: F) -> F::Output {
