@@ -30,8 +30,10 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout_ms)
         .max_buf_size(settings.max_header_bytes.max(8192) + 64 * 1024)
+        // hyper's own limit of 100 headers (docs/protocol.md §1) is kept by
+        // not setting max_headers: set, even to 100, it zero-fills a
+        // 100-slot table on the heap for every request head.
         .max_header_size(settings.max_header_bytes)
-        .max_headers(100)
         .keep_alive(true);
     let mut backoff = Duration::from_millis(5);
     tokio::pin!(shutdown);
