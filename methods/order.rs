@@ -156,12 +156,10 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let page = PageNo::new(p.page);
     let sn = p.order_sn.as_str().trim();
     let db = ctx.stores().pg().await?;
-    let count = db
-        .prepare_cached(&format!("SELECT count(*) FROM orders o WHERE {FILTER}"))
-        .await?;
-    // The page and its items in one statement (one snapshot), and the count
-    // beside it: tokio-postgres pipelines concurrent queries on one
-    // connection, so order.list costs one round trip to PostgreSQL.
+    // The count, the page and its items in one statement: one snapshot,
+    // one round trip, one answer for PostgreSQL to send. `total` is joined
+    // on so that an empty page still gives one row (of NULLs) to read it
+    // from.
     let stmt = db
         .prepare_cached(&format!(
             "WITH page AS (SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint AS pay_time, \
@@ -170,27 +168,29 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
              o.receiver_name, o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_street, \
              o.receiver_address, o.receiver_mobile, o.created_at, s.label \
              FROM orders o JOIN order_statuses s ON s.status = o.order_status \
-             WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7) \
+             WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7), \
+             total AS (SELECT count(*) AS n FROM orders o WHERE {FILTER}) \
              SELECT p.id, p.order_sn, p.total_price, p.pay_time, p.order_status, p.shipping_time, p.done_time, \
              p.closed_time, p.receiver_name, p.receiver_province, p.receiver_city, p.receiver_district, \
              p.receiver_street, p.receiver_address, p.receiver_mobile, extract(epoch FROM p.created_at)::bigint, p.label, \
              i.goods_id, i.goods_name, i.goods_image, i.product_id, i.spec_val, i.market_price, i.sales_price, \
-             i.quantity, i.payment_price, i.total_price \
-             FROM page p LEFT JOIN order_items i ON i.order_id = p.id \
+             i.quantity, i.payment_price, i.total_price, t.n \
+             FROM total t LEFT JOIN (page p LEFT JOIN order_items i ON i.order_id = p.id) ON true \
              ORDER BY p.created_at DESC, p.id DESC, i.id"
         ))
         .await?;
     let (limit, offset) = (page.limit(), page.offset());
-    let filter: [&(dyn ToSql + Sync); 5] = [&user, &sn, &status, &start, &end];
     let paged: [&(dyn ToSql + Sync); 7] = [&user, &sn, &status, &start, &end, &limit, &offset];
-    let (total, rows) = tokio::try_join!(db.query_one(&count, &filter), db.query(&stmt, &paged))?;
-    let total: i64 = total.get(0);
+    let rows = db.query(&stmt, &paged).await?;
+    let total: i64 = rows.first().map_or(0, |r| r.get(27));
     let time = |v: Option<i64>| v.map(|t| ctx.time_string(t));
     // One row per item (an order without items has one row of NULLs),
     // orders in page order: each order starts where its id changes.
     let mut list: Vec<Order> = Vec::new();
     for r in &rows {
-        let id: i64 = r.get(0);
+        let Some(id) = r.get::<_, Option<i64>>(0) else {
+            continue; // the page is empty: only the total's row
+        };
         if list.last().is_none_or(|o| o.orderid != id) {
             list.push(Order {
                 orderid: id,

@@ -296,6 +296,14 @@ async fn order_list_shows_only_the_users_orders_with_their_goods() {
         .await;
     assert_eq!(probe["data"]["list"], json!([]));
     assert_eq!(probe["data"]["total"], 0);
+
+    // A page past the end is empty and still counts every order.
+    let past = app
+        .call_with_token("order.list", &one, json!({"page": 1000}))
+        .await;
+    assert_code(&past, 200);
+    assert_eq!(past["data"]["list"], json!([]));
+    assert_eq!(past["data"]["total"], total, "{past}");
 }
 
 #[tokio::test]
