@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use futures_util::TryStreamExt;
 use http_body_util::BodyExt;
 use hyper::StatusCode;
@@ -145,23 +145,33 @@ async fn read_whole(
     budget: &BodyBudget,
 ) -> Result<(Submission, Held), Refusal> {
     let mut held = Held::default();
+    // A small body usually comes in one chunk: it is kept as it came, and
+    // copied into `buf` only when a second one follows.
+    let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| Refusal::Transport(StatusCode::BAD_REQUEST))?;
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
-        if buf.len() + chunk.len() > limit {
-            drop(buf);
+        let so_far = first.as_ref().map_or(0, Bytes::len) + buf.len();
+        if so_far + chunk.len() > limit {
+            drop((first, buf));
             drain(body).await;
             return Err(Refusal::Transport(StatusCode::PAYLOAD_TOO_LARGE));
         }
         held.take(budget, chunk.len())?;
-        buf.extend_from_slice(&chunk);
+        if let Some(before) = first.take() {
+            buf.extend_from_slice(&before);
+        }
+        if buf.is_empty() {
+            first = Some(chunk);
+        } else {
+            buf.extend_from_slice(&chunk);
+        }
     }
-    let sub = body::parse(kind, buf.freeze(), limit)
-        .await
-        .map_err(refusal)?;
+    let whole = first.unwrap_or_else(|| buf.freeze());
+    let sub = body::parse(kind, whole, limit).await.map_err(refusal)?;
     Ok((sub, held))
 }
 

@@ -26,14 +26,18 @@ pub enum BodyKind {
 impl BodyKind {
     /// Recognise a Content-Type header; `None` means HTTP 415.
     pub fn from_content_type(header: &str) -> Option<Self> {
-        let essence = header.split(';').next()?.trim().to_ascii_lowercase();
-        match essence.as_str() {
-            "application/x-www-form-urlencoded" => Some(Self::Form),
-            "application/json" => Some(Self::Json),
-            "multipart/form-data" => multer::parse_boundary(header)
+        let essence = header.split(';').next()?.trim();
+        let is = |name: &str| essence.eq_ignore_ascii_case(name);
+        if is("application/x-www-form-urlencoded") {
+            Some(Self::Form)
+        } else if is("application/json") {
+            Some(Self::Json)
+        } else if is("multipart/form-data") {
+            multer::parse_boundary(header)
                 .ok()
-                .map(|boundary| Self::Multipart { boundary }),
-            _ => None,
+                .map(|boundary| Self::Multipart { boundary })
+        } else {
+            None
         }
     }
 

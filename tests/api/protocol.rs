@@ -617,6 +617,36 @@ async fn a_client_that_sends_its_whole_refused_body_reads_the_413() {
     }
 }
 
+/// A body that comes in several chunks is read whole: the gateway keeps a
+/// one-chunk body as it came and joins the chunks of any other.
+#[tokio::test]
+async fn a_signed_body_in_several_chunks_is_served() {
+    let app = spawn_app().await;
+    let data = app.data("system.ping", "ios_app_id", json!({}));
+    let signature = sign(data.as_bytes(), IOS_SECRET);
+    let body = crate::helpers::wire::form_body(&[
+        ("data", data.as_bytes()),
+        ("sign", signature.as_bytes()),
+    ]);
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n").await.unwrap();
+    for chunk in body.chunks(body.len() / 3 + 1) {
+        let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+        s.write_all(&framed).await.unwrap();
+    }
+    s.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(r#"{"code":200,"msg":"success","data":{"server_time":"#),
+        "{answer}"
+    );
+}
+
 #[tokio::test]
 async fn a_stalled_body_gets_408_and_stalled_headers_are_cut_off() {
     let app = spawn_app_with(Options::configure(|s| {
