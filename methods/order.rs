@@ -18,7 +18,7 @@ use crate::handler::{ApiError, ApiResult};
 use crate::handler::{DateTimeText, Int, Text};
 use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
-use crate::services::machine::{Actor, Key, transition};
+use crate::services::machine::{Actor, Key, take_payment, transition};
 use crate::services::orders::ORDER;
 use crate::services::pay::{Paid, Subject};
 
@@ -330,12 +330,5 @@ fn order_paid<'a>(
     tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(async move {
-        let actor = Actor::Payment(paid.out_trade_no.to_string());
-        match transition(tx, &ORDER, Key::Id(paid.subject), "pay", &actor, paid.now).await {
-            Ok(_) => Ok(true),
-            Err(ApiError::Internal(e)) => Err(e),
-            Err(ApiError::Refused { .. }) => Ok(false),
-        }
-    })
+    Box::pin(take_payment(tx, &ORDER, paid))
 }

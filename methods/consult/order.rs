@@ -14,7 +14,7 @@ use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::methods::pay::refund_notice;
 use crate::services::consult::{self, BUYER, CLOSED, LIVE, PAID};
-use crate::services::machine::{Actor, Key, Machine, transition};
+use crate::services::machine::{Actor, Key, Machine, take_payment, transition};
 use crate::services::pay::refund::Started;
 use crate::services::pay::{Paid, Subject, nonce};
 
@@ -388,12 +388,5 @@ pub(super) fn paid<'a>(
     tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(async move {
-        let actor = Actor::Payment(paid.out_trade_no.to_string());
-        match transition(tx, &BUYER, Key::Id(paid.subject), "pay", &actor, paid.now).await {
-            Ok(_) => Ok(true),
-            Err(ApiError::Internal(e)) => Err(e),
-            Err(ApiError::Refused { .. }) => Ok(false),
-        }
-    })
+    Box::pin(take_payment(tx, &BUYER, paid))
 }

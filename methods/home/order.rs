@@ -14,7 +14,7 @@ use crate::services::home::{
     FAILED, NOT_FOUND, NOT_PUBLISHED, ORDER_CONSUMER, ORDER_NOT_YOURS, ORDER_PUBLISHER,
     ORDER_UPDATE_FAILED, REFUND_OPEN, order_status, service_status,
 };
-use crate::services::machine::{Actor, Key, Machine, transition};
+use crate::services::machine::{Actor, Key, Machine, take_payment, transition};
 use crate::services::pay::{Paid, Subject};
 
 /// The payment subject kind of bookings.
@@ -298,15 +298,7 @@ pub(super) fn paid<'a>(
     tx: &'a crate::services::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(async move {
-        let actor = Actor::Payment(paid.out_trade_no.to_string());
-        let key = Key::Id(paid.subject);
-        match transition(tx, &ORDER_CONSUMER, key, "pay", &actor, paid.now).await {
-            Ok(_) => Ok(true),
-            Err(ApiError::Internal(e)) => Err(e),
-            Err(ApiError::Refused { .. }) => Ok(false),
-        }
-    })
+    Box::pin(take_payment(tx, &ORDER_CONSUMER, paid))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

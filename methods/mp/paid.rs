@@ -3,8 +3,7 @@
 
 use futures_util::future::BoxFuture;
 
-use crate::handler::ApiError;
-use crate::services::machine::{Actor, Key, transition};
+use crate::services::machine::take_payment;
 use crate::services::mp::MP_ORDER;
 use crate::services::pay::Paid;
 
@@ -17,12 +16,8 @@ pub(super) fn paid<'a>(
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(async move {
-        let actor = Actor::Payment(paid.out_trade_no.to_string());
-        let key = Key::Id(paid.subject);
-        match transition(tx, &MP_ORDER, key, "pay", &actor, paid.now).await {
-            Ok(_) => {}
-            Err(ApiError::Internal(e)) => return Err(e),
-            Err(ApiError::Refused { .. }) => return Ok(false),
+        if !take_payment(tx, &MP_ORDER, paid).await? {
+            return Ok(false);
         }
         let row = tx
             .query_one(
