@@ -5,57 +5,17 @@
 //! rest of the suite is undisturbed.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::cluster::PrivateCluster;
+use crate::helpers::load::{Tally, finish, load};
 use crate::helpers::*;
 
 const MOBILE: &str = "13612345678";
 const PASSWORD: &str = "secret_123";
-
-#[derive(Default)]
-struct Tally {
-    ok: AtomicUsize,
-    internal: AtomicUsize,
-}
-
-/// Call `method` from `workers` tasks until `stop`. Every answer within
-/// 10 s (no hang), and either a success or the plain 500.
-fn load(
-    app: &Arc<TestApp>,
-    workers: usize,
-    (method, params): (&'static str, Value),
-    stop: &Arc<AtomicBool>,
-    tally: &Arc<Tally>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..workers)
-        .map(|_| {
-            let (app, stop, tally, params) =
-                (app.clone(), stop.clone(), tally.clone(), params.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let env = tokio::time::timeout(
-                        Duration::from_secs(10),
-                        app.call(method, params.clone()),
-                    )
-                    .await
-                    .expect("an answer within 10 s during the failover");
-                    match env["code"].as_i64() {
-                        Some(200) => tally.ok.fetch_add(1, Ordering::Relaxed),
-                        Some(500) => {
-                            assert_eq!(env, json!({"code": 500, "msg": "服务器繁忙，请稍后重试"}));
-                            tally.internal.fetch_add(1, Ordering::Relaxed)
-                        }
-                        _ => panic!("only 200 or a plain 500 during a failover: {env}"),
-                    };
-                }
-            })
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn a_master_killed_under_load_fails_over_and_a_used_token_stays_used() {
@@ -104,6 +64,7 @@ async fn a_master_killed_under_load_fails_over_and_a_used_token_stays_used() {
         &app,
         6,
         ("system.request.token", json!({"number": 3})),
+        Duration::from_secs(10),
         &stop,
         &tally,
     );
@@ -119,10 +80,12 @@ async fn a_master_killed_under_load_fails_over_and_a_used_token_stays_used() {
         tally.ok.load(Ordering::Relaxed) > before + 20
     })
     .await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.expect("no load task failed or hung");
-    }
+    finish(tasks, &stop).await;
+    assert_eq!(
+        tally.other.load(Ordering::Relaxed),
+        0,
+        "only 200 or a plain 500 during a failover"
+    );
 
     // The token used before the crash stays used on the promoted replica:
     // never a 200, and a 503 once its slot answers (a plain 500 while the

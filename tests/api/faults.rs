@@ -3,63 +3,19 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::helpers::load::{Tally, finish, load};
 use crate::helpers::procs::{self, GatewayProcess, PrivatePostgres, PrivateRedis};
 use crate::helpers::wire::{self, Encoding};
 use crate::helpers::*;
 
 const MOBILE: &str = "13612345678";
 const PASSWORD: &str = "secret_123";
-
-/// Codes seen by a background load, by kind.
-#[derive(Default)]
-struct Tally {
-    ok: AtomicUsize,
-    internal: AtomicUsize,
-    other: AtomicUsize,
-}
-
-/// Call `method` from `workers` tasks until `stop`, tallying the answers.
-/// Every answer must be a well-formed envelope; a 500 must carry only the
-/// plain message.
-fn load(
-    app: &Arc<TestApp>,
-    workers: usize,
-    method: &'static str,
-    params: Value,
-    stop: &Arc<AtomicBool>,
-    tally: &Arc<Tally>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..workers)
-        .map(|_| {
-            let (app, stop, tally, params) =
-                (app.clone(), stop.clone(), tally.clone(), params.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let env = app.call(method, params.clone()).await;
-                    match env["code"].as_i64() {
-                        Some(200) => tally.ok.fetch_add(1, Ordering::Relaxed),
-                        Some(500) => {
-                            assert_eq!(env, json!({"code": 500, "msg": "服务器繁忙，请稍后重试"}));
-                            tally.internal.fetch_add(1, Ordering::Relaxed)
-                        }
-                        _ => tally.other.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            })
-        })
-        .collect()
-}
-
-async fn finish(tasks: Vec<tokio::task::JoinHandle<()>>, stop: &AtomicBool) {
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await
-            .expect("no load task failed (a hang would time out the client)");
-    }
-}
+/// The test client's own timeout: a hung call fails there first.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn redis_stopping_under_load_gives_500s_then_recovers_without_restart() {
@@ -75,8 +31,8 @@ async fn redis_stopping_under_load_gives_500s_then_recovers_without_restart() {
     let tasks = load(
         &app,
         8,
-        "system.request.token",
-        json!({"number": 1}),
+        ("system.request.token", json!({"number": 1})),
+        CLIENT_TIMEOUT,
         &stop,
         &tally,
     );
@@ -121,8 +77,8 @@ async fn postgres_stopping_under_load_gives_500s_then_recovers_without_restart()
     let tasks = load(
         &app,
         8,
-        "order.list",
-        json!({"token": token}),
+        ("order.list", json!({"token": token})),
+        CLIENT_TIMEOUT,
         &stop,
         &tally,
     );
@@ -281,7 +237,14 @@ async fn a_registration_cut_off_by_a_postgres_crash_leaves_no_user() {
 async fn reload_storms_under_load_never_break_a_request() {
     let app = Arc::new(spawn_app().await);
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
-    let tasks = load(&app, 6, "system.ping", json!({}), &stop, &tally);
+    let tasks = load(
+        &app,
+        6,
+        ("system.ping", json!({})),
+        CLIENT_TIMEOUT,
+        &stop,
+        &tally,
+    );
     let second = default_apps().replacen(
         &format!("secrets = [\"{IOS_SECRET}\"]"),
         &format!("secrets = [\"{IOS_SECRET}\", \"another-secret-0000000000000001\"]"),

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod hostile_input;
+pub mod load;
 pub mod procs;
 pub mod shape;
 pub mod webhook;

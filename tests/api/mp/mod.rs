@@ -96,6 +96,13 @@ impl TestApp {
         data["token"].as_str().unwrap().to_string()
     }
 
+    /// mp.order.buy of `number` units of good `goods_id`, which must
+    /// succeed; its data (order_no, out_trade_no, ...).
+    pub async fn mp_buy(&self, token: &str, goods_id: i64, number: i64) -> Value {
+        let params = json!({"goods_id": goods_id, "number": number});
+        self.mp_ok("mp.order.buy", token, params).await
+    }
+
     /// Settle a sandbox payment through the callback route (pay.settle).
     pub async fn mp_settle(&self, out_trade_no: &str) -> Value {
         let env = self

@@ -65,13 +65,7 @@ async fn the_job_closes_an_unpaid_order_when_due_and_returns_its_stock() {
     let db = db(&app).await;
     let token = app.mp_member("late", "13700000011").await;
     let gid = good(&db, 5).await;
-    let data = app
-        .mp_ok(
-            "mp.order.buy",
-            &token,
-            json!({"goods_id": gid, "number": 3}),
-        )
-        .await;
+    let data = app.mp_buy(&token, gid, 3).await;
     let order_no = data["order_no"].as_str().unwrap().to_string();
     let out_trade_no = data["out_trade_no"].as_str().unwrap().to_string();
     assert_eq!(counts(&db, gid).await, (2, 0));
@@ -117,13 +111,7 @@ async fn a_cancelled_order_returns_its_stock_once() {
     let db = db(&app).await;
     let token = app.mp_member("cancel", "13700000012").await;
     let gid = good(&db, 4).await;
-    let order_no = app
-        .mp_ok(
-            "mp.order.buy",
-            &token,
-            json!({"goods_id": gid, "number": 4}),
-        )
-        .await["order_no"]
+    let order_no = app.mp_buy(&token, gid, 4).await["order_no"]
         .as_str()
         .unwrap()
         .to_string();
@@ -150,13 +138,7 @@ async fn one_redeem_and_one_refund_win_among_parallel_attempts() {
     let db = db(&app).await;
     let token = app.mp_member("race", "13700000014").await;
     let gid = good(&db, 10).await;
-    let data = app
-        .mp_ok(
-            "mp.order.buy",
-            &token,
-            json!({"goods_id": gid, "number": 3}),
-        )
-        .await;
+    let data = app.mp_buy(&token, gid, 3).await;
     app.mp_settle(data["out_trade_no"].as_str().unwrap()).await;
     let order_no = data["order_no"].as_str().unwrap().to_string();
     let order = app
