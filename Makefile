@@ -13,11 +13,13 @@ run: services
 	./target/release/yafgate migrate --demo
 	./target/release/yafgate serve
 
-# Every engine is started before any test: their ports (55432, 56379,
-# 57001-57006, 56432, 55433) lie in Linux's ephemeral range, and a port
-# already listening is never handed to an outgoing connection, while one
-# started after thousands of test connections may find its port taken by
-# one of them.
+# Every engine is started before any test. PostgreSQL's and Redis's ports
+# (55432, 56379) lie in Linux's ephemeral range: a port already listening
+# is never handed to an outgoing connection, while one started after
+# thousands of test connections may find its port held by one of them (in
+# TIME-WAIT). The engines started later (Redis Cluster 27001-27006 with
+# buses 17001-17006, PgBouncer 26432, the replica 25433) listen below the
+# range.
 # The client kits' own tests first (tests/api/clients.rs runs them again
 # against a live gateway). The browser test (tests/api/browser.rs) drives
 # the console in Debian's chromium through playwright-core;
