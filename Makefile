@@ -51,7 +51,7 @@ test-cluster: services
 # replica test on its own: while tests create and drop their databases the
 # replica's replay trails by seconds, which is not the staleness it shows.
 PG_SCALE_TESTS ?= pooler accounts payments machines jobs notice news goods \
-	user_catalogue system_catalogue identity mp:: home:: consult:: supplier::
+	user_catalogue system_catalogue identity shared_reads mp:: home:: consult:: supplier::
 
 test-pg-scale: services
 	$(SERVICES) pgbouncer start

@@ -97,35 +97,37 @@ fn first_page() -> Int {
     Int(1)
 }
 
+/// An order of the list, its text borrowed from the rows it was read from:
+/// the answer is written before they are dropped.
 #[derive(Serialize)]
-struct Order {
+struct Order<'r> {
     orderid: i64,
-    order_sn: String,
+    order_sn: &'r str,
     total_price: i32,
     pay_time: Option<String>,
     order_status: i16,
     shipping_time: Option<String>,
     done_time: Option<String>,
     closed_time: Option<String>,
-    receiver_name: String,
-    receiver_province: String,
-    receiver_city: String,
-    receiver_district: String,
-    receiver_street: String,
-    receiver_address: String,
-    receiver_mobile: String,
+    receiver_name: &'r str,
+    receiver_province: &'r str,
+    receiver_city: &'r str,
+    receiver_district: &'r str,
+    receiver_street: &'r str,
+    receiver_address: &'r str,
+    receiver_mobile: &'r str,
     c_time: String,
-    order_status_label: String,
-    goods_list: Vec<Item>,
+    order_status_label: &'r str,
+    goods_list: Vec<Item<'r>>,
 }
 
 #[derive(Serialize)]
-struct Item {
+struct Item<'r> {
     goodsid: i64,
-    goods_name: String,
-    goods_image: String,
+    goods_name: &'r str,
+    goods_image: &'r str,
     productid: i64,
-    spec_val: String,
+    spec_val: &'r str,
     market_price: i32,
     sales_price: i32,
     quantity: i32,
@@ -142,9 +144,39 @@ fn bound(ctx: &Ctx, time: DateTimeText) -> Option<i64> {
         .map(|t| t.timestamp())
 }
 
-const FILTER: &str = "o.user_id = $1 AND ($2 = '' OR o.order_sn = $2) AND ($3::smallint = -1 OR o.order_status = $3) \
-     AND ($4::bigint IS NULL OR o.created_at >= to_timestamp($4)) \
-     AND ($5::bigint IS NULL OR o.created_at <= to_timestamp($5))";
+/// order.list's filter, for the page and for its total (a macro, so that
+/// the statement is one literal built at compile time, not per request).
+macro_rules! filter {
+    () => {
+        "o.user_id = $1 AND ($2 = '' OR o.order_sn = $2) AND ($3::smallint = -1 OR o.order_status = $3) \
+         AND ($4::bigint IS NULL OR o.created_at >= to_timestamp($4)) \
+         AND ($5::bigint IS NULL OR o.created_at <= to_timestamp($5))"
+    };
+}
+
+/// The count, the page and its items in one statement: one snapshot, one
+/// round trip, one answer for PostgreSQL to send. `total` is joined on so
+/// that an empty page still gives one row (of NULLs) to read it from.
+const LIST: &str = concat!(
+    "WITH page AS (SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint AS pay_time, \
+     o.order_status, extract(epoch FROM o.shipping_time)::bigint AS shipping_time, \
+     extract(epoch FROM o.done_time)::bigint AS done_time, extract(epoch FROM o.closed_time)::bigint AS closed_time, \
+     o.receiver_name, o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_street, \
+     o.receiver_address, o.receiver_mobile, o.created_at, s.label \
+     FROM orders o JOIN order_statuses s ON s.status = o.order_status \
+     WHERE ",
+    filter!(),
+    " ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7), \
+     total AS (SELECT count(*) AS n FROM orders o WHERE ",
+    filter!(),
+    ") SELECT p.id, p.order_sn, p.total_price, p.pay_time, p.order_status, p.shipping_time, p.done_time, \
+     p.closed_time, p.receiver_name, p.receiver_province, p.receiver_city, p.receiver_district, \
+     p.receiver_street, p.receiver_address, p.receiver_mobile, extract(epoch FROM p.created_at)::bigint, p.label, \
+     i.goods_id, i.goods_name, i.goods_image, i.product_id, i.spec_val, i.market_price, i.sales_price, \
+     i.quantity, i.payment_price, i.total_price, t.n \
+     FROM total t LEFT JOIN (page p LEFT JOIN order_items i ON i.order_id = p.id) ON true \
+     ORDER BY p.created_at DESC, p.id DESC, i.id"
+);
 
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
@@ -155,33 +187,9 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let (start, end) = (bound(&ctx, p.start_time), bound(&ctx, p.end_time));
     let page = PageNo::new(p.page);
     let sn = p.order_sn.as_str().trim();
-    let db = ctx.stores().pg().await?;
-    // The count, the page and its items in one statement: one snapshot,
-    // one round trip, one answer for PostgreSQL to send. `total` is joined
-    // on so that an empty page still gives one row (of NULLs) to read it
-    // from.
-    let stmt = db
-        .prepare_cached(&format!(
-            "WITH page AS (SELECT o.id, o.order_sn, o.total_price, extract(epoch FROM o.pay_time)::bigint AS pay_time, \
-             o.order_status, extract(epoch FROM o.shipping_time)::bigint AS shipping_time, \
-             extract(epoch FROM o.done_time)::bigint AS done_time, extract(epoch FROM o.closed_time)::bigint AS closed_time, \
-             o.receiver_name, o.receiver_province, o.receiver_city, o.receiver_district, o.receiver_street, \
-             o.receiver_address, o.receiver_mobile, o.created_at, s.label \
-             FROM orders o JOIN order_statuses s ON s.status = o.order_status \
-             WHERE {FILTER} ORDER BY o.created_at DESC, o.id DESC LIMIT $6 OFFSET $7), \
-             total AS (SELECT count(*) AS n FROM orders o WHERE {FILTER}) \
-             SELECT p.id, p.order_sn, p.total_price, p.pay_time, p.order_status, p.shipping_time, p.done_time, \
-             p.closed_time, p.receiver_name, p.receiver_province, p.receiver_city, p.receiver_district, \
-             p.receiver_street, p.receiver_address, p.receiver_mobile, extract(epoch FROM p.created_at)::bigint, p.label, \
-             i.goods_id, i.goods_name, i.goods_image, i.product_id, i.spec_val, i.market_price, i.sales_price, \
-             i.quantity, i.payment_price, i.total_price, t.n \
-             FROM total t LEFT JOIN (page p LEFT JOIN order_items i ON i.order_id = p.id) ON true \
-             ORDER BY p.created_at DESC, p.id DESC, i.id"
-        ))
-        .await?;
     let (limit, offset) = (page.limit(), page.offset());
     let paged: [&(dyn ToSql + Sync); 7] = [&user, &sn, &status, &start, &end, &limit, &offset];
-    let rows = db.query(&stmt, &paged).await?;
+    let rows = ctx.stores().pg_rows(LIST, &paged).await?;
     let total: i64 = rows.first().map_or(0, |r| r.get(27));
     let time = |v: Option<i64>| v.map(|t| ctx.time_string(t));
     // One row per item (an order without items has one row of NULLs),

@@ -284,6 +284,9 @@ impl Settings {
         if self.postgres.pool_size == 0 {
             return bad("postgres.pool_size", "must be at least 1");
         }
+        if self.postgres.shared_reads > 64 {
+            return bad("postgres.shared_reads", "must be at most 64");
+        }
         if !self.postgres.url.expose().starts_with("postgres://")
             && !self.postgres.url.expose().starts_with("postgresql://")
         {
@@ -411,6 +414,16 @@ mod tests {
         let p = write(dir.path(), "[postgres]\npool_size = \"many\"\n");
         let err = Settings::load(&p, false).unwrap_err().to_string();
         assert!(err.contains("postgres.pool_size"), "{err}");
+    }
+
+    #[test]
+    fn shared_reads_are_bounded_and_may_be_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[postgres]\nshared_reads = 65\n");
+        let err = Settings::load(&p, false).unwrap_err().to_string();
+        assert!(err.contains("postgres.shared_reads"), "{err}");
+        let p = write(dir.path(), "[postgres]\nshared_reads = 0\n");
+        assert_eq!(Settings::load(&p, false).unwrap().postgres.shared_reads, 0);
     }
 
     #[test]

@@ -15,6 +15,10 @@ use super::values::Secret;
 pub struct PostgresSettings {
     pub url: Secret,
     pub pool_size: usize,
+    /// Connections beside the pool shared by concurrent single read
+    /// statements, pipelined (0: none; docs/protocol.md §24.3). Unused
+    /// through `pool_url`.
+    pub shared_reads: usize,
     /// Deadline to open one connection.
     #[serde_as(as = "DurationMilliSeconds<u64>")]
     pub connect_timeout_ms: Duration,
@@ -40,6 +44,7 @@ impl Default for PostgresSettings {
         Self {
             url: Secret::new("postgres://postgres@127.0.0.1:55432/yafgate"),
             pool_size: 16,
+            shared_reads: 2,
             connect_timeout_ms: Duration::from_millis(2_000),
             acquire_timeout_ms: Duration::from_millis(2_000),
             statement_timeout_ms: Duration::from_millis(5_000),

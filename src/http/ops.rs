@@ -57,6 +57,10 @@ pub(super) fn metrics(gw: &Gateway, peer: SocketAddr, req: &Request<Incoming>) -
     state
         .metrics
         .pool("postgres", pg.size, pg.available, pg.max_size);
+    if let Some(shared) = state.stores.shared_reads() {
+        let (open, idle, max) = shared.status();
+        state.metrics.pool("postgres_shared_reads", open, idle, max);
+    }
     text(
         StatusCode::OK,
         "text/plain; version=0.0.4; charset=utf-8",

@@ -28,6 +28,7 @@ pub mod request_no;
 pub mod roles;
 pub mod session;
 pub mod session_cluster;
+pub mod shared_reads;
 pub mod sms;
 pub mod stores;
 pub mod supplier;

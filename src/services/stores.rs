@@ -11,8 +11,13 @@ use deadpool_postgres::Runtime;
 use deadpool_postgres::{Manager, ManagerConfig, Pool as PgPool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::db::{Db, Mode};
+use std::sync::Arc;
+
+use tokio_postgres::Row;
+
+use super::db::{Db, Mode, Params};
 use super::redis_conn::RedisConn;
+use super::shared_reads::SharedReads;
 use crate::config::settings::Settings;
 use crate::config::values::Secret;
 use crate::protocol::error::ApiResult;
@@ -97,6 +102,9 @@ pub struct Stores {
     prefix: String,
     /// For connections of their own (LISTEN), outside the pool.
     pg_config: tokio_postgres::Config,
+    /// Shared, pipelined connections for single reads ([`Stores::pg_rows`]);
+    /// `None` with `postgres.shared_reads = 0` or through a pooler.
+    shared: Option<Arc<SharedReads>>,
 }
 
 impl Stores {
@@ -124,6 +132,13 @@ impl Stores {
             replica_wait: settings.redis.replica_wait_ms,
             prefix: settings.redis.key_prefix.clone(),
             pg_config: pg_config(settings, "postgres.url", &pg.url, false)?,
+            shared: match (&pg.pool_url, pg.shared_reads) {
+                (None, n) if n > 0 => Some(Arc::new(SharedReads::new(
+                    n,
+                    &pg_config(settings, "postgres.url", &pg.url, false)?,
+                ))),
+                _ => None,
+            },
         })
     }
 
@@ -143,6 +158,33 @@ impl Stores {
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg(&self) -> ApiResult<Db> {
         Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()))
+    }
+
+    /// Rows of one statement that only reads, from the primary: on a
+    /// shared, pipelined connection when one is open, else through the
+    /// pool (docs/protocol.md §24.3). Never a write, never a statement
+    /// that must see this request's transaction.
+    ///
+    /// # Errors
+    /// The statement fails, or no connection can be had.
+    pub async fn pg_rows(&self, sql: &str, p: Params<'_>) -> ApiResult<Vec<Row>> {
+        if let Some(lease) = self.shared.as_ref().and_then(|s| s.lease()) {
+            match lease.query(sql, p).await {
+                // It only reads: send it again through the pool.
+                Err(e) if lease.is_closed() || e.is_closed() || fatal(&e) => {
+                    tracing::warn!(error = %e, "a shared read connection closed under a statement; sending it through the pool");
+                }
+                rows => return Ok(rows?),
+            }
+        }
+        let db = self.pg().await?;
+        let stmt = db.prepare_cached(sql).await?;
+        Ok(db.query(&stmt, p).await?)
+    }
+
+    /// The shared read connections, if configured (for status and tests).
+    pub fn shared_reads(&self) -> Option<&SharedReads> {
+        self.shared.as_deref()
     }
 
     /// A connection for a public, read-mostly answer that may lag the
@@ -197,6 +239,14 @@ impl Stores {
         );
         (matches!(pg, Ok(Some(_))), matches!(redis, Ok(Some(_))))
     }
+}
+
+/// An error that ends the session (the server was shut down, the backend
+/// terminated): the connection is gone even if the client has not seen it
+/// close yet.
+fn fatal(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"))
 }
 
 /// Settings of a connection to `url`. Through a pooler (`pooled`) the

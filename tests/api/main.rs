@@ -36,6 +36,7 @@ mod reload;
 mod replica;
 mod round_trip;
 mod schema_fuzz;
+mod shared_reads;
 mod sms;
 mod supplier;
 mod system_catalogue;
