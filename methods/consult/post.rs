@@ -16,9 +16,9 @@ pub(super) fn not_found() -> ApiError {
 
 /// consult.tag.list: every tag a demand can be published under.
 pub(super) async fn tags(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query("SELECT id, name FROM consult_tags ORDER BY id", &[])
+    let rows = ctx
+        .stores()
+        .pg_rows("SELECT id, name FROM consult_tags ORDER BY id", &[])
         .await?;
     let list: Vec<Value> = rows
         .iter()
@@ -269,9 +269,9 @@ struct Tagged {
 
 /// consult.user.post.acquire: a tag's demands for consultants, newest first.
 pub(super) async fn acquire(ctx: Ctx, p: AcquireParams) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT p.id, p.user_id, p.title, p.content, extract(epoch FROM p.created_at)::bigint, p.price \
              FROM consult_posts p JOIN consult_post_tags t ON t.post_id = p.id \
              WHERE t.tag_id = $1 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 100",

@@ -16,9 +16,9 @@ use crate::services::machine::{Actor, Key, transition};
 
 /// home.category.list: every category, in the back office's order.
 pub(super) async fn categories(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT id, name FROM home_categories ORDER BY sort, id",
             &[],
         )

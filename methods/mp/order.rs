@@ -16,6 +16,7 @@ use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Tex
 use crate::services::machine::{Actor, Key, transition};
 use crate::services::mp::{self, MP_ORDER, UNPAID};
 use crate::services::pay::{Opened, Subject, nonce};
+use crate::services::stores::opt_row;
 
 /// The payment subject kind of mini-program orders.
 pub(super) const SUBJECT: &str = "mp_order";
@@ -129,10 +130,10 @@ const SELECT: &str = "SELECT o.id, o.oper_id, o.order_no, o.user_id, COALESCE(u.
 async fn orders(ctx: &Ctx, rows: &[tokio_postgres::Row]) -> ApiResult<Vec<Order>> {
     let oper = oper_of(ctx).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let db = ctx.stores().pg().await?;
     let mut items: HashMap<i64, Vec<Item>> = HashMap::new();
-    for r in db
-        .query(
+    for r in ctx
+        .stores()
+        .pg_rows(
             "SELECT id, order_id, verify_code, status FROM mp_order_items WHERE order_id = ANY($1) \
              ORDER BY order_id, id",
             &[&ids],
@@ -255,15 +256,16 @@ pub(super) struct BuyParams {
 
 /// The caller's openid in this mini-program; 70010 without one.
 async fn openid(ctx: &Ctx, user: i64) -> ApiResult<String> {
-    let db = ctx.stores().pg().await?;
-    let row = db
-        .query_opt(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT openid FROM wechat_identities WHERE appid = $1 AND user_id = $2 \
              ORDER BY updated_at DESC LIMIT 1",
             &[&ctx.caller.appid, &user],
         )
         .await?;
-    row.map(|r| r.get(0))
+    opt_row(rows)?
+        .map(|r| r.get(0))
         .ok_or_else(|| ApiError::new(NO_OPENID, "openId不存在，请重新调用 wx.login 登录"))
 }
 
