@@ -215,23 +215,17 @@ struct Mine {
     price: Money,
 }
 
-const TAGS: &str =
-    "ARRAY(SELECT tag_id FROM consult_post_tags t WHERE t.post_id = p.id ORDER BY tag_id)";
+/// The caller's demands, newest first (one literal, built at compile time).
+const MINE: &str = "SELECT p.id, \
+     ARRAY(SELECT tag_id FROM consult_post_tags t WHERE t.post_id = p.id ORDER BY tag_id), \
+     p.title, p.content, extract(epoch FROM p.created_at)::bigint, \
+     extract(epoch FROM p.updated_at)::bigint, p.price FROM consult_posts p \
+     WHERE p.user_id = $1 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 100";
 
 /// consult.user.post.check: the caller's demands, newest first.
 pub(super) async fn check(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
-            &format!(
-                "SELECT p.id, {TAGS}, p.title, p.content, extract(epoch FROM p.created_at)::bigint, \
-                 extract(epoch FROM p.updated_at)::bigint, p.price FROM consult_posts p \
-                 WHERE p.user_id = $1 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 100"
-            ),
-            &[&user],
-        )
-        .await?;
+    let rows = ctx.stores().pg_rows(MINE, &[&user]).await?;
     let mut list = Vec::with_capacity(rows.len());
     for r in rows {
         list.push(Mine {
