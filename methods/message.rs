@@ -10,6 +10,7 @@ use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
+use crate::services::stores::one_row;
 
 /// Register the message namespace.
 pub fn register(r: &mut Registry) {
@@ -30,8 +31,25 @@ pub fn register(r: &mut Registry) {
 }
 
 /// Messages the user may see: their own and broadcast ones, published.
-const VISIBLE: &str =
-    "m.display AND m.publish_time <= now() AND (m.user_id = $1 OR m.user_id IS NULL)";
+/// What a user may see of `messages m` (a macro, so that the statements
+/// are literals built at compile time).
+macro_rules! visible {
+    () => {
+        "m.display AND m.publish_time <= now() AND (m.user_id = $1 OR m.user_id IS NULL)"
+    };
+}
+const VISIBLE: &str = visible!();
+
+/// message.list's total and page: two statements, as they always were.
+const COUNT: &str = concat!("SELECT count(*) FROM messages m WHERE ", visible!());
+const PAGE: &str = concat!(
+    "SELECT m.id, m.msg_type, m.type_ref_id, (r.message_id IS NOT NULL), m.title, m.content, m.url, \
+     extract(epoch FROM m.publish_time)::bigint \
+     FROM messages m LEFT JOIN message_reads r ON r.message_id = m.id AND r.user_id = $1 \
+     WHERE ",
+    visible!(),
+    " ORDER BY m.publish_time DESC, m.id DESC LIMIT $2 OFFSET $3"
+);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 struct ListParams {
@@ -59,21 +77,10 @@ struct Message {
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let page = PageNo::new(p.page);
-    let db = ctx.stores().pg().await?;
-    let count = db
-        .prepare_cached(&format!("SELECT count(*) FROM messages m WHERE {VISIBLE}"))
-        .await?;
-    let total: i64 = db.query_one(&count, &[&user]).await?.get(0);
-    let rows = db
-        .prepare_cached(&format!(
-            "SELECT m.id, m.msg_type, m.type_ref_id, (r.message_id IS NOT NULL), m.title, m.content, m.url, \
-             extract(epoch FROM m.publish_time)::bigint \
-             FROM messages m LEFT JOIN message_reads r ON r.message_id = m.id AND r.user_id = $1 \
-             WHERE {VISIBLE} ORDER BY m.publish_time DESC, m.id DESC LIMIT $2 OFFSET $3"
-        ))
-        .await?;
-    let list = db
-        .query(&rows, &[&user, &page.limit(), &page.offset()])
+    let total: i64 = one_row(ctx.stores().pg_rows(COUNT, &[&user]).await?)?.get(0);
+    let list = ctx
+        .stores()
+        .pg_rows(PAGE, &[&user, &page.limit(), &page.offset()])
         .await?
         .iter()
         .map(|r| Message {

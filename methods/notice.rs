@@ -11,6 +11,7 @@ use crate::handler::Reply;
 use crate::handler::cached;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
+use crate::services::stores::one_row;
 
 use super::paging::{PageNo, Paged};
 use super::params::resource_id;
@@ -143,14 +144,15 @@ async fn unread_count(ctx: Ctx, _: UnreadParams) -> ApiResult<Reply> {
     let Some(user) = ctx.user.as_ref().map(|u| u.id) else {
         return Reply::data("success", &Unread { count: 0 });
     };
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT count(*) FROM notices n WHERE n.display AND n.publish_time <= to_timestamp($2::bigint) \
              AND NOT EXISTS (SELECT 1 FROM notice_reads r WHERE r.notice_id = n.id AND r.user_id = $1)",
+            &[&user, &ctx.now()],
         )
         .await?;
-    let count: i64 = db.query_one(&stmt, &[&user, &ctx.now()]).await?.get(0);
+    let count: i64 = one_row(rows)?.get(0);
     Reply::data("success", &Unread { count })
 }
 

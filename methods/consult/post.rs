@@ -16,9 +16,9 @@ pub(super) fn not_found() -> ApiError {
 
 /// consult.tag.list: every tag a demand can be published under.
 pub(super) async fn tags(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query("SELECT id, name FROM consult_tags ORDER BY id", &[])
+    let rows = ctx
+        .stores()
+        .pg_rows("SELECT id, name FROM consult_tags ORDER BY id", &[])
         .await?;
     let list: Vec<Value> = rows
         .iter()
@@ -215,23 +215,17 @@ struct Mine {
     price: Money,
 }
 
-const TAGS: &str =
-    "ARRAY(SELECT tag_id FROM consult_post_tags t WHERE t.post_id = p.id ORDER BY tag_id)";
+/// The caller's demands, newest first (one literal, built at compile time).
+const MINE: &str = "SELECT p.id, \
+     ARRAY(SELECT tag_id FROM consult_post_tags t WHERE t.post_id = p.id ORDER BY tag_id), \
+     p.title, p.content, extract(epoch FROM p.created_at)::bigint, \
+     extract(epoch FROM p.updated_at)::bigint, p.price FROM consult_posts p \
+     WHERE p.user_id = $1 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 100";
 
 /// consult.user.post.check: the caller's demands, newest first.
 pub(super) async fn check(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
-            &format!(
-                "SELECT p.id, {TAGS}, p.title, p.content, extract(epoch FROM p.created_at)::bigint, \
-                 extract(epoch FROM p.updated_at)::bigint, p.price FROM consult_posts p \
-                 WHERE p.user_id = $1 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 100"
-            ),
-            &[&user],
-        )
-        .await?;
+    let rows = ctx.stores().pg_rows(MINE, &[&user]).await?;
     let mut list = Vec::with_capacity(rows.len());
     for r in rows {
         list.push(Mine {
@@ -269,9 +263,9 @@ struct Tagged {
 
 /// consult.user.post.acquire: a tag's demands for consultants, newest first.
 pub(super) async fn acquire(ctx: Ctx, p: AcquireParams) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT p.id, p.user_id, p.title, p.content, extract(epoch FROM p.created_at)::bigint, p.price \
              FROM consult_posts p JOIN consult_post_tags t ON t.post_id = p.id \
              WHERE t.tag_id = $1 AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT 100",

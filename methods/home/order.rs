@@ -16,6 +16,7 @@ use crate::services::home::{
 };
 use crate::services::machine::{Actor, Key, Machine, take_payment, transition};
 use crate::services::pay::{Paid, Subject};
+use crate::services::stores::one_row;
 
 /// The payment subject kind of bookings.
 pub(super) const SUBJECT: &str = "home_order";
@@ -261,16 +262,16 @@ async fn confirmed(tx: &crate::services::db::Tx<'_>, id: i64) -> ApiResult<()> {
 /// Action 3: open (or reuse) the payment of a 待支付 booking. The booking
 /// moves to 待确认 when the provider's verified notice arrives.
 async fn pay(ctx: &Ctx, id: i64, user: i64) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let row = db
-        .query_one(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT status, price, service_snap->>'title', \
              (SELECT openid FROM wechat_identities w WHERE w.appid = $2 AND w.user_id = o.consumer_id LIMIT 1) \
              FROM home_orders o WHERE id = $1",
             &[&id, &ctx.caller.appid],
         )
         .await?;
-    drop(db);
+    let row = one_row(rows)?;
     if row.get::<_, i16>(0) != order_status::UNPAID {
         return Err(ORDER_UPDATE_FAILED.error());
     }

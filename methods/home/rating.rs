@@ -12,6 +12,7 @@ use crate::services::home::{
     NOT_FOUND, ORDER_CONSUMER, RATE_MISMATCH, RATE_NOT_CONSUMER, RATE_OWN, RATED,
 };
 use crate::services::machine::{Actor, Key, transition};
+use crate::services::stores::one_row;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct CreateParams {
@@ -129,16 +130,18 @@ pub(super) struct ServiceParams {
 pub(super) async fn by_service(ctx: Ctx, p: ServiceParams) -> ApiResult<Reply> {
     ctx.user()?;
     let page = Page::of(&p.paging)?;
-    let db = ctx.stores().pg().await?;
-    let total: i64 = db
-        .query_one(
-            "SELECT count(*) FROM home_ratings WHERE service_id = $1 AND status = 2",
-            &[&p.service_id.0],
-        )
-        .await?
-        .get(0);
-    let rows = db
-        .query(
+    let total: i64 = one_row(
+        ctx.stores()
+            .pg_rows(
+                "SELECT count(*) FROM home_ratings WHERE service_id = $1 AND status = 2",
+                &[&p.service_id.0],
+            )
+            .await?,
+    )?
+    .get(0);
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT home_rating_json(id, $2)::text FROM home_ratings WHERE service_id = $1 AND status = 2 \
              ORDER BY id DESC LIMIT $3 OFFSET $4",
             &[&p.service_id.0, &tz(&ctx), &page.per_page, &page.offset()],

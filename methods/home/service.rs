@@ -13,12 +13,13 @@ use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
 use crate::services::home::{FORBIDDEN, NOT_FOUND, SERVICE, service_status};
 use crate::services::machine::{Actor, Key, transition};
+use crate::services::stores::one_row;
 
 /// home.category.list: every category, in the back office's order.
 pub(super) async fn categories(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT id, name FROM home_categories ORDER BY sort, id",
             &[],
         )
@@ -56,22 +57,22 @@ pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         None => -1,
         Some(k) => i64::from(kind_of(k)?),
     };
-    let filter =
-        "status = 2 AND ($1::bigint = -1 OR category_id = $1) AND ($2::bigint = -1 OR type = $2)";
-    let db = ctx.stores().pg().await?;
-    let total: i64 = db
-        .query_one(
-            &format!("SELECT count(*) FROM home_services WHERE {filter}"),
-            &[&category, &kind],
-        )
-        .await?
-        .get(0);
-    let rows = db
-        .query(
-            &format!(
-                "SELECT home_service_json(id, $3, $4)::text FROM home_services WHERE {filter} \
-                 ORDER BY id DESC LIMIT $5 OFFSET $6"
-            ),
+    macro_rules! filter {
+        () => {
+            "status = 2 AND ($1::bigint = -1 OR category_id = $1) AND ($2::bigint = -1 OR type = $2)"
+        };
+    }
+    const COUNT: &str = concat!("SELECT count(*) FROM home_services WHERE ", filter!());
+    const PAGE: &str = concat!(
+        "SELECT home_service_json(id, $3, $4)::text FROM home_services WHERE ",
+        filter!(),
+        " ORDER BY id DESC LIMIT $5 OFFSET $6"
+    );
+    let total: i64 = one_row(ctx.stores().pg_rows(COUNT, &[&category, &kind]).await?)?.get(0);
+    let rows = ctx
+        .stores()
+        .pg_rows(
+            PAGE,
             &[
                 &category,
                 &kind,
@@ -227,21 +228,27 @@ pub(super) async fn mine(ctx: Ctx, p: MyParams) -> ApiResult<Reply> {
     let page = Page::of(&p.paging)?;
     let kind = kind_of(p.kind)?;
     let status = status_filter(p.status, service_status::DENIED)?;
-    let filter = "publisher_id = $1 AND type = $2 AND ($3::smallint = -1 OR status = $3)";
-    let db = ctx.stores().pg().await?;
-    let total: i64 = db
-        .query_one(
-            &format!("SELECT count(*) FROM home_services WHERE {filter}"),
-            &[&user, &kind, &status],
-        )
-        .await?
-        .get(0);
-    let rows = db
-        .query(
-            &format!(
-                "SELECT home_service_json(id, $4, $5)::text FROM home_services WHERE {filter} \
-                 ORDER BY id DESC LIMIT $6 OFFSET $7"
-            ),
+    macro_rules! filter {
+        () => {
+            "publisher_id = $1 AND type = $2 AND ($3::smallint = -1 OR status = $3)"
+        };
+    }
+    const COUNT: &str = concat!("SELECT count(*) FROM home_services WHERE ", filter!());
+    const PAGE: &str = concat!(
+        "SELECT home_service_json(id, $4, $5)::text FROM home_services WHERE ",
+        filter!(),
+        " ORDER BY id DESC LIMIT $6 OFFSET $7"
+    );
+    let total: i64 = one_row(
+        ctx.stores()
+            .pg_rows(COUNT, &[&user, &kind, &status])
+            .await?,
+    )?
+    .get(0);
+    let rows = ctx
+        .stores()
+        .pg_rows(
+            PAGE,
             &[
                 &user,
                 &kind,

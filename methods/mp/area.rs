@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::{add, invalid};
 use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, cached};
+use crate::services::stores::opt_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(
@@ -155,16 +156,16 @@ pub(super) fn coordinate(lng: f64, lat: f64) -> ApiResult<(f64, f64)> {
 
 async fn by_gps(ctx: Ctx, p: GpsParams) -> ApiResult<Reply> {
     let (lng, lat) = coordinate(p.lng.0, p.lat.0)?;
-    let db = ctx.stores().pg().await?;
-    let row = db
-        .query_opt(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT p.name, p.area_id, c.name, c.area_id, a.name, a.area_id FROM mp_areas a \
              JOIN mp_areas c ON c.area_id = a.parent_id JOIN mp_areas p ON p.area_id = c.parent_id \
              WHERE a.level = 3 ORDER BY ll_to_earth(a.lat, a.lng) <-> ll_to_earth($1, $2) LIMIT 1",
             &[&lat, &lng],
         )
-        .await?
-        .ok_or_else(|| ApiError::not_found("未找到所在城市"))?;
+        .await?;
+    let row = opt_row(rows)?.ok_or_else(|| ApiError::not_found("未找到所在城市"))?;
     Reply::data(
         "success",
         &json!({

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{add, money};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply};
+use crate::services::stores::opt_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(
@@ -49,10 +50,21 @@ struct Good {
     stock: i32,
 }
 
-const SELECT: &str = "SELECT id, oper_id, merchant_id, name, \"desc\", market_price, price, \
-     start_date::text, end_date::text, to_char(open_time, 'HH24:MI:SS'), \
-     to_char(close_time, 'HH24:MI:SS'), thumb_url, pic, pic_list, buy_info, status, sell_number, \
-     stock FROM mp_goods";
+/// The columns [`Good::from_row`] reads (a macro, so that the statements
+/// are literals built at compile time).
+macro_rules! select {
+    () => {
+        "SELECT id, oper_id, merchant_id, name, \"desc\", market_price, price, \
+         start_date::text, end_date::text, to_char(open_time, 'HH24:MI:SS'), \
+         to_char(close_time, 'HH24:MI:SS'), thumb_url, pic, pic_list, buy_info, status, sell_number, \
+         stock FROM mp_goods"
+    };
+}
+const LIST: &str = concat!(
+    select!(),
+    " WHERE merchant_id = $1 AND status = 1 ORDER BY id"
+);
+const DETAIL: &str = concat!(select!(), " WHERE id = $1 AND status = 1");
 
 impl Good {
     fn from_row(r: &tokio_postgres::Row) -> ApiResult<Self> {
@@ -85,13 +97,7 @@ pub(super) struct ListParams {
 }
 
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached(&format!(
-            "{SELECT} WHERE merchant_id = $1 AND status = 1 ORDER BY id"
-        ))
-        .await?;
-    let rows = db.query(&stmt, &[&p.merchant_id.0]).await?;
+    let rows = ctx.stores().pg_rows(LIST, &[&p.merchant_id.0]).await?;
     let list = rows
         .iter()
         .map(Good::from_row)
@@ -106,13 +112,7 @@ pub(super) struct DetailParams {
 }
 
 async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached(&format!("{SELECT} WHERE id = $1 AND status = 1"))
-        .await?;
-    let row = db
-        .query_opt(&stmt, &[&p.id.0])
-        .await?
-        .ok_or_else(|| ApiError::not_found("商品不存在或已下架"))?;
+    let rows = ctx.stores().pg_rows(DETAIL, &[&p.id.0]).await?;
+    let row = opt_row(rows)?.ok_or_else(|| ApiError::not_found("商品不存在或已下架"))?;
     Reply::data("success", &Good::from_row(&row)?)
 }

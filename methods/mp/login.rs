@@ -15,6 +15,7 @@ use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, co
 use crate::methods::user::account::{find_by_id, issue_session};
 use crate::methods::user::wechat::{self, BindParams, WxLoginParams, merge};
 use crate::services::session::{self, status};
+use crate::services::stores::opt_row;
 use crate::services::{profile, wechat as wx};
 
 pub(super) fn register(r: &mut Registry) {
@@ -204,13 +205,14 @@ async fn scene_create(ctx: Ctx, p: SceneParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let order_no = p.order_no.as_str().trim().to_string();
     if !order_no.is_empty() {
-        let db = ctx.stores().pg().await?;
-        db.query_opt(
-            "SELECT 1 FROM mp_orders WHERE order_no = $1 AND user_id = $2",
-            &[&order_no, &user],
-        )
-        .await?
-        .ok_or_else(|| ApiError::not_found("订单不存在"))?;
+        let rows = ctx
+            .stores()
+            .pg_rows(
+                "SELECT 1 FROM mp_orders WHERE order_no = $1 AND user_id = $2",
+                &[&order_no, &user],
+            )
+            .await?;
+        opt_row(rows)?.ok_or_else(|| ApiError::not_found("订单不存在"))?;
     }
     let id = crate::services::pay::nonce();
     let ttl = ctx.config.settings.mp.scene_ttl_secs;

@@ -25,6 +25,7 @@ use crate::domain::Money;
 use crate::handler::registry::parse_params;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply};
 use crate::services::session::SessionUser;
+use crate::services::stores::opt_row;
 
 /// 10001 参数不合法: a parameter missing, ill-typed or out of range.
 pub const INVALID: u32 = 10001;
@@ -119,12 +120,14 @@ pub(crate) fn member(ctx: &Ctx) -> ApiResult<&SessionUser> {
 /// # Errors
 /// Store failures.
 pub(crate) async fn oper_of(ctx: &Ctx) -> ApiResult<Option<i32>> {
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached("SELECT id FROM mp_opers WHERE appid = $1")
+    let rows = ctx
+        .stores()
+        .pg_rows(
+            "SELECT id FROM mp_opers WHERE appid = $1",
+            &[&ctx.caller.appid],
+        )
         .await?;
-    let row = db.query_opt(&stmt, &[&ctx.caller.appid]).await?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(opt_row(rows)?.map(|r| r.get(0)))
 }
 
 /// A stored amount as the wire's `"300.00"`.

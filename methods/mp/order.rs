@@ -16,6 +16,7 @@ use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Tex
 use crate::services::machine::{Actor, Key, transition};
 use crate::services::mp::{self, MP_ORDER, UNPAID};
 use crate::services::pay::{Opened, Subject, nonce};
+use crate::services::stores::{one_row, opt_row};
 
 /// The payment subject kind of mini-program orders.
 pub(super) const SUBJECT: &str = "mp_order";
@@ -119,20 +120,41 @@ pub(super) struct Order {
     is_oper_self: u8,
 }
 
-const SELECT: &str = "SELECT o.id, o.oper_id, o.order_no, o.user_id, COALESCE(u.nickname, ''), \
-     o.notify_mobile, o.merchant_id, o.merchant_name, o.goods_id, o.goods_name, o.goods_pic, \
-     o.goods_thumb_url, o.price, o.buy_number, o.pay_price, extract(epoch FROM o.pay_time)::bigint, \
-     o.refund_price, extract(epoch FROM o.refund_time)::bigint, o.status \
-     FROM mp_orders o JOIN users u ON u.id = o.user_id";
+/// The order columns [`orders`] reads (a macro, so that the statements are
+/// literals built at compile time).
+macro_rules! select {
+    () => {
+        "SELECT o.id, o.oper_id, o.order_no, o.user_id, COALESCE(u.nickname, ''), \
+         o.notify_mobile, o.merchant_id, o.merchant_name, o.goods_id, o.goods_name, o.goods_pic, \
+         o.goods_thumb_url, o.price, o.buy_number, o.pay_price, extract(epoch FROM o.pay_time)::bigint, \
+         o.refund_price, extract(epoch FROM o.refund_time)::bigint, o.status \
+         FROM mp_orders o JOIN users u ON u.id = o.user_id"
+    };
+}
+
+/// mp.order.list's filter, for its total and its page.
+macro_rules! filter {
+    () => {
+        "o.user_id = $1 AND ($2::smallint IS NULL OR o.status = $2)"
+    };
+}
+const COUNT: &str = concat!("SELECT count(*) FROM mp_orders o WHERE ", filter!());
+const PAGE: &str = concat!(
+    select!(),
+    " WHERE ",
+    filter!(),
+    " ORDER BY o.id DESC LIMIT $3 OFFSET $4"
+);
+const ONE: &str = concat!(select!(), " WHERE o.order_no = $1 AND o.user_id = $2");
 
 /// The orders of `rows` with their codes.
 async fn orders(ctx: &Ctx, rows: &[tokio_postgres::Row]) -> ApiResult<Vec<Order>> {
     let oper = oper_of(ctx).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let db = ctx.stores().pg().await?;
     let mut items: HashMap<i64, Vec<Item>> = HashMap::new();
-    for r in db
-        .query(
+    for r in ctx
+        .stores()
+        .pg_rows(
             "SELECT id, order_id, verify_code, status FROM mp_order_items WHERE order_id = ANY($1) \
              ORDER BY order_id, id",
             &[&ids],
@@ -195,22 +217,11 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         Some(_) => return Err(invalid("参数 status 须为 1、2、3、4、6、7")),
     };
     let (_, offset) = page_of(p.page.map(|i| i.0), PAGE_SIZE)?;
-    let db = ctx.stores().pg().await?;
-    const FILTER: &str = "o.user_id = $1 AND ($2::smallint IS NULL OR o.status = $2)";
-    let total: i64 = db
-        .query_one(
-            &format!("SELECT count(*) FROM mp_orders o WHERE {FILTER}"),
-            &[&user, &status],
-        )
-        .await?
-        .get(0);
-    let rows = db
-        .query(
-            &format!("{SELECT} WHERE {FILTER} ORDER BY o.id DESC LIMIT $3 OFFSET $4"),
-            &[&user, &status, &PAGE_SIZE, &offset],
-        )
+    let total: i64 = one_row(ctx.stores().pg_rows(COUNT, &[&user, &status]).await?)?.get(0);
+    let rows = ctx
+        .stores()
+        .pg_rows(PAGE, &[&user, &status, &PAGE_SIZE, &offset])
         .await?;
-    drop(db);
     let list = orders(&ctx, &rows).await?;
     Reply::data("success", &json!({"total": total, "list": list}))
 }
@@ -223,14 +234,10 @@ pub(super) struct OrderNoParams {
 
 /// The caller's order `order_no` as the seed shows it.
 pub(super) async fn one(ctx: &Ctx, user: i64, order_no: &str) -> ApiResult<Order> {
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
-            &format!("{SELECT} WHERE o.order_no = $1 AND o.user_id = $2"),
-            &[&order_no.trim(), &user],
-        )
+    let rows = ctx
+        .stores()
+        .pg_rows(ONE, &[&order_no.trim(), &user])
         .await?;
-    drop(db);
     orders(ctx, &rows)
         .await?
         .pop()
@@ -255,15 +262,16 @@ pub(super) struct BuyParams {
 
 /// The caller's openid in this mini-program; 70010 without one.
 async fn openid(ctx: &Ctx, user: i64) -> ApiResult<String> {
-    let db = ctx.stores().pg().await?;
-    let row = db
-        .query_opt(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT openid FROM wechat_identities WHERE appid = $1 AND user_id = $2 \
              ORDER BY updated_at DESC LIMIT 1",
             &[&ctx.caller.appid, &user],
         )
         .await?;
-    row.map(|r| r.get(0))
+    opt_row(rows)?
+        .map(|r| r.get(0))
         .ok_or_else(|| ApiError::new(NO_OPENID, "openId不存在，请重新调用 wx.login 登录"))
 }
 

@@ -16,6 +16,7 @@ use crate::methods::pay::refund_notice;
 use crate::services::machine::{Actor, Key, transition};
 use crate::services::mp::{CODE_USED, MP_CODE, MP_ORDER, PAID};
 use crate::services::pay::refund::Started;
+use crate::services::stores::one_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(
@@ -173,15 +174,16 @@ async fn undo(ctx: &Ctx, m: &Moved) -> ApiResult<()> {
 
 /// The seed's refund record.
 async fn answer(ctx: &Ctx, order: i64, no: &str, out_refund_no: &str) -> ApiResult<Reply> {
-    let db = ctx.stores().pg().await?;
-    let r = db
-        .query_one(
+    let rows = ctx
+        .stores()
+        .pg_rows(
             "SELECT id, amount, status, COALESCE(refund_id, ''), floor(extract(epoch FROM created_at))::bigint, \
              floor(extract(epoch FROM COALESCE(refunded_at, created_at)))::bigint FROM refunds \
              WHERE out_refund_no = $1",
             &[&out_refund_no],
         )
         .await?;
+    let r = one_row(rows)?;
     let status: String = r.get(2);
     Reply::data(
         "退款成功",

@@ -9,6 +9,7 @@ use tokio_postgres::types::ToSql;
 use super::certified;
 use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Int, Reply};
+use crate::services::stores::one_row;
 
 /// Rows on a page of the supplier's lists.
 pub(super) const PAGESIZE: i64 = 10;
@@ -76,32 +77,37 @@ struct Home {
     user_info: UserInfo,
 }
 
-/// Orders that count as sold: paid and not closed.
-const SOLD: &str = "o.status NOT IN (0, 30)";
+/// Orders that count as sold: paid and not closed (a macro, so that the
+/// statement is a literal built at compile time).
+macro_rules! sold {
+    () => {
+        "o.status NOT IN (0, 30)"
+    };
+}
+
+/// supplier.home's two counts, and its page of specs with what they sold.
+const COUNTS: &str = "SELECT (SELECT count(*) FROM supplier_specs WHERE supplier_id = $1), \
+     (SELECT count(*) FROM supplier_orders WHERE supplier_id = $1)";
+const SPECS: &str = concat!(
+    "SELECT s.good_id, s.good_title, s.good_litpic, s.name, s.price, \
+     COALESCE((SELECT sum(i.buy_number) FROM supplier_order_items i JOIN supplier_orders o \
+     ON o.id = i.order_id WHERE o.supplier_id = s.supplier_id AND i.good_id = s.good_id \
+     AND i.spec_name = s.name AND ",
+    sold!(),
+    "), 0)::bigint, s.high_opinion_rate \
+     FROM supplier_specs s WHERE s.supplier_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"
+);
 
 pub(super) async fn home(ctx: Ctx, p: HomeParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let title = certified(&ctx, user).await?;
     let (page, offset) = page_of(p.page);
-    let db = ctx.stores().pg().await?;
-    let counts = db
-        .prepare_cached(
-            "SELECT (SELECT count(*) FROM supplier_specs WHERE supplier_id = $1), \
-             (SELECT count(*) FROM supplier_orders WHERE supplier_id = $1)",
-        )
-        .await?;
-    let specs = db
-        .prepare_cached(&format!(
-            "SELECT s.good_id, s.good_title, s.good_litpic, s.name, s.price, \
-             COALESCE((SELECT sum(i.buy_number) FROM supplier_order_items i JOIN supplier_orders o \
-             ON o.id = i.order_id WHERE o.supplier_id = s.supplier_id AND i.good_id = s.good_id \
-             AND i.spec_name = s.name AND {SOLD}), 0)::bigint, s.high_opinion_rate \
-             FROM supplier_specs s WHERE s.supplier_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"
-        ))
-        .await?;
     let one: [&(dyn ToSql + Sync); 1] = [&user];
     let paged: [&(dyn ToSql + Sync); 3] = [&user, &PAGESIZE, &offset];
-    let (counts, rows) = tokio::try_join!(db.query_one(&counts, &one), db.query(&specs, &paged))?;
+    let stores = ctx.stores();
+    let (counts, rows) =
+        tokio::try_join!(stores.pg_rows(COUNTS, &one), stores.pg_rows(SPECS, &paged))?;
+    let counts = one_row(counts)?;
     let list = rows
         .iter()
         .map(|r| Spec {

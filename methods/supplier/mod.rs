@@ -10,6 +10,7 @@ mod orders;
 
 use crate::config::apps::AppKind;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry};
+use crate::services::stores::opt_row;
 use crate::services::supplier::SUPPLIER_ORDER;
 
 pub use crate::services::supplier::FAILED;
@@ -62,12 +63,15 @@ pub fn register(r: &mut Registry) {
 /// # Errors
 /// 608 when the account is not a supplier.
 pub(crate) async fn supplier_of(ctx: &Ctx, user: i64) -> ApiResult<(String, bool)> {
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached("SELECT title, certified_at IS NOT NULL FROM suppliers WHERE user_id = $1")
+    let rows = ctx
+        .stores()
+        .pg_rows(
+            "SELECT title, certified_at IS NOT NULL FROM suppliers WHERE user_id = $1",
+            &[&user],
+        )
         .await?;
-    let row = db.query_opt(&stmt, &[&user]).await?;
-    row.map(|r| (r.get(0), r.get(1)))
+    opt_row(rows)?
+        .map(|r| (r.get(0), r.get(1)))
         .ok_or_else(|| crate::services::roles::refused(PRODUCT, ROLE))
 }
 

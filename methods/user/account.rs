@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use crate::domain::{Mobile, Password};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
-use crate::services::profile::{self, Profile};
+use crate::services::profile::{Profile, profile_columns};
+use crate::services::stores::opt_row;
 use crate::services::{push, session};
 
 /// The account row: its id, password hash and the profile kept with the
@@ -18,10 +19,30 @@ pub(crate) struct Account {
     pub profile: Profile,
 }
 
+/// `id, password_hash`, then the profile's columns, as a literal for
+/// statements built at compile time.
+macro_rules! account_columns_literal {
+    () => {
+        concat!("id, password_hash, ", profile_columns!())
+    };
+}
+
 /// `id, password_hash`, then the profile's columns.
 pub(crate) fn account_columns() -> String {
-    format!("id, password_hash, {}", profile::COLUMNS)
+    account_columns_literal!().to_string()
 }
+
+/// The account of a mobile (unique) and of an id.
+const BY_MOBILE: &str = concat!(
+    "SELECT ",
+    account_columns_literal!(),
+    " FROM users WHERE mobile = $1"
+);
+const BY_ID: &str = concat!(
+    "SELECT ",
+    account_columns_literal!(),
+    " FROM users WHERE id = $1"
+);
 
 pub(crate) fn account(row: &tokio_postgres::Row) -> Account {
     Account {
@@ -32,29 +53,14 @@ pub(crate) fn account(row: &tokio_postgres::Row) -> Account {
 }
 
 pub(crate) async fn find_by_mobile(ctx: &Ctx, mobile: &Mobile) -> ApiResult<Option<Account>> {
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached(&format!(
-            "SELECT {} FROM users WHERE mobile = $1",
-            account_columns()
-        ))
-        .await?;
-    Ok(db
-        .query_opt(&stmt, &[&mobile.as_str()])
-        .await?
-        .map(|r| account(&r)))
+    let rows = ctx.stores().pg_rows(BY_MOBILE, &[&mobile.as_str()]).await?;
+    Ok(opt_row(rows)?.map(|r| account(&r)))
 }
 
 pub(crate) async fn find_by_id(ctx: &Ctx, id: i64) -> ApiResult<Account> {
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached(&format!(
-            "SELECT {} FROM users WHERE id = $1",
-            account_columns()
-        ))
-        .await?;
-    let row = db.query_opt(&stmt, &[&id]).await?;
-    row.map(|r| account(&r))
+    let rows = ctx.stores().pg_rows(BY_ID, &[&id]).await?;
+    opt_row(rows)?
+        .map(|r| account(&r))
         .ok_or_else(|| ApiError::new(code::SESSION_EXPIRED, "登录超时，请重新登录"))
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::apps::AppKind;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
 use crate::services::roles;
+use crate::services::stores::opt_row;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RoleParams {
@@ -52,11 +53,11 @@ async fn admitted<'p>(ctx: &Ctx, p: &'p RoleParams) -> ApiResult<(i64, &'p str, 
             )));
         }
     }
-    let db = ctx.stores().pg().await?;
-    let stmt = db
-        .prepare_cached("SELECT 1 FROM users WHERE id = $1")
+    let rows = ctx
+        .stores()
+        .pg_rows("SELECT 1 FROM users WHERE id = $1", &[&p.user_id.0])
         .await?;
-    if db.query_opt(&stmt, &[&p.user_id.0]).await?.is_none() {
+    if opt_row(rows)?.is_none() {
         return Err(ApiError::not_found("用户不存在"));
     }
     Ok((p.user_id.0, p.product.as_str(), p.role.as_str()))

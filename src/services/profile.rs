@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::stores::Stores;
+use super::stores::{Stores, opt_row};
 use crate::protocol::error::ApiResult;
 
 /// The PostgreSQL channel the `users` trigger notifies (payload: the id).
@@ -89,10 +89,20 @@ impl Profile {
     }
 }
 
+/// [`COLUMNS`] as a literal, for statements built with `concat!` at
+/// compile time (as [`Stores::pg_rows`](super::stores::Stores::pg_rows)
+/// takes them).
+macro_rules! profile_columns {
+    () => {
+        "open_id, COALESCE(mobile, ''), nickname, headimg, intro, status, \
+         extract(epoch FROM created_at)::bigint"
+    };
+}
+pub(crate) use profile_columns;
+
 /// The `users` columns of a profile, in the order [`Profile::from_row`]
 /// reads them; queries that need more put their own columns first.
-pub const COLUMNS: &str = "open_id, COALESCE(mobile, ''), nickname, headimg, intro, status, \
-     extract(epoch FROM created_at)::bigint";
+pub const COLUMNS: &str = profile_columns!();
 
 impl Profile {
     /// The profile in `row`, whose [`COLUMNS`] start at index `first`.
@@ -120,11 +130,9 @@ pub fn key(user_id: i64) -> String {
 /// # Errors
 /// Store failures.
 pub async fn load(stores: &Stores, user_id: i64, ttl_secs: u64) -> ApiResult<Option<Profile>> {
-    let db = stores.pg().await?;
-    let stmt = db
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .await?;
-    let Some(row) = db.query_opt(&stmt, &[&user_id]).await? else {
+    const BY_ID: &str = concat!("SELECT ", profile_columns!(), " FROM users WHERE id = $1");
+    let rows = stores.pg_rows(BY_ID, &[&user_id]).await?;
+    let Some(row) = opt_row(rows)? else {
         return Ok(None);
     };
     let profile = Profile::from_row(&row, 0);

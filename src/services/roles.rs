@@ -3,7 +3,7 @@
 //! Methods registered with a role are refused (code 608) without it.
 
 use crate::protocol::error::{ApiError, ApiResult, code};
-use crate::services::stores::Stores;
+use crate::services::stores::{Stores, opt_row};
 
 /// 608: the caller lacks the role the method requires.
 pub fn refused(product: &str, role: &str) -> ApiError {
@@ -65,16 +65,13 @@ async fn changed(
 /// # Errors
 /// PostgreSQL failures.
 pub async fn has(stores: &Stores, user_id: i64, (product, role): (&str, &str)) -> ApiResult<bool> {
-    let db = stores.pg().await?;
-    let stmt = db
-        .prepare_cached(
+    let rows = stores
+        .pg_rows(
             "SELECT 1 FROM user_roles WHERE user_id = $1 AND product = $2 AND role = $3",
+            &[&user_id, &product, &role],
         )
         .await?;
-    Ok(db
-        .query_opt(&stmt, &[&user_id, &product, &role])
-        .await?
-        .is_some())
+    Ok(opt_row(rows)?.is_some())
 }
 
 /// The user's roles as `product.role`, sorted.
@@ -82,14 +79,11 @@ pub async fn has(stores: &Stores, user_id: i64, (product, role): (&str, &str)) -
 /// # Errors
 /// PostgreSQL failures.
 pub async fn list(stores: &Stores, user_id: i64) -> ApiResult<Vec<String>> {
-    let db = stores.pg().await?;
-    let stmt = db
-        .prepare_cached(
+    Ok(stores
+        .pg_rows(
             "SELECT product || '.' || role FROM user_roles WHERE user_id = $1 ORDER BY 1",
+            &[&user_id],
         )
-        .await?;
-    Ok(db
-        .query(&stmt, &[&user_id])
         .await?
         .iter()
         .map(|r| r.get(0))

@@ -8,6 +8,8 @@
 //! back and answers them together. On the bench's order.list this took
 //! PostgreSQL's CPU per statement from about 95 to about 60 µs.
 //!
+//! Which methods read here is listed in docs/protocol.md §24.3.
+//!
 //! What may come here: one statement that only reads, outside any
 //! transaction, whose answer may wait behind the statements queued before
 //! it on the same connection (at most `postgres.statement_timeout_ms`

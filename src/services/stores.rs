@@ -20,7 +20,7 @@ use super::redis_conn::RedisConn;
 use super::shared_reads::SharedReads;
 use crate::config::settings::Settings;
 use crate::config::values::Secret;
-use crate::protocol::error::ApiResult;
+use crate::protocol::error::{ApiError, ApiResult};
 
 /// Advisory-lock key that serialises `migrate` across instances.
 const MIGRATION_LOCK: i64 = 0x0079_6166_6761_7465; // "yafgate"
@@ -239,6 +239,39 @@ impl Stores {
         );
         (matches!(pg, Ok(Some(_))), matches!(redis, Ok(Some(_))))
     }
+}
+
+/// The one row of [`Stores::pg_rows`]' answer, as `query_one` gives it:
+/// no row, or more than one, is an internal error (500, logged), as it was
+/// through the pool.
+///
+/// # Errors
+/// Not exactly one row.
+pub fn one_row(rows: Vec<Row>) -> ApiResult<Row> {
+    let n = rows.len();
+    match <[Row; 1]>::try_from(rows) {
+        Ok([row]) => Ok(row),
+        Err(_) => Err(unexpected_rows(n)),
+    }
+}
+
+/// At most one row of [`Stores::pg_rows`]' answer, as `query_opt` gives
+/// it: more than one is an internal error (500, logged).
+///
+/// # Errors
+/// More than one row.
+pub fn opt_row(rows: Vec<Row>) -> ApiResult<Option<Row>> {
+    let n = rows.len();
+    if n > 1 {
+        return Err(unexpected_rows(n));
+    }
+    Ok(rows.into_iter().next())
+}
+
+fn unexpected_rows(n: usize) -> ApiError {
+    ApiError::Internal(
+        anyhow::anyhow!("query returned an unexpected number of rows ({n})").context("postgres"),
+    )
 }
 
 /// An error that ends the session (the server was shut down, the backend
