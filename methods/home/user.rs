@@ -10,7 +10,7 @@ use super::{bad_param, base_url, parsed};
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::protocol::body::FilePart;
 use crate::services::home::{FAILED, code};
-use crate::services::{tim, upload, user_profile};
+use crate::services::{profile, tim, upload, user_profile};
 
 /// Files one upload may carry.
 pub(super) const MAX_FILES: usize = 9;
@@ -97,6 +97,10 @@ pub(super) async fn update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
     .await?;
     tx.commit().await?;
     drop(db);
+    // The profile kept with the sessions (nickname, headimg) is dropped
+    // now, so this user's next call sees the change at once; the trigger's
+    // notification would drop it too, but later (docs/protocol.md §8.8).
+    profile::forget(&ctx.state.stores, user).await?;
     Reply::data("ok", &user_json(&ctx, user).await?)
 }
 

@@ -1,8 +1,9 @@
 //! The one writer of an account's profile columns on the shared `users`
 //! table (nickname, headimg) for the product methods that edit them
-//! (home.user.update). The `users` trigger then drops the profile kept
-//! with the sessions (docs/protocol.md §8.8), so every session reads it
-//! again.
+//! (home.user.update). After its commit the caller drops the profile kept
+//! with the sessions (`profile::forget`, docs/protocol.md §8.8), so every
+//! session, its own next call included, reads it again; the `users`
+//! trigger's notification drops it too, later.
 
 use crate::protocol::error::ApiResult;
 
