@@ -33,6 +33,12 @@ use super::db::Params;
 /// How long a connection that failed to open is left before trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// Statements kept prepared per connection. The texts are the handlers'
+/// constants, a few dozen; past this many a text is prepared, used and
+/// closed instead, so a text built per request cannot grow the cache (or
+/// the server's prepared statements) without bound.
+const MAX_STATEMENTS: usize = 1024;
+
 /// The shared connections of one process.
 pub struct SharedReads {
     slots: Box<[Arc<Slot>]>,
@@ -168,6 +174,22 @@ impl SharedReads {
         (open, idle, self.slots.len())
     }
 
+    /// The most statements any open connection keeps prepared.
+    pub fn cached_statements(&self) -> usize {
+        self.slots
+            .iter()
+            .filter_map(|s| {
+                s.conn.load().as_ref().map(|c| {
+                    c.statements
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .len()
+                })
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Statements answered on a shared connection since the start.
     pub fn served(&self) -> u64 {
         self.served.load(Ordering::Relaxed)
@@ -191,11 +213,14 @@ impl Lease {
             Some(s) => s,
             None => {
                 let s = self.0.client.prepare(sql).await?;
-                self.0
+                let mut statements = self
+                    .0
                     .statements
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(sql.into(), s.clone());
+                    .unwrap_or_else(PoisonError::into_inner);
+                if statements.len() < MAX_STATEMENTS {
+                    statements.insert(sql.into(), s.clone());
+                }
                 s
             }
         };

@@ -148,3 +148,26 @@ async fn a_shared_connection_dropped_by_postgres_fails_no_request() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_shared_connection_keeps_a_bounded_number_of_statements() {
+    let app = spawn_app().await;
+    let Some(shared) = app.state.stores.shared_reads() else {
+        return; // through a pooler: none
+    };
+    let stores = &app.state.stores;
+    stores.pg_rows("SELECT 1", &[]).await.unwrap();
+    wait_until("both shared read connections open", 10, || async {
+        all_open(&app) == Some(true)
+    })
+    .await;
+    // More distinct texts than a connection keeps (1024): every one is
+    // still answered, and the cache stops growing at its bound.
+    for i in 0..1100_i64 {
+        let sql = format!("SELECT $1::bigint + {i}");
+        let rows = stores.pg_rows(&sql, &[&1_i64]).await.unwrap();
+        assert_eq!(rows[0].get::<_, i64>(0), 1 + i, "{sql}");
+    }
+    let kept = shared.cached_statements();
+    assert!((1..=1024).contains(&kept), "{kept} statements kept");
+}
