@@ -18,7 +18,10 @@
 //! connection is up (at start, and after PostgreSQL dropped it) the
 //! statement goes through the pool while the connection is opened again
 //! in the background, and a statement whose connection died under it is
-//! sent again through the pool (it only reads).
+//! sent again through the pool (it only reads). So is one that has not
+//! been answered a second past `postgres.statement_timeout_ms`, which the
+//! server would have cancelled by then: its connection is taken as broken
+//! (a network that dropped it without a reset) and replaced.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -43,6 +46,8 @@ const MAX_STATEMENTS: usize = 1024;
 pub struct SharedReads {
     slots: Box<[Arc<Slot>]>,
     config: tokio_postgres::Config,
+    /// A statement unanswered this long means its connection is broken.
+    deadline: Duration,
     /// Statements answered on a shared connection, since the start.
     served: Arc<AtomicU64>,
 }
@@ -62,6 +67,24 @@ pub struct Conn {
     statements: Mutex<HashMap<Box<str>, Statement>>,
     in_flight: AtomicUsize,
     served: Arc<AtomicU64>,
+    /// A statement on it outlived the deadline: replace it.
+    broken: AtomicBool,
+    deadline: Duration,
+}
+
+impl Conn {
+    fn usable(&self) -> bool {
+        !self.client.is_closed() && !self.broken.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a statement on a shared connection was not answered.
+#[derive(Debug)]
+pub enum Failed {
+    /// PostgreSQL's error, or the connection closed.
+    Postgres(Error),
+    /// No answer within the deadline: the connection is now set aside.
+    Stuck,
 }
 
 /// A connection lent to one statement; counts it in flight until dropped.
@@ -75,13 +98,15 @@ impl Drop for Lease {
 
 impl SharedReads {
     /// `count` shared connections to `config` (named "yafgate reads" in
-    /// `pg_stat_activity`). None is opened here.
-    pub fn new(count: usize, config: &tokio_postgres::Config) -> Self {
+    /// `pg_stat_activity`), whose statements are answered within
+    /// `statement_timeout` or cancelled by the server. None is opened here.
+    pub fn new(count: usize, config: &tokio_postgres::Config, statement_timeout: Duration) -> Self {
         let mut config = config.clone();
         config.application_name("yafgate reads");
         Self {
             slots: (0..count).map(|_| Arc::new(Slot::default())).collect(),
             config,
+            deadline: statement_timeout + Duration::from_secs(1),
             served: Arc::default(),
         }
     }
@@ -93,7 +118,7 @@ impl SharedReads {
         let mut best: Option<(Arc<Conn>, usize)> = None;
         for slot in &*self.slots {
             match slot.conn.load_full() {
-                Some(c) if !c.client.is_closed() => {
+                Some(c) if c.usable() => {
                     let n = c.in_flight.load(Ordering::Relaxed);
                     if best.as_ref().is_none_or(|(_, m)| n < *m) {
                         best = Some((c, n));
@@ -129,6 +154,7 @@ impl SharedReads {
         let config = self.config.clone();
         let slot = slot.clone();
         let served = self.served.clone();
+        let deadline = self.deadline;
         runtime.spawn(async move {
             match config.connect(NoTls).await {
                 Ok((client, connection)) => {
@@ -142,6 +168,8 @@ impl SharedReads {
                         statements: Mutex::new(HashMap::new()),
                         in_flight: AtomicUsize::new(0),
                         served,
+                        broken: AtomicBool::new(false),
+                        deadline,
                     })));
                 }
                 Err(e) => {
@@ -163,7 +191,7 @@ impl SharedReads {
         let (mut open, mut idle) = (0, 0);
         for slot in &*self.slots {
             if let Some(c) = &*slot.conn.load()
-                && !c.client.is_closed()
+                && c.usable()
             {
                 open += 1;
                 if c.in_flight.load(Ordering::Relaxed) == 0 {
@@ -200,8 +228,23 @@ impl Lease {
     /// Rows of `sql` with `p`: prepared once on this connection and cached.
     ///
     /// # Errors
-    /// The statement fails, or the connection is closed.
-    pub async fn query(&self, sql: &str, p: Params<'_>) -> Result<Vec<Row>, Error> {
+    /// The statement fails, the connection is closed, or no answer came
+    /// within the deadline (the connection is then set aside).
+    pub async fn query(&self, sql: &str, p: Params<'_>) -> Result<Vec<Row>, Failed> {
+        match tokio::time::timeout(self.0.deadline, self.run(sql, p)).await {
+            Ok(Ok(rows)) => {
+                self.0.served.fetch_add(1, Ordering::Relaxed);
+                Ok(rows)
+            }
+            Ok(Err(e)) => Err(Failed::Postgres(e)),
+            Err(_) => {
+                self.0.broken.store(true, Ordering::Relaxed);
+                Err(Failed::Stuck)
+            }
+        }
+    }
+
+    async fn run(&self, sql: &str, p: Params<'_>) -> Result<Vec<Row>, Error> {
         let cached = self
             .0
             .statements
@@ -224,9 +267,7 @@ impl Lease {
                 s
             }
         };
-        let rows = self.0.client.query(&statement, p).await?;
-        self.0.served.fetch_add(1, Ordering::Relaxed);
-        Ok(rows)
+        self.0.client.query(&statement, p).await
     }
 
     /// Whether the connection has closed (the statement may go elsewhere).

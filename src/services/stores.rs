@@ -17,7 +17,7 @@ use tokio_postgres::Row;
 
 use super::db::{Db, Mode, Params};
 use super::redis_conn::RedisConn;
-use super::shared_reads::SharedReads;
+use super::shared_reads::{Failed, SharedReads};
 use crate::config::settings::Settings;
 use crate::config::values::Secret;
 use crate::protocol::error::{ApiError, ApiResult};
@@ -136,6 +136,7 @@ impl Stores {
                 (None, n) if n > 0 => Some(Arc::new(SharedReads::new(
                     n,
                     &pg_config(settings, "postgres.url", &pg.url, false)?,
+                    pg.statement_timeout_ms,
                 ))),
                 _ => None,
             },
@@ -169,12 +170,19 @@ impl Stores {
     /// The statement fails, or no connection can be had.
     pub async fn pg_rows(&self, sql: &str, p: Params<'_>) -> ApiResult<Vec<Row>> {
         if let Some(lease) = self.shared.as_ref().and_then(|s| s.lease()) {
+            // It only reads: when its connection failed it, send it again
+            // through the pool.
             match lease.query(sql, p).await {
-                // It only reads: send it again through the pool.
-                Err(e) if lease.is_closed() || e.is_closed() || fatal(&e) => {
+                Ok(rows) => return Ok(rows),
+                Err(Failed::Postgres(e)) if lease.is_closed() || e.is_closed() || fatal(&e) => {
                     tracing::warn!(error = %e, "a shared read connection closed under a statement; sending it through the pool");
                 }
-                rows => return Ok(rows?),
+                Err(Failed::Postgres(e)) => return Err(e.into()),
+                Err(Failed::Stuck) => {
+                    tracing::warn!(
+                        "a shared read connection gave no answer within the statement timeout; replacing it and sending the statement through the pool"
+                    );
+                }
             }
         }
         let db = self.pg().await?;

@@ -120,6 +120,11 @@ pub fn set_postgres_timeouts(s: &mut Settings, connect: Duration, acquire: Durat
     s.postgres.acquire_timeout_ms = acquire;
 }
 
+/// `postgres.statement_timeout_ms`.
+pub fn set_statement_timeout(s: &mut Settings, d: Duration) {
+    s.postgres.statement_timeout_ms = d;
+}
+
 /// `cache.ttl_ms` (zero turns the answer cache off).
 pub fn set_cache_ttl(s: &mut Settings, d: Duration) {
     s.cache.ttl_ms = d;
