@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
 use crate::methods::user::account::{
-    Account, account, account_columns, hash_password, issue_session,
+    ACCOUNT_COLUMNS, Account, account, hash_password, issue_session,
 };
 use crate::methods::user::guess::guarded;
 use crate::services::attempts::Kind;
@@ -65,7 +65,7 @@ async fn signin(ctx: &Ctx, p: &SigninParams, consultant: bool) -> ApiResult<Acco
     .await?;
     let row = tx
         .query_one(
-            &format!("SELECT {} FROM users WHERE mobile = $1", account_columns()),
+            &format!("SELECT {} FROM users WHERE mobile = $1", ACCOUNT_COLUMNS),
             &[&mobile.as_str()],
         )
         .await?;
@@ -222,7 +222,7 @@ async fn login(ctx: &Ctx, p: LoginParams) -> ApiResult<Account> {
     let sql = format!(
         "SELECT {} FROM users WHERE mobile = $1 OR id = \
          (SELECT user_id FROM consult_profiles WHERE username = $1)",
-        account_columns()
+        ACCOUNT_COLUMNS
     );
     let row = db.query_opt(&sql, &[&name]).await?;
     drop(db);

@@ -28,9 +28,7 @@ macro_rules! account_columns_literal {
 }
 
 /// `id, password_hash`, then the profile's columns.
-pub(crate) fn account_columns() -> String {
-    account_columns_literal!().to_string()
-}
+pub(crate) const ACCOUNT_COLUMNS: &str = account_columns_literal!();
 
 /// The account of a mobile (unique) and of an id.
 const BY_MOBILE: &str = concat!(

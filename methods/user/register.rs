@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::account::{
-    Account, LoginData, account, account_columns, already_registered, find_by_mobile,
+    ACCOUNT_COLUMNS, Account, LoginData, account, already_registered, find_by_mobile,
     hash_password, issue_session,
 };
 use super::guess::attempts;
@@ -68,7 +68,7 @@ async fn create_account(
             &format!(
                 "INSERT INTO users (open_id, mobile, nickname, password_hash, reg_platform, reg_channel, reg_app_v) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mobile) DO NOTHING RETURNING {}",
-                account_columns()
+                ACCOUNT_COLUMNS
             ),
             &[&open_id, &mobile.as_str(), &mobile.masked(), &hash, &platform, &c.channel, &c.app_v],
         )

@@ -49,7 +49,7 @@ pub struct SharedReads {
     /// A statement unanswered this long means its connection is broken.
     deadline: Duration,
     /// Statements answered on a shared connection, since the start.
-    served: Arc<AtomicU64>,
+    served: AtomicU64,
 }
 
 #[derive(Default)]
@@ -66,10 +66,8 @@ pub struct Conn {
     client: Client,
     statements: Mutex<HashMap<Box<str>, Statement>>,
     in_flight: AtomicUsize,
-    served: Arc<AtomicU64>,
     /// A statement on it outlived the deadline: replace it.
     broken: AtomicBool,
-    deadline: Duration,
 }
 
 impl Conn {
@@ -88,11 +86,14 @@ pub enum Failed {
 }
 
 /// A connection lent to one statement; counts it in flight until dropped.
-pub struct Lease(Arc<Conn>);
+pub struct Lease<'a> {
+    conn: Arc<Conn>,
+    reads: &'a SharedReads,
+}
 
-impl Drop for Lease {
+impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.conn.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -107,14 +108,14 @@ impl SharedReads {
             slots: (0..count).map(|_| Arc::new(Slot::default())).collect(),
             config,
             deadline: statement_timeout + Duration::from_secs(1),
-            served: Arc::default(),
+            served: AtomicU64::new(0),
         }
     }
 
     /// The open connection with the fewest statements in flight, or `None`
     /// when none is open. A slot found closed or empty is opened again in
     /// the background.
-    pub fn lease(&self) -> Option<Lease> {
+    pub fn lease(&self) -> Option<Lease<'_>> {
         let mut best: Option<(Arc<Conn>, usize)> = None;
         for slot in &*self.slots {
             match slot.conn.load_full() {
@@ -129,7 +130,7 @@ impl SharedReads {
         }
         let (conn, _) = best?;
         conn.in_flight.fetch_add(1, Ordering::Relaxed);
-        Some(Lease(conn))
+        Some(Lease { conn, reads: self })
     }
 
     /// Open `slot` in the background, once at a time and not before its
@@ -153,8 +154,6 @@ impl SharedReads {
         };
         let config = self.config.clone();
         let slot = slot.clone();
-        let served = self.served.clone();
-        let deadline = self.deadline;
         runtime.spawn(async move {
             match config.connect(NoTls).await {
                 Ok((client, connection)) => {
@@ -167,9 +166,7 @@ impl SharedReads {
                         client,
                         statements: Mutex::new(HashMap::new()),
                         in_flight: AtomicUsize::new(0),
-                        served,
                         broken: AtomicBool::new(false),
-                        deadline,
                     })));
                 }
                 Err(e) => {
@@ -224,21 +221,21 @@ impl SharedReads {
     }
 }
 
-impl Lease {
+impl Lease<'_> {
     /// Rows of `sql` with `p`: prepared once on this connection and cached.
     ///
     /// # Errors
     /// The statement fails, the connection is closed, or no answer came
     /// within the deadline (the connection is then set aside).
     pub async fn query(&self, sql: &str, p: Params<'_>) -> Result<Vec<Row>, Failed> {
-        match tokio::time::timeout(self.0.deadline, self.run(sql, p)).await {
+        match tokio::time::timeout(self.reads.deadline, self.run(sql, p)).await {
             Ok(Ok(rows)) => {
-                self.0.served.fetch_add(1, Ordering::Relaxed);
+                self.reads.served.fetch_add(1, Ordering::Relaxed);
                 Ok(rows)
             }
             Ok(Err(e)) => Err(Failed::Postgres(e)),
             Err(_) => {
-                self.0.broken.store(true, Ordering::Relaxed);
+                self.conn.broken.store(true, Ordering::Relaxed);
                 Err(Failed::Stuck)
             }
         }
@@ -246,7 +243,7 @@ impl Lease {
 
     async fn run(&self, sql: &str, p: Params<'_>) -> Result<Vec<Row>, Error> {
         let cached = self
-            .0
+            .conn
             .statements
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -255,9 +252,9 @@ impl Lease {
         let statement = match cached {
             Some(s) => s,
             None => {
-                let s = self.0.client.prepare(sql).await?;
+                let s = self.conn.client.prepare(sql).await?;
                 let mut statements = self
-                    .0
+                    .conn
                     .statements
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
@@ -267,11 +264,11 @@ impl Lease {
                 s
             }
         };
-        self.0.client.query(&statement, p).await
+        self.conn.client.query(&statement, p).await
     }
 
     /// Whether the connection has closed (the statement may go elsewhere).
     pub fn is_closed(&self) -> bool {
-        self.0.client.is_closed()
+        self.conn.client.is_closed()
     }
 }

@@ -118,6 +118,7 @@ impl Stores {
             Some(url) => pg_pool(settings, "postgres.pool_url", url, true)?,
             None => pg_pool(settings, "postgres.url", &pg.url, false)?,
         };
+        let direct = pg_config(settings, "postgres.url", &pg.url, false)?;
         Ok(Self {
             pg: pool,
             pg_mode: match pg.pool_url {
@@ -131,15 +132,15 @@ impl Stores {
             redis: RedisConn::build(&settings.redis)?,
             replica_wait: settings.redis.replica_wait_ms,
             prefix: settings.redis.key_prefix.clone(),
-            pg_config: pg_config(settings, "postgres.url", &pg.url, false)?,
             shared: match (&pg.pool_url, pg.shared_reads) {
                 (None, n) if n > 0 => Some(Arc::new(SharedReads::new(
                     n,
-                    &pg_config(settings, "postgres.url", &pg.url, false)?,
+                    &direct,
                     pg.statement_timeout_ms,
                 ))),
                 _ => None,
             },
+            pg_config: direct,
         })
     }
 

@@ -58,6 +58,50 @@ fn all_open(app: &TestApp) -> Option<bool> {
     })
 }
 
+/// Wait until the app's shared connections are all open.
+async fn opened(app: &TestApp) {
+    wait_until("both shared read connections open", 10, || async {
+        all_open(app) == Some(true)
+    })
+    .await;
+}
+
+/// `n` order.list calls at once, the cases interleaved: (call, answer).
+async fn call_cases(app: &TestApp, tokens: &[String; 2], n: usize) -> Vec<(usize, Value)> {
+    let calls = (0..n).map(|i| {
+        let (user, params) = cases()[i % cases().len()].clone();
+        let token = &tokens[user];
+        async move { (i, app.call_with_token("order.list", token, params).await) }
+    });
+    join_all(calls).await
+}
+
+/// Each call got the answer of the same call made alone.
+fn assert_own_answers(answers: &[(usize, Value)], want: &[Value], what: &str) {
+    for (i, got) in answers {
+        assert_eq!(got, &want[i % want.len()], "{what}, call {i}");
+    }
+}
+
+/// Wait until the shared connections are open again and answer calls.
+async fn serving_again(app: &TestApp, tokens: &[String; 2], want: &[Value]) {
+    let shared = app.state.stores.shared_reads().expect("configured");
+    poll_until(
+        "the shared connections open again and serving",
+        10,
+        || async {
+            let before = shared.served();
+            let env = app
+                .call_with_token("order.list", &tokens[0], json!({"page": 1}))
+                .await;
+            assert_eq!(env, want[0]);
+            all_open(app) == Some(true) && shared.served() > before
+        },
+        |ok| *ok,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_order_lists_of_two_users_each_get_their_own_answer() {
     let app = spawn_app().await;
@@ -73,24 +117,14 @@ async fn concurrent_order_lists_of_two_users_each_get_their_own_answer() {
         return;
     };
     let want = expected(&app, &tokens).await;
-    wait_until("both shared read connections open", 10, || async {
-        all_open(&app) == Some(true)
-    })
-    .await;
+    opened(&app).await;
     let shared = app.state.stores.shared_reads().expect("configured");
     let before = shared.served();
 
     // 300 calls at once, the cases interleaved: their statements queue on
     // the two connections together.
-    let calls = (0..300).map(|i| {
-        let (user, params) = cases()[i % cases().len()].clone();
-        let app = &app;
-        let token = &tokens[user];
-        async move { (i, app.call_with_token("order.list", token, params).await) }
-    });
-    for (i, got) in join_all(calls).await {
-        assert_eq!(got, want[i % want.len()], "call {i}");
-    }
+    let answers = call_cases(&app, &tokens, 300).await;
+    assert_own_answers(&answers, &want, "under load");
     assert_eq!(
         shared.served() - before,
         300,
@@ -106,10 +140,7 @@ async fn a_shared_connection_dropped_by_postgres_fails_no_request() {
     }
     let tokens = tokens(&app).await;
     let want = expected(&app, &tokens).await;
-    wait_until("both shared read connections open", 10, || async {
-        all_open(&app) == Some(true)
-    })
-    .await;
+    opened(&app).await;
     let db = app.database.as_ref().expect("its own database");
     let admin = db.client().await;
     let terminate = format!(
@@ -121,37 +152,15 @@ async fn a_shared_connection_dropped_by_postgres_fails_no_request() {
     // Terminated while calls are in flight, twice: every call still gets
     // its own answer (through the pool while the connections are down).
     for round in 0..2 {
-        let calls = (0..120).map(|i| {
-            let (user, params) = cases()[i % cases().len()].clone();
-            let app = &app;
-            let token = &tokens[user];
-            async move { (i, app.call_with_token("order.list", token, params).await) }
-        });
         let kill = async {
             let n: i64 = admin.query_one(&terminate, &[]).await.unwrap().get(0);
             n
         };
-        let (answers, killed) = tokio::join!(join_all(calls), kill);
+        let (answers, killed) = tokio::join!(call_cases(&app, &tokens, 120), kill);
         assert_eq!(killed, 2, "round {round}: both shared connections were up");
-        for (i, got) in answers {
-            assert_eq!(got, want[i % want.len()], "round {round}, call {i}");
-        }
+        assert_own_answers(&answers, &want, &format!("round {round}"));
         // They come back by themselves, and serve again.
-        let shared = app.state.stores.shared_reads().expect("configured");
-        poll_until(
-            "the shared connections reopened and serving",
-            10,
-            || async {
-                let before = shared.served();
-                let env = app
-                    .call_with_token("order.list", &tokens[0], json!({"page": 1}))
-                    .await;
-                assert_eq!(env, want[0]);
-                all_open(&app) == Some(true) && shared.served() > before
-            },
-            |ok| *ok,
-        )
-        .await;
+        serving_again(&app, &tokens, &want).await;
     }
 }
 
@@ -163,10 +172,7 @@ async fn a_shared_connection_keeps_a_bounded_number_of_statements() {
     };
     let stores = &app.state.stores;
     stores.pg_rows("SELECT 1", &[]).await.unwrap();
-    wait_until("both shared read connections open", 10, || async {
-        all_open(&app) == Some(true)
-    })
-    .await;
+    opened(&app).await;
     // More distinct texts than a connection keeps (1024): every one is
     // still answered, and the cache stops growing at its bound.
     for i in 0..1100_i64 {
@@ -281,38 +287,14 @@ async fn a_shared_connection_that_stops_answering_is_replaced_and_fails_no_reque
     .await;
     let tokens = tokens(&app).await;
     let want = expected(&app, &tokens).await;
-    wait_until("both shared read connections open", 10, || async {
-        all_open(&app) == Some(true)
-    })
-    .await;
-    let shared = app.state.stores.shared_reads().expect("configured");
+    opened(&app).await;
 
     // Both shared connections stop answering, without a reset. Every call
     // still gets its own answer: its statement waits out the statement
     // timeout and a second, then goes through the pool.
     freezer.freeze();
-    let calls = (0..12).map(|i| {
-        let (user, params) = cases()[i % cases().len()].clone();
-        let app = &app;
-        let token = &tokens[user];
-        async move { (i, app.call_with_token("order.list", token, params).await) }
-    });
-    for (i, got) in join_all(calls).await {
-        assert_eq!(got, want[i % want.len()], "call {i}");
-    }
+    let answers = call_cases(&app, &tokens, 12).await;
+    assert_own_answers(&answers, &want, "frozen");
     // The stuck connections are replaced by new ones, which serve.
-    poll_until(
-        "new shared connections serving",
-        10,
-        || async {
-            let before = shared.served();
-            let env = app
-                .call_with_token("order.list", &tokens[0], json!({"page": 1}))
-                .await;
-            assert_eq!(env, want[0]);
-            all_open(&app) == Some(true) && shared.served() > before
-        },
-        |ok| *ok,
-    )
-    .await;
+    serving_again(&app, &tokens, &want).await;
 }
