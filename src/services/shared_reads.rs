@@ -287,34 +287,14 @@ impl Lease<'_> {
 /// tasks already runnable and a look at the sockets), so that the work of
 /// several requests meets in one poll. See the module's comment.
 async fn one_round_late<F: std::future::Future>(fut: F) -> F::Output {
-    use std::task::Poll;
     let mut fut = std::pin::pin!(fut);
     loop {
         // Poll once; the waker it registers is this task's.
-        let mut out = None;
-        std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
-            Poll::Ready(v) => {
-                out = Some(v);
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Ready(()),
-        })
-        .await;
-        if let Some(v) = out {
-            return v;
+        if let Some(out) = futures_util::future::poll_immediate(fut.as_mut()).await {
+            return out;
         }
-        // Sleep until that waker fires (the first poll here only parks)...
-        let mut woken = false;
-        std::future::poll_fn(|_| {
-            if woken {
-                Poll::Ready(())
-            } else {
-                woken = true;
-                Poll::Pending
-            }
-        })
-        .await;
-        // ...then let the round finish before polling again.
+        // Sleep until that waker fires, then let the round finish.
+        futures_util::pending!();
         tokio::task::yield_now().await;
     }
 }
