@@ -3,15 +3,12 @@
 //! pipelined on them each get their own user's answer, and a shared
 //! connection that PostgreSQL drops fails no request.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
+use crate::helpers::freezer::Freezer;
 use crate::helpers::*;
 
 /// The demo users' order lists under a few filters: (user, params).
@@ -184,99 +181,13 @@ async fn a_shared_connection_keeps_a_bounded_number_of_statements() {
     assert!((1..=1024).contains(&kept), "{kept} statements kept");
 }
 
-/// A TCP proxy to the project's PostgreSQL that can freeze the shared read
-/// connections open at that moment (those whose startup message names
-/// `yafgate reads`): it stops passing their bytes either way and keeps
-/// them open, as a network that drops a connection without a reset does.
-/// Connections opened later pass.
-struct Freezer {
-    port: u16,
-    /// Connections numbered below this are frozen (when shared reads).
-    frozen_below: Arc<AtomicU64>,
-    next: Arc<AtomicU64>,
-}
-
-impl Freezer {
-    async fn start() -> Self {
-        let upstream = {
-            let url = &crate::helpers::procs::services().pg_url;
-            let rest = url.split_once('@').map_or(url.as_str(), |(_, r)| r);
-            rest.split('/').next().unwrap().to_string()
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let frozen_below = Arc::new(AtomicU64::new(0));
-        let next = Arc::new(AtomicU64::new(0));
-        let (fb, nx) = (frozen_below.clone(), next.clone());
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let id = nx.fetch_add(1, Ordering::SeqCst);
-                let server = TcpStream::connect(&upstream).await.unwrap();
-                tokio::spawn(pass(client, server, id, fb.clone()));
-            }
-        });
-        Self {
-            port,
-            frozen_below,
-            next,
-        }
-    }
-
-    /// Freeze the shared read connections open now.
-    fn freeze(&self) {
-        self.frozen_below
-            .store(self.next.load(Ordering::SeqCst), Ordering::SeqCst);
-    }
-}
-
-/// Pass bytes both ways until either side closes; a shared read
-/// connection numbered below `frozen_below` passes nothing more.
-async fn pass(client: TcpStream, server: TcpStream, id: u64, frozen_below: Arc<AtomicU64>) {
-    let (mut cr, cw) = client.into_split();
-    let (sr, mut sw) = server.into_split();
-    let mut first = vec![0; 8192];
-    let Ok(n) = cr.read(&mut first).await else {
-        return;
-    };
-    let shared = first[..n].windows(13).any(|w| w == b"yafgate reads");
-    if sw.write_all(&first[..n]).await.is_err() {
-        return;
-    }
-    let frozen = move || shared && id < frozen_below.load(Ordering::SeqCst);
-    let one_way = |mut from: tokio::net::tcp::OwnedReadHalf,
-                   mut to: tokio::net::tcp::OwnedWriteHalf,
-                   frozen: Box<dyn Fn() -> bool + Send>| async move {
-        let mut buf = vec![0; 16384];
-        loop {
-            let Ok(n) = from.read(&mut buf).await else {
-                return;
-            };
-            if n == 0 {
-                return;
-            }
-            if frozen() {
-                // Hold the connection open and pass nothing, for good.
-                std::future::pending::<()>().await;
-            }
-            if to.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    };
-    let f2 = frozen.clone();
-    tokio::join!(
-        one_way(cr, sw, Box::new(frozen)),
-        one_way(sr, cw, Box::new(f2))
-    );
-}
-
 #[tokio::test]
 async fn a_shared_connection_that_stops_answering_is_replaced_and_fails_no_request() {
     if std::env::var("YAFGATE_TEST_PGBOUNCER").is_ok() {
         return; // through a pooler there are no shared connections
     }
     let db = crate::helpers::db::TestDb::create().await;
-    let freezer = Freezer::start().await;
+    let freezer = Freezer::start(Freezer::SHARED_READS).await;
     let url = format!("postgres://postgres@127.0.0.1:{}/{}", freezer.port, db.name);
     let app = spawn_app_with(Options {
         postgres_url: Some(url),

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod cluster;
 pub mod config;
 pub mod db;
+pub mod freezer;
 pub mod hostile_input;
 pub mod load;
 pub mod procs;

@@ -1,0 +1,106 @@
+//! A TCP proxy to the project's PostgreSQL that can freeze the connections
+//! of one kind open at that moment, told apart by the `application_name`
+//! of their startup message (docs/protocol.md §24.3, §24.4): it stops
+//! passing their bytes either way and keeps them open, as a network that
+//! drops a connection without a reset does. Connections opened later, and
+//! those of other kinds, pass.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub struct Freezer {
+    pub port: u16,
+    /// Connections of the kind numbered below this are frozen.
+    frozen_below: Arc<AtomicU64>,
+    next: Arc<AtomicU64>,
+}
+
+impl Freezer {
+    /// The shared read connections' startup parameter.
+    pub const SHARED_READS: &'static [u8] = b"application_name\0yafgate reads\0";
+    /// The pool's connections' startup parameter.
+    pub const POOL: &'static [u8] = b"application_name\0yafgate\0";
+
+    /// A proxy that can freeze connections whose startup message holds
+    /// `kind` (one of the constants above).
+    pub async fn start(kind: &'static [u8]) -> Self {
+        let upstream = {
+            let url = &super::procs::services().pg_url;
+            let rest = url.split_once('@').map_or(url.as_str(), |(_, r)| r);
+            rest.split('/').next().unwrap().to_string()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let frozen_below = Arc::new(AtomicU64::new(0));
+        let next = Arc::new(AtomicU64::new(0));
+        let (fb, nx) = (frozen_below.clone(), next.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let id = nx.fetch_add(1, Ordering::SeqCst);
+                let server = TcpStream::connect(&upstream).await.unwrap();
+                tokio::spawn(pass(client, server, kind, id, fb.clone()));
+            }
+        });
+        Self {
+            port,
+            frozen_below,
+            next,
+        }
+    }
+
+    /// Freeze the connections of the kind open now.
+    pub fn freeze(&self) {
+        self.frozen_below
+            .store(self.next.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+}
+
+/// Pass bytes both ways until either side closes; a connection of `kind`
+/// numbered below `frozen_below` passes nothing more.
+async fn pass(
+    client: TcpStream,
+    server: TcpStream,
+    kind: &'static [u8],
+    id: u64,
+    frozen_below: Arc<AtomicU64>,
+) {
+    let (mut cr, cw) = client.into_split();
+    let (sr, mut sw) = server.into_split();
+    let mut first = vec![0; 8192];
+    let Ok(n) = cr.read(&mut first).await else {
+        return;
+    };
+    let ours = first[..n].windows(kind.len()).any(|w| w == kind);
+    if sw.write_all(&first[..n]).await.is_err() {
+        return;
+    }
+    let frozen = move || ours && id < frozen_below.load(Ordering::SeqCst);
+    let one_way = |mut from: tokio::net::tcp::OwnedReadHalf,
+                   mut to: tokio::net::tcp::OwnedWriteHalf,
+                   frozen: Box<dyn Fn() -> bool + Send>| async move {
+        let mut buf = vec![0; 16384];
+        loop {
+            let Ok(n) = from.read(&mut buf).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            if frozen() {
+                // Hold the connection open and pass nothing, for good.
+                std::future::pending::<()>().await;
+            }
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let f2 = frozen.clone();
+    tokio::join!(
+        one_way(cr, sw, Box::new(frozen)),
+        one_way(sr, cw, Box::new(f2))
+    );
+}
