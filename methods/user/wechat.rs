@@ -234,7 +234,7 @@ async fn bind(ctx: &Ctx, user_id: i64, mobile: &Mobile, code: &SmsCode) -> ApiRe
 /// user.register does not take the bind lock: a registration of the
 /// mobile committed since the look-up breaks UNIQUE (mobile). The client
 /// retries and merges.
-fn taken_meanwhile(e: tokio_postgres::Error) -> ApiError {
+fn taken_meanwhile(e: crate::services::db::DbError) -> ApiError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         ApiError::business("该手机号刚刚完成注册，请重试")
     } else {

@@ -1,12 +1,79 @@
 //! The PostgreSQL handle services and handlers use ([`Db`], [`Tx`]): the
 //! calls of a pooled tokio-postgres client, sent as named, cached statements
 //! on a direct connection and as unnamed ones through a transaction pooler
-//! such as PgBouncer (docs/protocol.md §24).
+//! such as PgBouncer (docs/protocol.md §24). On a direct connection every
+//! call has a deadline a second past the statement timeout; a connection
+//! silent that long is taken out of the pool (§24.4).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Error, Row, Statement};
+
+/// How long a call waits for PostgreSQL on a direct connection, whose
+/// `statement_timeout` the gateway sets: a second past it the server has
+/// cancelled the statement, so no answer by then means the connection
+/// itself no longer carries answers (a network that dropped it without a
+/// reset). Shared read connections use the same bound (§24.3).
+pub fn answer_deadline(statement_timeout: Duration) -> Duration {
+    statement_timeout + Duration::from_secs(1)
+}
+
+/// What a call on a pooled connection fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// PostgreSQL's error, or the connection's.
+    #[error(transparent)]
+    Postgres(#[from] Error),
+    /// No answer within the deadline; the connection leaves the pool.
+    #[error("no answer from postgres within {} ms; the connection is taken out of the pool", .0.as_millis())]
+    Silent(Duration),
+}
+
+impl From<DbError> for crate::protocol::error::ApiError {
+    fn from(e: DbError) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("postgres"))
+    }
+}
+
+impl DbError {
+    /// The SQLSTATE of PostgreSQL's error, if it is one.
+    pub fn code(&self) -> Option<&SqlState> {
+        match self {
+            Self::Postgres(e) => e.code(),
+            Self::Silent(_) => None,
+        }
+    }
+}
+
+/// The deadline of a connection's calls, and whether one was missed.
+struct Watch {
+    deadline: Option<Duration>,
+    silent: AtomicBool,
+}
+
+impl Watch {
+    /// `call`'s answer, or [`DbError::Silent`] once the deadline passes.
+    async fn answered<T>(
+        &self,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, DbError> {
+        let Some(deadline) = self.deadline else {
+            return Ok(call.await?);
+        };
+        match tokio::time::timeout(deadline, call).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => {
+                self.silent.store(true, Ordering::Relaxed);
+                Err(DbError::Silent(deadline))
+            }
+        }
+    }
+}
 
 /// Parameters of one statement, as tokio-postgres takes them.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -140,143 +207,198 @@ macro_rules! dispatch {
     }};
 }
 
-/// The query calls, the same on a connection and in a transaction.
+/// The query calls, the same on a connection and in a transaction, each
+/// bounded by the connection's deadline ([`Watch`]).
 macro_rules! calls {
     ($in_tx:expr) => {
         /// Rows of a statement.
         ///
         /// # Errors
-        /// The statement fails.
+        /// The statement fails, or no answer comes within the deadline.
         pub async fn query<S: Sql + ?Sized>(
             &self,
             s: &S,
             p: Params<'_>,
-        ) -> Result<Vec<Row>, Error> {
-            dispatch!(
-                self.client(),
-                self.turn,
-                &self.mode,
-                $in_tx,
-                s,
-                p,
-                query,
-                query_typed
-            )
+        ) -> Result<Vec<Row>, DbError> {
+            self.watch()
+                .answered(async {
+                    dispatch!(
+                        self.client(),
+                        self.turn,
+                        &self.mode,
+                        $in_tx,
+                        s,
+                        p,
+                        query,
+                        query_typed
+                    )
+                })
+                .await
         }
 
         /// The one row of a statement.
         ///
         /// # Errors
-        /// The statement fails or returns no row or several.
-        pub async fn query_one<S: Sql + ?Sized>(&self, s: &S, p: Params<'_>) -> Result<Row, Error> {
-            dispatch!(
-                self.client(),
-                self.turn,
-                &self.mode,
-                $in_tx,
-                s,
-                p,
-                query_one,
-                query_typed_one
-            )
+        /// The statement fails or returns no row or several, or no answer
+        /// comes within the deadline.
+        pub async fn query_one<S: Sql + ?Sized>(
+            &self,
+            s: &S,
+            p: Params<'_>,
+        ) -> Result<Row, DbError> {
+            self.watch()
+                .answered(async {
+                    dispatch!(
+                        self.client(),
+                        self.turn,
+                        &self.mode,
+                        $in_tx,
+                        s,
+                        p,
+                        query_one,
+                        query_typed_one
+                    )
+                })
+                .await
         }
 
         /// The row of a statement, if any.
         ///
         /// # Errors
-        /// The statement fails or returns several rows.
+        /// The statement fails or returns several rows, or no answer comes
+        /// within the deadline.
         pub async fn query_opt<S: Sql + ?Sized>(
             &self,
             s: &S,
             p: Params<'_>,
-        ) -> Result<Option<Row>, Error> {
-            dispatch!(
-                self.client(),
-                self.turn,
-                &self.mode,
-                $in_tx,
-                s,
-                p,
-                query_opt,
-                query_typed_opt
-            )
+        ) -> Result<Option<Row>, DbError> {
+            self.watch()
+                .answered(async {
+                    dispatch!(
+                        self.client(),
+                        self.turn,
+                        &self.mode,
+                        $in_tx,
+                        s,
+                        p,
+                        query_opt,
+                        query_typed_opt
+                    )
+                })
+                .await
         }
 
         /// Rows changed by a statement.
         ///
         /// # Errors
-        /// The statement fails.
-        pub async fn execute<S: Sql + ?Sized>(&self, s: &S, p: Params<'_>) -> Result<u64, Error> {
-            dispatch!(
-                self.client(),
-                self.turn,
-                &self.mode,
-                $in_tx,
-                s,
-                p,
-                execute,
-                execute_typed
-            )
+        /// The statement fails, or no answer comes within the deadline.
+        pub async fn execute<S: Sql + ?Sized>(&self, s: &S, p: Params<'_>) -> Result<u64, DbError> {
+            self.watch()
+                .answered(async {
+                    dispatch!(
+                        self.client(),
+                        self.turn,
+                        &self.mode,
+                        $in_tx,
+                        s,
+                        p,
+                        execute,
+                        execute_typed
+                    )
+                })
+                .await
         }
 
         /// A statement to run many times: named and cached on this
         /// connection, or unnamed with its parameter types.
         ///
         /// # Errors
-        /// The SQL does not prepare.
-        pub async fn prepare_cached(&self, sql: &str) -> Result<Stmt, Error> {
-            match &self.mode {
-                Mode::Named => Ok(Stmt::Named(self.inner.prepare_cached(sql).await?)),
-                Mode::Unnamed(learned) => Ok(Stmt::Unnamed {
-                    types: {
-                        let _turn = self.turn.lock().await;
-                        learned.types(self.client(), sql, $in_tx).await?
-                    },
-                    sql: sql.into(),
-                }),
-            }
+        /// The SQL does not prepare, or no answer comes within the deadline.
+        pub async fn prepare_cached(&self, sql: &str) -> Result<Stmt, DbError> {
+            self.watch()
+                .answered(async {
+                    match &self.mode {
+                        Mode::Named => Ok(Stmt::Named(self.inner().prepare_cached(sql).await?)),
+                        Mode::Unnamed(learned) => Ok(Stmt::Unnamed {
+                            types: {
+                                let _turn = self.turn.lock().await;
+                                learned.types(self.client(), sql, $in_tx).await?
+                            },
+                            sql: sql.into(),
+                        }),
+                    }
+                })
+                .await
         }
 
         /// Statements without parameters, in the simple protocol.
         ///
         /// # Errors
-        /// A statement fails.
-        pub async fn batch_execute(&self, sql: &str) -> Result<(), Error> {
-            self.client().batch_execute(sql).await
+        /// A statement fails, or no answer comes within the deadline.
+        pub async fn batch_execute(&self, sql: &str) -> Result<(), DbError> {
+            self.watch()
+                .answered(self.client().batch_execute(sql))
+                .await
         }
 
         /// Statements in the simple protocol, answered as text.
         ///
         /// # Errors
-        /// A statement fails.
+        /// A statement fails, or no answer comes within the deadline.
         pub async fn simple_query(
             &self,
             sql: &str,
-        ) -> Result<Vec<tokio_postgres::SimpleQueryMessage>, Error> {
-            self.client().simple_query(sql).await
+        ) -> Result<Vec<tokio_postgres::SimpleQueryMessage>, DbError> {
+            self.watch().answered(self.client().simple_query(sql)).await
         }
     };
 }
 
 /// A connection from the pool.
 pub struct Db {
-    inner: deadpool_postgres::Object,
+    /// `None` only once dropped.
+    inner: Option<deadpool_postgres::Object>,
     mode: Mode,
     turn: tokio::sync::Mutex<()>,
+    watch: Watch,
 }
 
 impl Db {
-    /// Wrap a pooled connection; `mode` must match what `inner` connects to.
+    /// Wrap a pooled connection; `mode` must match what `inner` connects
+    /// to. Its calls wait for answers without a deadline until
+    /// [`Db::answering_within`] sets one.
     pub fn new(inner: deadpool_postgres::Object, mode: Mode) -> Self {
         Self {
-            inner,
+            inner: Some(inner),
             mode,
             turn: tokio::sync::Mutex::new(()),
+            watch: Watch {
+                deadline: None,
+                silent: AtomicBool::new(false),
+            },
         }
     }
 
+    /// Bound each call's wait for its answer by `deadline` (see
+    /// [`answer_deadline`]): past it the call fails and, when this handle
+    /// is dropped, the connection is closed instead of going back to the
+    /// pool.
+    #[must_use]
+    pub fn answering_within(mut self, deadline: Option<Duration>) -> Self {
+        self.watch.deadline = deadline;
+        self
+    }
+
+    fn inner(&self) -> &deadpool_postgres::ClientWrapper {
+        self.inner.as_ref().expect("present until dropped")
+    }
+
     fn client(&self) -> &tokio_postgres::Client {
-        &self.inner
+        self.inner()
+    }
+
+    fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     calls!(false);
@@ -284,13 +406,33 @@ impl Db {
     /// Begin a transaction; it rolls back when dropped uncommitted.
     ///
     /// # Errors
-    /// `BEGIN` fails.
-    pub async fn transaction(&mut self) -> Result<Tx<'_>, Error> {
+    /// `BEGIN` fails, or no answer comes within the deadline.
+    pub async fn transaction(&mut self) -> Result<Tx<'_>, DbError> {
+        let Self {
+            inner, mode, watch, ..
+        } = self;
+        let inner = inner.as_mut().expect("present until dropped");
         Ok(Tx {
-            inner: self.inner.transaction().await?,
-            mode: self.mode.clone(),
+            inner: watch.answered(inner.transaction()).await?,
+            mode: mode.clone(),
             turn: tokio::sync::Mutex::new(()),
+            watch,
         })
+    }
+}
+
+impl Drop for Db {
+    /// A connection that missed a deadline is closed, not pooled again: a
+    /// later call on it would wait out its deadline too.
+    fn drop(&mut self) {
+        if self.watch.silent.load(Ordering::Relaxed) {
+            if let Some(object) = self.inner.take() {
+                tracing::warn!(
+                    "a pooled postgres connection gave no answer within its deadline; closing it"
+                );
+                drop(deadpool_postgres::Object::take(object));
+            }
+        }
     }
 }
 
@@ -299,11 +441,20 @@ pub struct Tx<'a> {
     inner: deadpool_postgres::Transaction<'a>,
     mode: Mode,
     turn: tokio::sync::Mutex<()>,
+    watch: &'a Watch,
 }
 
 impl Tx<'_> {
+    fn inner(&self) -> &deadpool_postgres::Transaction<'_> {
+        &self.inner
+    }
+
     fn client(&self) -> &tokio_postgres::Transaction<'_> {
         &self.inner
+    }
+
+    fn watch(&self) -> &Watch {
+        self.watch
     }
 
     calls!(true);
@@ -311,9 +462,11 @@ impl Tx<'_> {
     /// Commit.
     ///
     /// # Errors
-    /// `COMMIT` fails; the transaction is rolled back.
-    pub async fn commit(self) -> Result<(), Error> {
-        self.inner.commit().await
+    /// `COMMIT` fails (the transaction is rolled back), or no answer comes
+    /// within the deadline.
+    pub async fn commit(self) -> Result<(), DbError> {
+        let watch = self.watch;
+        watch.answered(self.inner.commit()).await
     }
 }
 

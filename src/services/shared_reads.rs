@@ -116,7 +116,7 @@ impl SharedReads {
         Self {
             slots: (0..count).map(|_| Arc::new(Slot::default())).collect(),
             config,
-            deadline: statement_timeout + Duration::from_secs(1),
+            deadline: super::db::answer_deadline(statement_timeout),
             served: AtomicU64::new(0),
         }
     }

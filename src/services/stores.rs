@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tokio_postgres::Row;
 
-use super::db::{Db, Mode, Params};
+use super::db::{Db, Mode, Params, answer_deadline};
 use super::redis_conn::RedisConn;
 use super::shared_reads::{Failed, SharedReads};
 use crate::config::settings::Settings;
@@ -91,6 +91,11 @@ pub struct Stores {
     pub pg: PgPool,
     /// How statements are sent on `pg` (named, or unnamed through a pooler).
     pg_mode: Mode,
+    /// The answer deadline of the pool's calls: on direct connections only,
+    /// whose statement timeout the gateway sets (docs/protocol.md §24.4).
+    pg_deadline: Option<Duration>,
+    /// The same for the replica's pool (always direct).
+    read_deadline: Duration,
     /// The replica's pool (`postgres.read_url`), if any.
     pg_read: Option<PgPool>,
     /// One multiplexed, self-reconnecting connection (or a cluster
@@ -125,6 +130,11 @@ impl Stores {
                 Some(_) => Mode::unnamed(4096),
                 None => Mode::Named,
             },
+            pg_deadline: match pg.pool_url {
+                Some(_) => None,
+                None => Some(answer_deadline(pg.statement_timeout_ms)),
+            },
+            read_deadline: answer_deadline(pg.statement_timeout_ms),
             pg_read: match &pg.read_url {
                 Some(url) => Some(pg_pool(settings, "postgres.read_url", url, false)?),
                 None => None,
@@ -159,7 +169,7 @@ impl Stores {
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg(&self) -> ApiResult<Db> {
-        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()))
+        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()).answering_within(self.pg_deadline))
     }
 
     /// Rows of one statement that only reads, from the primary: on a
@@ -205,7 +215,10 @@ impl Stores {
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg_read(&self) -> ApiResult<Db> {
         match &self.pg_read {
-            Some(pool) => Ok(Db::new(pool.get().await?, Mode::Named)),
+            Some(pool) => {
+                Ok(Db::new(pool.get().await?, Mode::Named)
+                    .answering_within(Some(self.read_deadline)))
+            }
             None => self.pg().await,
         }
     }

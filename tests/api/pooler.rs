@@ -56,7 +56,7 @@ async fn hammer(pool: &Pool, mode: Mode) -> Vec<String> {
                             .prepare_cached("SELECT $1::bigint + id FROM news WHERE id = $2")
                             .await?;
                         let row = db.query_one(&stmt, &[&n, &1_i64]).await?;
-                        Ok::<i64, tokio_postgres::Error>(row.get(0))
+                        Ok::<i64, yafgate::services::db::DbError>(row.get(0))
                     }
                     .await;
                     match got {

@@ -64,6 +64,12 @@ impl From<tokio_postgres::Error> for NotifyError {
     }
 }
 
+impl From<crate::services::db::DbError> for NotifyError {
+    fn from(e: crate::services::db::DbError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
 /// What a verified notification did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
