@@ -295,8 +295,11 @@ impl Settings {
         if let Some(key) = self.postgres.bad_optional_url() {
             return bad(key, "must start with postgres://");
         }
-        if !self.redis.url.expose().starts_with("redis://") {
-            return bad("redis.url", "must start with redis://");
+        // TCP, or a Unix socket for a Redis on the same host
+        // (`redis+unix:///run/redis/redis.sock`, `?db=N` to pick a database).
+        let redis_url = self.redis.url.expose();
+        if !redis_url.starts_with("redis://") && !redis_url.starts_with("redis+unix://") {
+            return bad("redis.url", "must start with redis:// or redis+unix://");
         }
         if !(1..=86_400).contains(&self.protocol.timestamp_skew_secs) {
             return bad(

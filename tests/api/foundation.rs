@@ -45,6 +45,40 @@ async fn readyz_names_redis_while_it_is_down_and_recovers_without_restart() {
     .await;
 }
 
+/// `redis.url` may name a Unix socket (`redis+unix://`): sessions, the
+/// gate's script and readiness all go through it.
+#[tokio::test]
+async fn redis_is_reached_over_a_unix_socket() {
+    let redis = PrivateRedis::with_socket().await;
+    let app = spawn_app_with(Options {
+        redis_url: Some(redis.socket_url()),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(
+        app.get("/readyz").await.text().await.unwrap(),
+        r#"{"postgres":"up","redis":"up"}"#
+    );
+    let token = app.login_token("13800138000", "demo123456").await;
+    let me = app
+        .call_with_token("user.detail", &token, serde_json::json!({}))
+        .await;
+    crate::helpers::assert_code(&me, 200);
+    assert_eq!(me["data"]["mobile"], "13800138000");
+    // The session lives in the Redis behind the socket (read over TCP here).
+    let mut tcp = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}sess:*", app.settings.redis.key_prefix))
+        .query_async(&mut tcp)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+}
+
 #[tokio::test]
 async fn the_gateway_starts_with_postgres_down_and_readyz_names_it() {
     let url = format!("postgres://postgres@127.0.0.1:{}/nothing", free_port());

@@ -113,6 +113,8 @@ pub struct PrivateRedis {
     child: Option<Child>,
     /// With an append-only file synced on every write (survives a kill).
     aof: Option<tempfile::TempDir>,
+    /// Also listening on a Unix socket in this folder.
+    socket: Option<tempfile::TempDir>,
 }
 
 impl PrivateRedis {
@@ -122,7 +124,22 @@ impl PrivateRedis {
             port: free_port(),
             child: None,
             aof: None,
+            socket: None,
         }
+    }
+
+    /// Start one that also listens on a Unix socket ([`Self::socket_url`]).
+    pub async fn with_socket() -> Self {
+        let mut r = Self::stopped();
+        r.socket = Some(tempfile::tempdir().unwrap());
+        r.resume().await;
+        r
+    }
+
+    /// The `redis+unix://` URL of its socket (see [`Self::with_socket`]).
+    pub fn socket_url(&self) -> String {
+        let dir = self.socket.as_ref().expect("started with_socket");
+        format!("redis+unix://{}", dir.path().join("redis.sock").display())
     }
 
     /// Start one that persists every write (appendfsync always), as a
@@ -164,6 +181,11 @@ impl PrivateRedis {
                 .arg(dir.path()),
             None => cmd.args(["--appendonly", "no"]),
         };
+        if let Some(dir) = &self.socket {
+            cmd.arg("--unixsocket")
+                .arg(dir.path().join("redis.sock"))
+                .args(["--unixsocketperm", "700"]);
+        }
         let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
