@@ -23,6 +23,9 @@ use crate::protocol::error::ApiResult;
 /// The PostgreSQL channel the `users` trigger notifies (payload: the id).
 pub const CHANNEL: &str = "yafgate_users";
 
+/// The listening connection's `application_name` (`pg_stat_activity`).
+pub const LISTENER_NAME: &str = "yafgate listen";
+
 /// The account fields kept with the sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -181,12 +184,16 @@ pub async fn forget(stores: &Stores, user_id: i64) -> ApiResult<()> {
 }
 
 /// Until `stop`, listen on [`CHANNEL`] and [`forget`] each user whose row
-/// changed; `listening` says whether the LISTEN is in place. A lost
-/// connection is dialled again after `retry`; changes made meanwhile reach
-/// the sessions when their profile expires.
+/// changed; `listening` says whether the LISTEN is in place. Every `retry`
+/// the connection is asked `SELECT 1`, and one that gives no answer within
+/// `deadline` is taken as lost (a network that dropped it without a reset
+/// leaves it open and silent). A lost connection is dialled again after
+/// `retry`; changes made meanwhile reach the sessions when their profile
+/// expires.
 pub async fn follow_changes(
     stores: Stores,
     retry: Duration,
+    deadline: Duration,
     listening: tokio::sync::watch::Sender<bool>,
     stop: impl Future<Output = ()>,
 ) {
@@ -194,7 +201,7 @@ pub async fn follow_changes(
     loop {
         tokio::select! {
             () = &mut stop => return,
-            e = listen(&stores, &listening) => {
+            e = listen(&stores, retry, deadline, &listening) => {
                 listening.send_replace(false);
                 tracing::warn!(error = %format!("{e:#}"), "profile changes not followed; dialling again");
             }
@@ -206,9 +213,16 @@ pub async fn follow_changes(
     }
 }
 
-/// Listen until the connection fails; the failure.
-async fn listen(stores: &Stores, listening: &tokio::sync::watch::Sender<bool>) -> anyhow::Error {
-    let (client, mut conn) = match stores.pg_config().connect(NoTls).await {
+/// Listen until the connection fails or goes silent; the failure.
+async fn listen(
+    stores: &Stores,
+    every: Duration,
+    deadline: Duration,
+    listening: &tokio::sync::watch::Sender<bool>,
+) -> anyhow::Error {
+    let mut config = stores.pg_config().clone();
+    config.application_name(LISTENER_NAME);
+    let (client, mut conn) = match config.connect(NoTls).await {
         Ok(pair) => pair,
         Err(e) => return e.into(),
     };
@@ -233,8 +247,23 @@ async fn listen(stores: &Stores, listening: &tokio::sync::watch::Sender<bool>) -
         return e.into();
     }
     listening.send_replace(true);
+    let mut heartbeat = tokio::time::interval(every);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let failure = loop {
-        match rx.recv().await {
+        let message = tokio::select! {
+            m = rx.recv() => m,
+            _ = heartbeat.tick() => {
+                match tokio::time::timeout(deadline, client.simple_query("SELECT 1")).await {
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(e)) => break e.into(),
+                    Err(_) => break anyhow::anyhow!(
+                        "the listening connection gave no answer within {} ms",
+                        deadline.as_millis()
+                    ),
+                }
+            }
+        };
+        match message {
             Some(Ok(payload)) => {
                 let Ok(user_id) = payload.parse::<i64>() else {
                     continue;

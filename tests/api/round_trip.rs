@@ -1,11 +1,13 @@
 //! The one Redis round trip of a signed call and the profile kept with the
 //! sessions (docs/protocol.md §6 "One round trip", §8.8): counted on a
 //! Redis of the test's own, with PostgreSQL stopped, and across two
-//! instances after a change made by SQL.
+//! instances after a change made by SQL, also after the listening
+//! connection went silent.
 
 use redis::Value as RedisValue;
 use serde_json::json;
 
+use crate::helpers::freezer::Freezer;
 use crate::helpers::procs::{PrivatePostgres, PrivateRedis};
 use crate::helpers::*;
 
@@ -198,4 +200,54 @@ async fn a_profile_changed_by_sql_reaches_every_live_session_on_every_instance()
         .await
         .unwrap();
     assert_eq!(kept, 1);
+}
+
+/// A listening connection that goes silent without a reset (docs/protocol.md
+/// §8.8) is found out by its heartbeat and dialled again: changes made by
+/// SQL reach the sessions again within seconds, not at the profile's
+/// expiry (300 s here).
+#[tokio::test]
+async fn a_silent_listening_connection_is_dialled_again_and_changes_flow_again() {
+    let db = crate::helpers::db::TestDb::create().await;
+    let freezer = Freezer::start(Freezer::LISTENER).await;
+    let app = spawn_app_with(Options {
+        postgres_url: Some(format!(
+            "postgres://postgres@127.0.0.1:{}/{}",
+            freezer.port, db.name
+        )),
+        ..Options::configure(|s| {
+            crate::helpers::config::set_statement_timeout(s, std::time::Duration::from_secs(1));
+        })
+    })
+    .await;
+    let token = app.register_token(MOBILE, PASSWORD).await;
+    assert_code(&detail(&app, &token, "ios_app_id", IOS_SECRET).await, 200);
+    freezer.freeze();
+
+    // Rename again and again until a rename is served: the frozen
+    // connection hears none of them, its replacement does.
+    let sql = db.client().await;
+    let renames = std::sync::atomic::AtomicUsize::new(0);
+    wait_until("a rename reaches the session", 20, || async {
+        let n = renames.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("renamed {n}");
+        sql.execute(
+            "UPDATE users SET nickname = $1 WHERE mobile = $2",
+            &[&name, &MOBILE],
+        )
+        .await
+        .unwrap();
+        // A listener that hears it acts on it within a moment.
+        let served = async {
+            while detail(&app, &token, "ios_app_id", IOS_SECRET).await["data"]["nickname"]
+                != name.as_str()
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_millis(1500), served)
+            .await
+            .is_ok()
+    })
+    .await;
 }

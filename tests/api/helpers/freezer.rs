@@ -1,6 +1,6 @@
 //! A TCP proxy to the project's PostgreSQL that can freeze the connections
 //! of one kind open at that moment, told apart by the `application_name`
-//! of their startup message (docs/protocol.md §24.3, §24.4): it stops
+//! of their startup message (docs/protocol.md §8.8, §24.3, §24.4): it stops
 //! passing their bytes either way and keeps them open, as a network that
 //! drops a connection without a reset does. Connections opened later, and
 //! those of other kinds, pass.
@@ -23,6 +23,8 @@ impl Freezer {
     pub const SHARED_READS: &'static [u8] = b"application_name\0yafgate reads\0";
     /// The pool's connections' startup parameter.
     pub const POOL: &'static [u8] = b"application_name\0yafgate\0";
+    /// The profile listener's startup parameter (docs/protocol.md §8.8).
+    pub const LISTENER: &'static [u8] = b"application_name\0yafgate listen\0";
 
     /// A proxy that can freeze connections whose startup message holds
     /// `kind` (one of the constants above).
