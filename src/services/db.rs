@@ -1,8 +1,8 @@
 //! The PostgreSQL handle services and handlers use ([`Db`], [`Tx`]): the
 //! calls of a pooled tokio-postgres client, sent as named, cached statements
 //! on a direct connection and as unnamed ones through a transaction pooler
-//! such as PgBouncer (docs/protocol.md §24). On a direct connection every
-//! call has a deadline a second past the statement timeout; a connection
+//! such as PgBouncer (docs/protocol.md §24). Every call of the gateway's
+//! pools has a deadline a second past the statement timeout; a connection
 //! silent that long is taken out of the pool (§24.4).
 
 use std::future::Future;
@@ -14,8 +14,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Error, Row, Statement};
 
-/// How long a call waits for PostgreSQL on a direct connection, whose
-/// `statement_timeout` the gateway sets: a second past it the server has
+/// How long a call waits for PostgreSQL: a second past the statement
+/// timeout (which the gateway sets on direct connections, and which the
+/// server's role setting matches through a pooler, §24.1) the server has
 /// cancelled the statement, so no answer by then means the connection
 /// itself no longer carries answers (a network that dropped it without a
 /// reset). Shared read connections use the same bound (§24.3).

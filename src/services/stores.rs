@@ -91,11 +91,8 @@ pub struct Stores {
     pub pg: PgPool,
     /// How statements are sent on `pg` (named, or unnamed through a pooler).
     pg_mode: Mode,
-    /// The answer deadline of the pool's calls: on direct connections only,
-    /// whose statement timeout the gateway sets (docs/protocol.md §24.4).
-    pg_deadline: Option<Duration>,
-    /// The same for the replica's pool (always direct).
-    read_deadline: Duration,
+    /// How long a pooled call waits for its answer (docs/protocol.md §24.4).
+    pg_deadline: Duration,
     /// The replica's pool (`postgres.read_url`), if any.
     pg_read: Option<PgPool>,
     /// One multiplexed, self-reconnecting connection (or a cluster
@@ -130,11 +127,7 @@ impl Stores {
                 Some(_) => Mode::unnamed(4096),
                 None => Mode::Named,
             },
-            pg_deadline: match pg.pool_url {
-                Some(_) => None,
-                None => Some(answer_deadline(pg.statement_timeout_ms)),
-            },
-            read_deadline: answer_deadline(pg.statement_timeout_ms),
+            pg_deadline: answer_deadline(pg.statement_timeout_ms),
             pg_read: match &pg.read_url {
                 Some(url) => Some(pg_pool(settings, "postgres.read_url", url, false)?),
                 None => None,
@@ -169,7 +162,8 @@ impl Stores {
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg(&self) -> ApiResult<Db> {
-        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()).answering_within(self.pg_deadline))
+        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone())
+            .answering_within(Some(self.pg_deadline)))
     }
 
     /// Rows of one statement that only reads, from the primary: on a
@@ -215,10 +209,9 @@ impl Stores {
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg_read(&self) -> ApiResult<Db> {
         match &self.pg_read {
-            Some(pool) => {
-                Ok(Db::new(pool.get().await?, Mode::Named)
-                    .answering_within(Some(self.read_deadline)))
-            }
+            Some(pool) => Ok(
+                Db::new(pool.get().await?, Mode::Named).answering_within(Some(self.pg_deadline))
+            ),
             None => self.pg().await,
         }
     }

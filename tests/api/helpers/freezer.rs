@@ -26,12 +26,16 @@ impl Freezer {
     /// The profile listener's startup parameter (docs/protocol.md §8.8).
     pub const LISTENER: &'static [u8] = b"application_name\0yafgate listen\0";
 
-    /// A proxy that can freeze connections whose startup message holds
-    /// `kind` (one of the constants above).
+    /// A proxy to the project's PostgreSQL that can freeze connections
+    /// whose startup message holds `kind` (one of the constants above).
     pub async fn start(kind: &'static [u8]) -> Self {
+        Self::start_to(kind, &super::procs::services().pg_url).await
+    }
+
+    /// The same in front of the server of `url` (a PgBouncer, say).
+    pub async fn start_to(kind: &'static [u8], url: &str) -> Self {
         let upstream = {
-            let url = &super::procs::services().pg_url;
-            let rest = url.split_once('@').map_or(url.as_str(), |(_, r)| r);
+            let rest = url.split_once('@').map_or(url, |(_, r)| r);
             rest.split('/').next().unwrap().to_string()
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
