@@ -185,27 +185,34 @@ fn typed<'a>(params: Params<'a>, types: &[Type]) -> Vec<(&'a (dyn ToSql + Sync),
         .collect()
 }
 
-/// Run `$named` (tokio-postgres's call) or `$typed` (its unnamed twin).
-/// Through a pooler the calls on one connection take turns (`$turn`): two
-/// pipelined statements outside a transaction could be split between
-/// servers by PgBouncer 1.18, and learning a text's types opens a
-/// transaction that a concurrent call must not join.
+/// Run `$named` (tokio-postgres's call) or `$typed` (its unnamed twin) on
+/// `$self`'s connection, within its deadline ([`Watch`]). Through a pooler
+/// the calls on one connection take turns: two pipelined statements
+/// outside a transaction could be split between servers by PgBouncer 1.18,
+/// and learning a text's types opens a transaction that a concurrent call
+/// must not join.
 macro_rules! dispatch {
-    ($c:expr, $turn:expr, $mode:expr, $in_tx:expr, $s:expr, $p:expr, $named:ident, $typed:ident) => {{
-        let _turn = match $mode {
-            Mode::Named => None,
-            Mode::Unnamed(_) => Some($turn.lock().await),
-        };
-        match ($s.source(), $mode) {
-            (Source::Named(st), _) => $c.$named(st, $p).await,
-            (Source::Typed(sql, types), _) => $c.$typed(sql, &typed($p, types)).await,
-            (Source::Text(sql), Mode::Named) => $c.$named(sql, $p).await,
-            (Source::Text(sql), Mode::Unnamed(learned)) => {
-                let types = learned.types($c, sql, $in_tx).await?;
-                $c.$typed(sql, &typed($p, &types)).await
-            }
-        }
-    }};
+    ($self:ident, $in_tx:expr, $s:expr, $p:expr, $named:ident, $typed:ident) => {
+        $self
+            .watch()
+            .answered(async {
+                let (c, mode) = ($self.client(), &$self.mode);
+                let _turn = match mode {
+                    Mode::Named => None,
+                    Mode::Unnamed(_) => Some($self.turn.lock().await),
+                };
+                match ($s.source(), mode) {
+                    (Source::Named(st), _) => c.$named(st, $p).await,
+                    (Source::Typed(sql, types), _) => c.$typed(sql, &typed($p, types)).await,
+                    (Source::Text(sql), Mode::Named) => c.$named(sql, $p).await,
+                    (Source::Text(sql), Mode::Unnamed(learned)) => {
+                        let types = learned.types(c, sql, $in_tx).await?;
+                        c.$typed(sql, &typed($p, &types)).await
+                    }
+                }
+            })
+            .await
+    };
 }
 
 /// The query calls, the same on a connection and in a transaction, each
@@ -221,20 +228,7 @@ macro_rules! calls {
             s: &S,
             p: Params<'_>,
         ) -> Result<Vec<Row>, DbError> {
-            self.watch()
-                .answered(async {
-                    dispatch!(
-                        self.client(),
-                        self.turn,
-                        &self.mode,
-                        $in_tx,
-                        s,
-                        p,
-                        query,
-                        query_typed
-                    )
-                })
-                .await
+            dispatch!(self, $in_tx, s, p, query, query_typed)
         }
 
         /// The one row of a statement.
@@ -247,20 +241,7 @@ macro_rules! calls {
             s: &S,
             p: Params<'_>,
         ) -> Result<Row, DbError> {
-            self.watch()
-                .answered(async {
-                    dispatch!(
-                        self.client(),
-                        self.turn,
-                        &self.mode,
-                        $in_tx,
-                        s,
-                        p,
-                        query_one,
-                        query_typed_one
-                    )
-                })
-                .await
+            dispatch!(self, $in_tx, s, p, query_one, query_typed_one)
         }
 
         /// The row of a statement, if any.
@@ -273,20 +254,7 @@ macro_rules! calls {
             s: &S,
             p: Params<'_>,
         ) -> Result<Option<Row>, DbError> {
-            self.watch()
-                .answered(async {
-                    dispatch!(
-                        self.client(),
-                        self.turn,
-                        &self.mode,
-                        $in_tx,
-                        s,
-                        p,
-                        query_opt,
-                        query_typed_opt
-                    )
-                })
-                .await
+            dispatch!(self, $in_tx, s, p, query_opt, query_typed_opt)
         }
 
         /// Rows changed by a statement.
@@ -294,20 +262,7 @@ macro_rules! calls {
         /// # Errors
         /// The statement fails, or no answer comes within the deadline.
         pub async fn execute<S: Sql + ?Sized>(&self, s: &S, p: Params<'_>) -> Result<u64, DbError> {
-            self.watch()
-                .answered(async {
-                    dispatch!(
-                        self.client(),
-                        self.turn,
-                        &self.mode,
-                        $in_tx,
-                        s,
-                        p,
-                        execute,
-                        execute_typed
-                    )
-                })
-                .await
+            dispatch!(self, $in_tx, s, p, execute, execute_typed)
         }
 
         /// A statement to run many times: named and cached on this

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::freezer::Freezer;
+use crate::helpers::freezer::{self, Freezer};
 use crate::helpers::load::{Tally, finish, load};
 use crate::helpers::procs::{self, GatewayProcess, PrivatePostgres, PrivateRedis};
 use crate::helpers::wire::{self, Encoding};
@@ -393,71 +393,13 @@ async fn sigterm_lets_in_flight_requests_finish() {
 /// exactly one call and the pool serves again at once.
 #[tokio::test]
 async fn a_pooled_connection_that_stops_answering_fails_one_call_and_leaves_the_pool() {
-    if std::env::var("YAFGATE_TEST_PGBOUNCER").is_ok() {
-        return; // through a pooler the statement timeout is the server's
-    }
     let db = crate::helpers::db::TestDb::create().await;
     let freezer = Freezer::start(Freezer::POOL).await;
     let app = spawn_app_with(Options {
-        postgres_url: Some(format!(
-            "postgres://postgres@127.0.0.1:{}/{}",
-            freezer.port, db.name
-        )),
-        ..Options::configure(|s| {
-            crate::helpers::config::set_statement_timeout(s, Duration::from_secs(1));
-            // Callers queued behind the frozen connections wait them out.
-            crate::helpers::config::set_postgres_timeouts(
-                s,
-                Duration::from_secs(2),
-                Duration::from_secs(10),
-            );
-        })
+        postgres_url: Some(freezer.url(&db.name)),
+        ..Options::configure(freezer::short_deadlines)
     })
     .await;
     let token = app.login_token("13800138000", "demo123456").await;
-    let size = app.settings.postgres.pool_size;
-    // Open every connection of the pool, then freeze them all.
-    let held = futures_util::future::join_all((0..size).map(|_| async {
-        let db = app.state.stores.pg().await.unwrap();
-        db.batch_execute("SELECT 1").await.unwrap();
-        db
-    }))
-    .await;
-    drop(held);
-    freezer.freeze();
-
-    // Three times as many concurrent writes as connections: the first
-    // `size` draw the frozen ones, the rest wait and get new ones.
-    let calls = (0..3 * size).map(|_| {
-        let call = app.call_with_token("message.read.status", &token, json!({"msgid": 2}));
-        async move {
-            tokio::time::timeout(Duration::from_secs(20), call)
-                .await
-                .expect("the call is answered, frozen connection or not")
-        }
-    });
-    let answers = futures_util::future::join_all(calls).await;
-    let failed: Vec<&serde_json::Value> = answers.iter().filter(|a| a["code"] == 500).collect();
-    assert_eq!(
-        failed.len(),
-        size,
-        "one failed call per frozen connection: {answers:?}"
-    );
-    let plain = yafgate::protocol::error::INTERNAL_MSG;
-    assert!(failed.iter().all(|a| a["msg"] == plain), "{failed:?}");
-    assert_eq!(
-        codes_of(&answers).iter().filter(|&&c| c == 200).count(),
-        2 * size,
-        "{answers:?}"
-    );
-    // The frozen connections are gone: one call after another is served.
-    for _ in 0..2 * size {
-        let env = tokio::time::timeout(
-            Duration::from_secs(5),
-            app.call_with_token("message.read.status", &token, json!({"msgid": 2})),
-        )
-        .await
-        .expect("answered");
-        assert_code(&env, 200);
-    }
+    freezer::a_frozen_pool_fails_one_call_per_connection(&app, &freezer, &token, 2).await;
 }

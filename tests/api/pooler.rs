@@ -13,6 +13,7 @@ use serde_json::json;
 use yafgate::services::db::{Db, Mode};
 
 use crate::helpers::db::{TestDb, url_with_db};
+use crate::helpers::freezer::{self, Freezer};
 use crate::helpers::*;
 
 /// More gateway connections than PgBouncer lends server connections
@@ -135,61 +136,17 @@ async fn db_count(app: &TestApp, sql: &str) -> i64 {
 async fn a_silent_connection_to_pgbouncer_fails_one_call_and_leaves_the_pool() {
     let Some(bouncer) = bouncer() else { return };
     let db = TestDb::create().await;
-    let freezer = crate::helpers::freezer::Freezer::start_to(
-        crate::helpers::freezer::Freezer::POOL,
-        &bouncer,
-    )
-    .await;
-    let pool_url = format!("postgres://postgres@127.0.0.1:{}/{}", freezer.port, db.name);
+    let freezer = Freezer::start_to(Freezer::POOL, &bouncer).await;
+    let pool_url = freezer.url(&db.name);
     let direct = url_with_db(&crate::helpers::procs::services().pg_url, &db.name);
     let app = spawn_app_with(Options {
         postgres_url: Some(direct),
         ..Options::configure(move |s| {
             s.postgres.pool_url = Some(yafgate::config::values::Secret::new(pool_url));
-            crate::helpers::config::set_statement_timeout(s, std::time::Duration::from_secs(1));
-            crate::helpers::config::set_postgres_timeouts(
-                s,
-                std::time::Duration::from_secs(2),
-                std::time::Duration::from_secs(10),
-            );
+            freezer::short_deadlines(s);
         })
     })
     .await;
     let token = app.register_token("13900000044", "secret_123").await;
-    let size = app.settings.postgres.pool_size;
-    let held = futures_util::future::join_all((0..size).map(|_| async {
-        let db = app.state.stores.pg().await.unwrap();
-        db.batch_execute("SELECT 1").await.unwrap();
-        db
-    }))
-    .await;
-    drop(held);
-    freezer.freeze();
-
-    let calls = (0..3 * size).map(|_| {
-        let call = app.call_with_token("message.read.status", &token, json!({"msgid": 4}));
-        async move {
-            tokio::time::timeout(std::time::Duration::from_secs(20), call)
-                .await
-                .expect("the call is answered, frozen connection or not")
-        }
-    });
-    let answers = futures_util::future::join_all(calls).await;
-    let codes = codes_of(&answers);
-    assert_eq!(
-        codes.iter().filter(|&&c| c == 500).count(),
-        size,
-        "one failed call per frozen connection: {answers:?}"
-    );
-    assert_eq!(
-        codes.iter().filter(|&&c| c == 200).count(),
-        2 * size,
-        "{answers:?}"
-    );
-    for _ in 0..2 * size {
-        let env = app
-            .call_with_token("message.read.status", &token, json!({"msgid": 4}))
-            .await;
-        assert_code(&env, 200);
-    }
+    freezer::a_frozen_pool_fails_one_call_per_connection(&app, &freezer, &token, 4).await;
 }

@@ -211,10 +211,7 @@ async fn a_silent_listening_connection_is_dialled_again_and_changes_flow_again()
     let db = crate::helpers::db::TestDb::create().await;
     let freezer = Freezer::start(Freezer::LISTENER).await;
     let app = spawn_app_with(Options {
-        postgres_url: Some(format!(
-            "postgres://postgres@127.0.0.1:{}/{}",
-            freezer.port, db.name
-        )),
+        postgres_url: Some(freezer.url(&db.name)),
         ..Options::configure(|s| {
             crate::helpers::config::set_statement_timeout(s, std::time::Duration::from_secs(1));
         })

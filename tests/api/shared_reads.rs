@@ -188,7 +188,7 @@ async fn a_shared_connection_that_stops_answering_is_replaced_and_fails_no_reque
     }
     let db = crate::helpers::db::TestDb::create().await;
     let freezer = Freezer::start(Freezer::SHARED_READS).await;
-    let url = format!("postgres://postgres@127.0.0.1:{}/{}", freezer.port, db.name);
+    let url = freezer.url(&db.name);
     let app = spawn_app_with(Options {
         postgres_url: Some(url),
         ..Options::configure(|s| {

@@ -7,9 +7,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use super::{Settings, TestApp, assert_code, codes_of};
 
 pub struct Freezer {
     pub port: u16,
@@ -55,6 +59,11 @@ impl Freezer {
             frozen_below,
             next,
         }
+    }
+
+    /// The URL of database `db` through this proxy.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }
 
     /// Freeze the connections of the kind open now.
@@ -109,4 +118,60 @@ async fn pass(
         one_way(cr, sw, Box::new(frozen)),
         one_way(sr, cw, Box::new(f2))
     );
+}
+
+/// Settings for a gateway whose pool goes through a [`Freezer`]: a
+/// statement timeout of 1 s (an answer deadline of 2 s, docs/protocol.md
+/// §24.4), and callers queued behind frozen connections wait them out.
+pub fn short_deadlines(s: &mut Settings) {
+    super::config::set_statement_timeout(s, Duration::from_secs(1));
+    super::config::set_postgres_timeouts(s, Duration::from_secs(2), Duration::from_secs(10));
+}
+
+/// The fault of docs/protocol.md §24.4 on `app`, whose pool goes through
+/// `freezer` (with [`short_deadlines`]): every connection of the pool is
+/// opened, then frozen; of three times as many concurrent writes as
+/// connections (`message.read.status` of `msgid`, as `token`) exactly one
+/// per frozen connection fails, with the plain 500, and the rest are
+/// served; so is every call after them, one by one.
+pub async fn a_frozen_pool_fails_one_call_per_connection(
+    app: &TestApp,
+    freezer: &Freezer,
+    token: &str,
+    msgid: i64,
+) {
+    let size = app.settings.postgres.pool_size;
+    let held = futures_util::future::join_all((0..size).map(|_| async {
+        let db = app.state.stores.pg().await.unwrap();
+        db.batch_execute("SELECT 1").await.unwrap();
+        db
+    }))
+    .await;
+    drop(held);
+    freezer.freeze();
+
+    let write = || app.call_with_token("message.read.status", token, json!({"msgid": msgid}));
+    let calls = (0..3 * size).map(|_| async move {
+        tokio::time::timeout(Duration::from_secs(20), write())
+            .await
+            .expect("the call is answered, frozen connection or not")
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let failed: Vec<_> = answers.iter().filter(|a| a["code"] == 500).collect();
+    assert_eq!(
+        failed.len(),
+        size,
+        "one failed call per frozen connection: {answers:?}"
+    );
+    let plain = yafgate::protocol::error::INTERNAL_MSG;
+    assert!(failed.iter().all(|a| a["msg"] == plain), "{failed:?}");
+    let served = codes_of(&answers).iter().filter(|&&c| c == 200).count();
+    assert_eq!(served, 2 * size, "{answers:?}");
+    // The frozen connections are gone: one call after another is served.
+    for _ in 0..2 * size {
+        let env = tokio::time::timeout(Duration::from_secs(5), write())
+            .await
+            .expect("answered");
+        assert_code(&env, 200);
+    }
 }
