@@ -13,6 +13,7 @@ use super::area::coordinate;
 use super::{add, invalid, money, oper_of, page_of};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text, cached};
+use crate::services::stores::opt_row;
 
 /// Merchants a page of mp.merchant.list.
 pub const PAGE_SIZE: i64 = 10;
@@ -348,16 +349,15 @@ pub(super) struct DetailParams {
 pub(super) async fn one(ctx: &Ctx, id: i64, at: Option<(f64, f64)>) -> ApiResult<Merchant> {
     let (lng, lat) = at.unwrap_or((0.0, 0.0));
     let with = at.is_some();
-    let db = ctx.stores().pg().await?;
     let sql = format!(
         "SELECT {COLUMNS}, CASE WHEN $4 THEN earth_distance(ll_to_earth($2, $3), \
          ll_to_earth(m.lat, m.lng)) END FROM mp_merchants m {JOINS} WHERE m.id = $1 AND m.status = 1"
     );
-    let stmt = db.prepare_cached(&sql).await?;
-    let row = db
-        .query_opt(&stmt, &[&id, &lat, &lng, &with])
-        .await?
-        .ok_or_else(|| ApiError::not_found("商家不存在"))?;
+    let rows = ctx
+        .stores()
+        .pg_rows(&sql, &[&id, &lat, &lng, &with])
+        .await?;
+    let row = opt_row(rows)?.ok_or_else(|| ApiError::not_found("商家不存在"))?;
     Merchant::from_row(&row, oper_of(ctx).await?)
 }
 

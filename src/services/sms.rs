@@ -282,13 +282,12 @@ impl SmsCodes<'_> {
     }
 
     async fn ensure_not_blacklisted(&self, mobile: &str) -> ApiResult<()> {
-        let listed = self.settings.blacklist.iter().any(|m| m == mobile) || {
-            let db = self.stores.pg().await?;
-            let stmt = db
-                .prepare_cached("SELECT 1 FROM sms_blacklist WHERE mobile = $1")
-                .await?;
-            db.query_opt(&stmt, &[&mobile]).await?.is_some()
-        };
+        let listed = self.settings.blacklist.iter().any(|m| m == mobile)
+            || !self
+                .stores
+                .pg_rows("SELECT 1 FROM sms_blacklist WHERE mobile = $1", &[&mobile])
+                .await?
+                .is_empty();
         if listed {
             return Err(ApiError::business("该手机号暂时无法接收短信"));
         }
