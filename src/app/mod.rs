@@ -139,11 +139,9 @@ impl Application {
             wait_for(stop_rx.clone()),
         ));
         let (listening, mut following) = watch::channel(false);
-        let statement_timeout = gateway.config.load().settings.postgres.statement_timeout_ms;
         let profiles = tokio::spawn(profile::follow_changes(
             gateway.state.stores.clone(),
             Duration::from_secs(1),
-            crate::services::db::answer_deadline(statement_timeout),
             listening,
             wait_for(stop_rx),
         ));

@@ -340,8 +340,8 @@ impl Db {
     /// is dropped, the connection is closed instead of going back to the
     /// pool.
     #[must_use]
-    pub fn answering_within(mut self, deadline: Option<Duration>) -> Self {
-        self.watch.deadline = deadline;
+    pub fn answering_within(mut self, deadline: Duration) -> Self {
+        self.watch.deadline = Some(deadline);
         self
     }
 

@@ -186,14 +186,13 @@ pub async fn forget(stores: &Stores, user_id: i64) -> ApiResult<()> {
 /// Until `stop`, listen on [`CHANNEL`] and [`forget`] each user whose row
 /// changed; `listening` says whether the LISTEN is in place. Every `retry`
 /// the connection is asked `SELECT 1`, and one that gives no answer within
-/// `deadline` is taken as lost (a network that dropped it without a reset
+/// the stores' answer deadline ([`Stores::pg_deadline`]) is taken as lost (a network that dropped it without a reset
 /// leaves it open and silent). A lost connection is dialled again after
 /// `retry`; changes made meanwhile reach the sessions when their profile
 /// expires.
 pub async fn follow_changes(
     stores: Stores,
     retry: Duration,
-    deadline: Duration,
     listening: tokio::sync::watch::Sender<bool>,
     stop: impl Future<Output = ()>,
 ) {
@@ -201,7 +200,7 @@ pub async fn follow_changes(
     loop {
         tokio::select! {
             () = &mut stop => return,
-            e = listen(&stores, retry, deadline, &listening) => {
+            e = listen(&stores, retry, &listening) => {
                 listening.send_replace(false);
                 tracing::warn!(error = %format!("{e:#}"), "profile changes not followed; dialling again");
             }
@@ -217,9 +216,9 @@ pub async fn follow_changes(
 async fn listen(
     stores: &Stores,
     every: Duration,
-    deadline: Duration,
     listening: &tokio::sync::watch::Sender<bool>,
 ) -> anyhow::Error {
+    let deadline = stores.pg_deadline();
     let mut config = stores.pg_config().clone();
     config.application_name(LISTENER_NAME);
     let (client, mut conn) = match config.connect(NoTls).await {

@@ -157,13 +157,18 @@ impl Stores {
         &self.prefix
     }
 
+    /// How long a call on a PostgreSQL connection waits for its answer
+    /// before the connection is taken as silent (docs/protocol.md §24.4).
+    pub fn pg_deadline(&self) -> Duration {
+        self.pg_deadline
+    }
+
     /// A PostgreSQL connection to the primary, from the pool.
     ///
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg(&self) -> ApiResult<Db> {
-        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone())
-            .answering_within(Some(self.pg_deadline)))
+        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()).answering_within(self.pg_deadline))
     }
 
     /// Rows of one statement that only reads, from the primary: on a
@@ -209,9 +214,9 @@ impl Stores {
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg_read(&self) -> ApiResult<Db> {
         match &self.pg_read {
-            Some(pool) => Ok(
-                Db::new(pool.get().await?, Mode::Named).answering_within(Some(self.pg_deadline))
-            ),
+            Some(pool) => {
+                Ok(Db::new(pool.get().await?, Mode::Named).answering_within(self.pg_deadline))
+            }
             None => self.pg().await,
         }
     }

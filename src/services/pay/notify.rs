@@ -58,12 +58,6 @@ impl NotifyError {
     }
 }
 
-impl From<tokio_postgres::Error> for NotifyError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
 impl From<crate::services::db::DbError> for NotifyError {
     fn from(e: crate::services::db::DbError) -> Self {
         Self::Internal(e.into())
