@@ -15,6 +15,7 @@ use crate::methods::user::account::{
 use crate::methods::user::guess::guarded;
 use crate::services::attempts::Kind;
 use crate::services::session;
+use crate::services::stores::opt_row;
 
 /// The consultant role of consulting (docs/protocol.md §8.11).
 pub const CONSULTANT: (&str, &str) = ("consult", "consultant");
@@ -218,14 +219,13 @@ pub(super) async fn consultant_login(ctx: Ctx, p: LoginParams) -> ApiResult<Repl
 /// guess on its mobile (docs/protocol.md §8.6).
 async fn login(ctx: &Ctx, p: LoginParams) -> ApiResult<Account> {
     let name = p.username.as_str().trim();
-    let db = ctx.stores().pg().await?;
     let sql = format!(
         "SELECT {} FROM users WHERE mobile = $1 OR id = \
          (SELECT user_id FROM consult_profiles WHERE username = $1)",
         ACCOUNT_COLUMNS
     );
-    let row = db.query_opt(&sql, &[&name]).await?;
-    drop(db);
+    // One read, no transaction: a shared connection (docs/protocol.md §24.3).
+    let row = opt_row(ctx.stores().pg_rows(&sql, &[&name]).await?)?;
     let account = row
         .map(|r| account(&r))
         .ok_or_else(|| ApiError::business(WRONG))?;

@@ -226,34 +226,43 @@ struct Order {
     create_time: String,
 }
 
+/// The order list's statement for whose orders (`$1` the caller), written
+/// out at compile time so each list is one constant text.
+macro_rules! list_sql {
+    ($whose:literal) => {
+        concat!(
+            "SELECT o.id, o.order_no, o.post_id, p.title, o.user_id, o.consultant_id, o.price, o.status, \
+             extract(epoch FROM o.created_at)::bigint FROM consult_orders o \
+             JOIN consult_posts p ON p.id = o.post_id WHERE ",
+            $whose,
+            " AND ($2::smallint = -1 OR o.status = $2) ORDER BY o.id DESC LIMIT 100"
+        )
+    };
+}
+
 /// consult.user.order.list: the buyer's orders (deleted ones hidden).
 pub(super) async fn buyer_list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
-    list(&ctx, p, "o.user_id = $1 AND o.deleted_at IS NULL").await
+    list(
+        &ctx,
+        p,
+        list_sql!("o.user_id = $1 AND o.deleted_at IS NULL"),
+    )
+    .await
 }
 
 /// consult.consultant.order.list: the orders placed with the consultant.
 pub(super) async fn consultant_list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
-    list(&ctx, p, "o.consultant_id = $1").await
+    list(&ctx, p, list_sql!("o.consultant_id = $1")).await
 }
 
-async fn list(ctx: &Ctx, p: ListParams, whose: &str) -> ApiResult<Reply> {
+async fn list(ctx: &Ctx, p: ListParams, sql: &'static str) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let status = i16::try_from(p.status.0)
         .ok()
         .filter(|s| (-1..=5).contains(s))
         .ok_or_else(|| ApiError::business("参数 status 不正确（-1 全部，0-5）"))?;
-    let db = ctx.stores().pg().await?;
-    let rows = db
-        .query(
-            &format!(
-                "SELECT o.id, o.order_no, o.post_id, p.title, o.user_id, o.consultant_id, o.price, o.status, \
-                 extract(epoch FROM o.created_at)::bigint FROM consult_orders o \
-                 JOIN consult_posts p ON p.id = o.post_id \
-                 WHERE {whose} AND ($2::smallint = -1 OR o.status = $2) ORDER BY o.id DESC LIMIT 100"
-            ),
-            &[&user, &status],
-        )
-        .await?;
+    // One read, no transaction: a shared connection (docs/protocol.md §24.3).
+    let rows = ctx.stores().pg_rows(sql, &[&user, &status]).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let status: i16 = r.get(7);

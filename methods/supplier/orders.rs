@@ -16,6 +16,7 @@ use super::home::{PAGESIZE, Paginate, page_of, price};
 use super::{FAILED, certified};
 use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text};
 use crate::services::machine::{Actor, Key, transition};
+use crate::services::stores::one_row;
 use crate::services::supplier::{SUPPLIER_ORDER, choice};
 
 /// Register the supplier's order methods.
@@ -123,6 +124,30 @@ fn ago(ctx: &Ctx, unix: i64) -> String {
     }
 }
 
+/// supplier.order.list's filter, for its counts and its page (a macro, so
+/// that each statement is one literal built at compile time).
+macro_rules! filter {
+    () => {
+        "o.supplier_id = $1 AND (cardinality($2::smallint[]) = 0 OR o.status = ANY($2))"
+    };
+}
+
+/// The filtered count and the count of all the supplier's orders.
+const COUNTS: &str = concat!(
+    "SELECT (SELECT count(*) FROM supplier_orders o WHERE ",
+    filter!(),
+    "), (SELECT count(*) FROM supplier_orders WHERE supplier_id = $1)"
+);
+
+/// One page of the filtered orders, with each one's top-up amount.
+const PAGE: &str = concat!(
+    "SELECT o.id, o.order_sn, extract(epoch FROM o.created_at)::bigint, o.total_number, \
+     o.total_amount, o.status, COALESCE(s.amount, 0) FROM supplier_orders o \
+     LEFT JOIN supplier_order_sons s ON s.order_id = o.id WHERE ",
+    filter!(),
+    " ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4"
+);
+
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     certified(&ctx, user).await?;
@@ -134,28 +159,18 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     };
     let statuses: Vec<i16> = wanted.map(<[i16]>::to_vec).unwrap_or_default();
     let (page, offset) = page_of(p.page);
-    let db = ctx.stores().pg().await?;
-    const FILTER: &str =
-        "o.supplier_id = $1 AND (cardinality($2::smallint[]) = 0 OR o.status = ANY($2))";
-    let counts = db
-        .prepare_cached(&format!(
-            "SELECT (SELECT count(*) FROM supplier_orders o WHERE {FILTER}), \
-             (SELECT count(*) FROM supplier_orders WHERE supplier_id = $1)"
-        ))
-        .await?;
-    let stmt = db
-        .prepare_cached(&format!(
-            "SELECT o.id, o.order_sn, extract(epoch FROM o.created_at)::bigint, o.total_number, \
-             o.total_amount, o.status, COALESCE(s.amount, 0) FROM supplier_orders o \
-             LEFT JOIN supplier_order_sons s ON s.order_id = o.id WHERE {FILTER} \
-             ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4"
-        ))
-        .await?;
+    // Three reads, none of them needing a transaction: the shared
+    // connections (docs/protocol.md §24.3), not a pooled one.
+    let stores = ctx.stores();
     let filter: [&(dyn ToSql + Sync); 2] = [&user, &statuses];
     let paged: [&(dyn ToSql + Sync); 4] = [&user, &statuses, &PAGESIZE, &offset];
-    let (counts, rows) = tokio::try_join!(db.query_one(&counts, &filter), db.query(&stmt, &paged))?;
+    let (counts, rows) = tokio::try_join!(
+        stores.pg_rows(COUNTS, &filter),
+        stores.pg_rows(PAGE, &paged)
+    )?;
+    let counts = one_row(counts)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    let mut specs = specs_of(&db, &ids).await?;
+    let mut specs = specs_of(&ctx, &ids).await?;
     let list = rows
         .iter()
         .map(|r| {
@@ -182,18 +197,11 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     Reply::data("获取成功", &orders)
 }
 
-async fn specs_of(
-    db: &crate::services::db::Db,
-    orders: &[i64],
-) -> ApiResult<HashMap<i64, Vec<Spec>>> {
-    let stmt = db
-        .prepare_cached(
-            "SELECT order_id, good_id, good_title, good_litpic, buy_number, spec_name, price \
-             FROM supplier_order_items WHERE order_id = ANY($1) ORDER BY order_id, id",
-        )
-        .await?;
+async fn specs_of(ctx: &Ctx, orders: &[i64]) -> ApiResult<HashMap<i64, Vec<Spec>>> {
+    const SPECS: &str = "SELECT order_id, good_id, good_title, good_litpic, buy_number, spec_name, price \
+         FROM supplier_order_items WHERE order_id = ANY($1) ORDER BY order_id, id";
     let mut out: HashMap<i64, Vec<Spec>> = HashMap::new();
-    for r in db.query(&stmt, &[&orders]).await? {
+    for r in ctx.stores().pg_rows(SPECS, &[&orders]).await? {
         out.entry(r.get(0)).or_default().push(Spec {
             good_id: r.get(1),
             good_title: r.get(2),

@@ -553,6 +553,29 @@ where
     }
 }
 
+/// Run `call` and assert that it read exactly `statements` statements on
+/// the shared read connections (docs/protocol.md §24.3), once they are all
+/// open. Through a pooler there are none by design: `call` only runs.
+pub async fn reads_shared<T>(app: &TestApp, statements: u64, call: impl Future<Output = T>) -> T {
+    let Some(shared) = app.state.stores.shared_reads() else {
+        return call.await;
+    };
+    wait_until("the shared read connections open", 10, || async {
+        drop(shared.lease()); // opens the closed ones in the background
+        let (open, _, max) = shared.status();
+        open == max
+    })
+    .await;
+    let before = shared.served();
+    let out = call.await;
+    assert_eq!(
+        shared.served() - before,
+        statements,
+        "statements read on the shared connections"
+    );
+    out
+}
+
 /// Assert an envelope's code, showing the whole envelope on failure.
 #[track_caller]
 pub fn assert_code(env: &Value, code: i64) {

@@ -123,13 +123,16 @@ async fn a_service_goes_from_creation_to_a_rated_booking_and_its_score_follows()
         .get(0);
     assert_eq!(actor, no);
     assert_eq!(act(&app, &consumer, order, 4).await["status"], 3);
-    let mine = app
-        .home_ok(
+    let mine = reads_shared(
+        &app,
+        2,
+        app.home_ok(
             &consumer,
             "home.order.my",
             json!({"role": 2, "status": 3, "page": 1, "count": 10}),
-        )
-        .await;
+        ),
+    )
+    .await;
     assert_eq!(mine["total"], 1);
     assert_eq!(mine["data"][0]["id"], order);
 
@@ -199,13 +202,17 @@ async fn an_agreed_refund_returns_the_money_through_the_payment_driver() {
         applied["illustration"],
         json!(["https://img.example.com/1.jpg"])
     );
-    let process = app
-        .home_ok(
+    // Its total and its page, both on the shared connections.
+    let process = reads_shared(
+        &app,
+        2,
+        app.home_ok(
             &publisher,
             "home.refund.process",
             json!({"role": 1, "page": 1, "count": 10}),
-        )
-        .await;
+        ),
+    )
+    .await;
     assert_eq!(process["total"], 1);
     assert_eq!(process["data"][0]["service_order"]["id"], order);
 

@@ -284,7 +284,9 @@ async fn the_demo_supplier_sees_the_seeds_orders() {
         .await;
     assert_code(&env, 200);
     let token = env["data"]["token"].as_str().unwrap();
-    let env = app.sup("supplier.order.list", token, json!({})).await;
+    // The role check, the supplier row, the counts, the page and its
+    // items: all five on the shared connections.
+    let env = reads_shared(&app, 5, app.sup("supplier.order.list", token, json!({}))).await;
     assert_eq!(env["data"]["count_order_all"], 5, "{env}");
     let picked = listed(&app, token, "S201907251024245837").await;
     assert_eq!(picked["status"], 11);
