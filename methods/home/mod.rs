@@ -14,9 +14,11 @@ mod user;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio_postgres::types::ToSql;
 
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Registry};
 use crate::services::home::code;
+use crate::services::stores::{one_row, opt_row};
 
 /// Register the home namespace.
 pub fn register(r: &mut Registry) {
@@ -103,16 +105,37 @@ pub(crate) fn parsed(text: &str) -> ApiResult<Value> {
 /// One record's answer that the database builds as JSON text (`sql` takes
 /// the record's id as $1, the timezone offset as $2 and the caller as $3,
 /// and finds nothing for a record the caller may not see): 404 when none.
+/// One read, no transaction: a shared connection (docs/protocol.md §24.3).
 pub(crate) async fn one_for_caller(ctx: &Ctx, sql: &str, id: i64) -> ApiResult<Value> {
     let user = ctx.user()?.id;
-    let row = ctx
-        .stores()
-        .pg()
-        .await?
-        .query_opt(sql, &[&id, &tz(ctx), &user])
-        .await?
-        .ok_or_else(|| crate::services::home::NOT_FOUND.error())?;
+    let rows = ctx.stores().pg_rows(sql, &[&id, &tz(ctx), &user]).await?;
+    let row = opt_row(rows)?.ok_or_else(|| crate::services::home::NOT_FOUND.error())?;
     parsed(row.get(0))
+}
+
+/// A page of `table`'s records as `json_fn` builds them (taking the id and
+/// the timezone offset), newest first, in the seed's paging block with the
+/// total: the records matching `filter` over `$1` and `$2` (`args`). Two
+/// reads, no transaction: the shared connections (docs/protocol.md §24.3).
+pub(crate) async fn json_page(
+    ctx: &Ctx,
+    (table, json_fn): (&str, &str),
+    filter: &str,
+    args: [&(dyn ToSql + Sync); 2],
+    page: Page,
+) -> ApiResult<Value> {
+    let count = format!("SELECT count(*) FROM {table} WHERE {filter}");
+    let list = format!(
+        "SELECT {json_fn}(id, $3)::text FROM {table} WHERE {filter} \
+         ORDER BY id DESC LIMIT $4 OFFSET $5"
+    );
+    let (zone, offset) = (tz(ctx), page.offset());
+    let paged: [&(dyn ToSql + Sync); 5] = [args[0], args[1], &zone, &page.per_page, &offset];
+    let stores = ctx.stores();
+    let (count, rows) =
+        tokio::try_join!(stores.pg_rows(&count, &args), stores.pg_rows(&list, &paged))?;
+    let total: i64 = one_row(count)?.get(0);
+    Ok(page.block(total, parsed_rows(&rows)?))
 }
 
 /// Each row's first column, a JSON text, parsed.

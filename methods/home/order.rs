@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 
-use super::{Page, PageParams, Role, bad_param, base_url, parsed_rows, status_filter, tz};
+use super::{Page, PageParams, Role, bad_param, base_url, status_filter, tz};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
 use crate::services::home::{
@@ -74,25 +74,15 @@ pub(super) async fn mine(ctx: Ctx, p: MyParams) -> ApiResult<Reply> {
         "{} = $1 AND ($2::smallint = -1 OR status = $2)",
         role.column()
     );
-    // Two reads, no transaction: the shared connections (docs/protocol.md
-    // §24.3).
-    let stores = ctx.stores();
-    let (count, page_sql) = (
-        format!("SELECT count(*) FROM home_orders WHERE {filter}"),
-        format!(
-            "SELECT home_order_json(id, $3)::text FROM home_orders WHERE {filter} \
-             ORDER BY id DESC LIMIT $4 OFFSET $5"
-        ),
+    let args: [&(dyn ToSql + Sync); 2] = [&user, &status];
+    let answer = super::json_page(
+        &ctx,
+        ("home_orders", "home_order_json"),
+        &filter,
+        args,
+        page,
     );
-    let (zone, offset) = (tz(&ctx), page.offset());
-    let filtered: [&(dyn ToSql + Sync); 2] = [&user, &status];
-    let paged: [&(dyn ToSql + Sync); 5] = [&user, &status, &zone, &page.per_page, &offset];
-    let (count, rows) = tokio::try_join!(
-        stores.pg_rows(&count, &filtered),
-        stores.pg_rows(&page_sql, &paged)
-    )?;
-    let total: i64 = one_row(count)?.get(0);
-    Reply::data("ok", &page.block(total, parsed_rows(&rows)?))
+    Reply::data("ok", &answer.await?)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 
 use super::order::SUBJECT;
-use super::{Page, PageParams, Role, bad_param, illustration, parsed_rows, status_filter, tz};
+use super::{Page, PageParams, Role, bad_param, illustration, status_filter};
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
 use crate::methods::pay::refund_notice;
 use crate::services::home::{
@@ -19,7 +19,6 @@ use crate::services::home::{
 };
 use crate::services::machine::{Actor, Key, Machine, transition};
 use crate::services::pay::refund::Started;
-use crate::services::stores::one_row;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct CreateParams {
@@ -130,25 +129,15 @@ async fn list(ctx: &Ctx, role: &Int, paging: &PageParams, statuses: &[i16]) -> A
     let role = Role::of(Int(role.0))?;
     let page = Page::of(paging)?;
     let filter = format!("{} = $1 AND status = ANY($2)", role.column());
-    // Two reads, no transaction: the shared connections (docs/protocol.md
-    // §24.3).
-    let stores = ctx.stores();
-    let (count, page_sql) = (
-        format!("SELECT count(*) FROM home_refunds WHERE {filter}"),
-        format!(
-            "SELECT home_refund_json(id, $3)::text FROM home_refunds WHERE {filter} \
-             ORDER BY id DESC LIMIT $4 OFFSET $5"
-        ),
+    let args: [&(dyn ToSql + Sync); 2] = [&user, &statuses];
+    let answer = super::json_page(
+        ctx,
+        ("home_refunds", "home_refund_json"),
+        &filter,
+        args,
+        page,
     );
-    let (zone, offset) = (tz(ctx), page.offset());
-    let filtered: [&(dyn ToSql + Sync); 2] = [&user, &statuses];
-    let paged: [&(dyn ToSql + Sync); 5] = [&user, &statuses, &zone, &page.per_page, &offset];
-    let (count, rows) = tokio::try_join!(
-        stores.pg_rows(&count, &filtered),
-        stores.pg_rows(&page_sql, &paged)
-    )?;
-    let total: i64 = one_row(count)?.get(0);
-    Reply::data("ok", &page.block(total, parsed_rows(&rows)?))
+    Reply::data("ok", &answer.await?)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
