@@ -53,7 +53,7 @@ impl DbError {
 
 /// The deadline of a connection's calls, and whether one was missed.
 struct Watch {
-    deadline: Option<Duration>,
+    deadline: Duration,
     silent: AtomicBool,
 }
 
@@ -63,9 +63,7 @@ impl Watch {
         &self,
         call: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, DbError> {
-        let Some(deadline) = self.deadline else {
-            return Ok(call.await?);
-        };
+        let deadline = self.deadline;
         match tokio::time::timeout(deadline, call).await {
             Ok(answer) => Ok(answer?),
             Err(_) => {
@@ -321,28 +319,20 @@ pub struct Db {
 
 impl Db {
     /// Wrap a pooled connection; `mode` must match what `inner` connects
-    /// to. Its calls wait for answers without a deadline until
-    /// [`Db::answering_within`] sets one.
-    pub fn new(inner: deadpool_postgres::Object, mode: Mode) -> Self {
+    /// to. Each call's wait for its answer is bounded by `deadline` (see
+    /// [`answer_deadline`]): past it the call fails and, when this handle
+    /// is dropped, the connection is closed instead of going back to the
+    /// pool.
+    pub fn new(inner: deadpool_postgres::Object, mode: Mode, deadline: Duration) -> Self {
         Self {
             inner: Some(inner),
             mode,
             turn: tokio::sync::Mutex::new(()),
             watch: Watch {
-                deadline: None,
+                deadline,
                 silent: AtomicBool::new(false),
             },
         }
-    }
-
-    /// Bound each call's wait for its answer by `deadline` (see
-    /// [`answer_deadline`]): past it the call fails and, when this handle
-    /// is dropped, the connection is closed instead of going back to the
-    /// pool.
-    #[must_use]
-    pub fn answering_within(mut self, deadline: Duration) -> Self {
-        self.watch.deadline = Some(deadline);
-        self
     }
 
     fn inner(&self) -> &deadpool_postgres::ClientWrapper {

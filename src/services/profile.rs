@@ -186,10 +186,10 @@ pub async fn forget(stores: &Stores, user_id: i64) -> ApiResult<()> {
 /// Until `stop`, listen on [`CHANNEL`] and [`forget`] each user whose row
 /// changed; `listening` says whether the LISTEN is in place. Every `retry`
 /// the connection is asked `SELECT 1`, and one that gives no answer within
-/// the stores' answer deadline ([`Stores::pg_deadline`]) is taken as lost (a network that dropped it without a reset
-/// leaves it open and silent). A lost connection is dialled again after
-/// `retry`; changes made meanwhile reach the sessions when their profile
-/// expires.
+/// the stores' answer deadline ([`Stores::pg_deadline`]) is taken as lost
+/// (a network that dropped it without a reset leaves it open and silent).
+/// A lost connection is dialled again after `retry`; changes made
+/// meanwhile reach the sessions when their profile expires.
 pub async fn follow_changes(
     stores: Stores,
     retry: Duration,

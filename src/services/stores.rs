@@ -168,7 +168,11 @@ impl Stores {
     /// # Errors
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg(&self) -> ApiResult<Db> {
-        Ok(Db::new(self.pg.get().await?, self.pg_mode.clone()).answering_within(self.pg_deadline))
+        Ok(Db::new(
+            self.pg.get().await?,
+            self.pg_mode.clone(),
+            self.pg_deadline,
+        ))
     }
 
     /// Rows of one statement that only reads, from the primary: on a
@@ -214,9 +218,7 @@ impl Stores {
     /// The pool cannot produce one within the acquire timeout.
     pub async fn pg_read(&self) -> ApiResult<Db> {
         match &self.pg_read {
-            Some(pool) => {
-                Ok(Db::new(pool.get().await?, Mode::Named).answering_within(self.pg_deadline))
-            }
+            Some(pool) => Ok(Db::new(pool.get().await?, Mode::Named, self.pg_deadline)),
             None => self.pg().await,
         }
     }

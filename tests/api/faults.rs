@@ -393,13 +393,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
 /// exactly one call and the pool serves again at once.
 #[tokio::test]
 async fn a_pooled_connection_that_stops_answering_fails_one_call_and_leaves_the_pool() {
-    let db = crate::helpers::db::TestDb::create().await;
-    let freezer = Freezer::start(Freezer::POOL).await;
-    let app = spawn_app_with(Options {
-        postgres_url: Some(freezer.url(&db.name)),
-        ..Options::configure(freezer::short_deadlines)
-    })
-    .await;
+    let (_db, freezer, app) = freezer::app_behind(Freezer::POOL, freezer::short_deadlines).await;
     let token = app.login_token("13800138000", "demo123456").await;
     freezer::a_frozen_pool_fails_one_call_per_connection(&app, &freezer, &token, 2).await;
 }

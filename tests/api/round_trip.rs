@@ -7,7 +7,7 @@
 use redis::Value as RedisValue;
 use serde_json::json;
 
-use crate::helpers::freezer::Freezer;
+use crate::helpers::freezer::{self, Freezer};
 use crate::helpers::procs::{PrivatePostgres, PrivateRedis};
 use crate::helpers::*;
 
@@ -208,15 +208,8 @@ async fn a_profile_changed_by_sql_reaches_every_live_session_on_every_instance()
 /// expiry (300 s here).
 #[tokio::test]
 async fn a_silent_listening_connection_is_dialled_again_and_changes_flow_again() {
-    let db = crate::helpers::db::TestDb::create().await;
-    let freezer = Freezer::start(Freezer::LISTENER).await;
-    let app = spawn_app_with(Options {
-        postgres_url: Some(freezer.url(&db.name)),
-        ..Options::configure(|s| {
-            crate::helpers::config::set_statement_timeout(s, std::time::Duration::from_secs(1));
-        })
-    })
-    .await;
+    let (db, freezer, app) =
+        freezer::app_behind(Freezer::LISTENER, freezer::short_statements).await;
     let token = app.register_token(MOBILE, PASSWORD).await;
     assert_code(&detail(&app, &token, "ios_app_id", IOS_SECRET).await, 200);
     freezer.freeze();

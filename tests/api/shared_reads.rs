@@ -3,12 +3,10 @@
 //! pipelined on them each get their own user's answer, and a shared
 //! connection that PostgreSQL drops fails no request.
 
-use std::time::Duration;
-
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::freezer::Freezer;
+use crate::helpers::freezer::{self, Freezer};
 use crate::helpers::*;
 
 /// The demo users' order lists under a few filters: (user, params).
@@ -53,14 +51,6 @@ fn all_open(app: &TestApp) -> Option<bool> {
         let (open, _, max) = s.status();
         open == max
     })
-}
-
-/// Wait until the app's shared connections are all open.
-async fn opened(app: &TestApp) {
-    wait_until("both shared read connections open", 10, || async {
-        all_open(app) == Some(true)
-    })
-    .await;
 }
 
 /// `n` order.list calls at once, the cases interleaved: (call, answer).
@@ -114,7 +104,7 @@ async fn concurrent_order_lists_of_two_users_each_get_their_own_answer() {
         return;
     };
     let want = expected(&app, &tokens).await;
-    opened(&app).await;
+    shared_reads_open(&app).await;
     let shared = app.state.stores.shared_reads().expect("configured");
     let before = shared.served();
 
@@ -137,7 +127,7 @@ async fn a_shared_connection_dropped_by_postgres_fails_no_request() {
     }
     let tokens = tokens(&app).await;
     let want = expected(&app, &tokens).await;
-    opened(&app).await;
+    shared_reads_open(&app).await;
     let db = app.database.as_ref().expect("its own database");
     let admin = db.client().await;
     let terminate = format!(
@@ -169,7 +159,7 @@ async fn a_shared_connection_keeps_a_bounded_number_of_statements() {
     };
     let stores = &app.state.stores;
     stores.pg_rows("SELECT 1", &[]).await.unwrap();
-    opened(&app).await;
+    shared_reads_open(&app).await;
     // More distinct texts than a connection keeps (1024): every one is
     // still answered, and the cache stops growing at its bound.
     for i in 0..1100_i64 {
@@ -186,19 +176,11 @@ async fn a_shared_connection_that_stops_answering_is_replaced_and_fails_no_reque
     if std::env::var("YAFGATE_TEST_PGBOUNCER").is_ok() {
         return; // through a pooler there are no shared connections
     }
-    let db = crate::helpers::db::TestDb::create().await;
-    let freezer = Freezer::start(Freezer::SHARED_READS).await;
-    let url = freezer.url(&db.name);
-    let app = spawn_app_with(Options {
-        postgres_url: Some(url),
-        ..Options::configure(|s| {
-            crate::helpers::config::set_statement_timeout(s, Duration::from_secs(1));
-        })
-    })
-    .await;
+    let (_db, freezer, app) =
+        freezer::app_behind(Freezer::SHARED_READS, freezer::short_statements).await;
     let tokens = tokens(&app).await;
     let want = expected(&app, &tokens).await;
-    opened(&app).await;
+    shared_reads_open(&app).await;
 
     // Both shared connections stop answering, without a reset. Every call
     // still gets its own answer: its statement waits out the statement

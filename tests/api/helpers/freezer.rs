@@ -13,7 +13,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{Settings, TestApp, assert_code, codes_of};
+use super::db::TestDb;
+use super::{Options, Settings, TestApp, assert_code, codes_of, spawn_app_with};
 
 pub struct Freezer {
     pub port: u16,
@@ -120,11 +121,34 @@ async fn pass(
     );
 }
 
-/// Settings for a gateway whose pool goes through a [`Freezer`]: a
-/// statement timeout of 1 s (an answer deadline of 2 s, docs/protocol.md
-/// §24.4), and callers queued behind frozen connections wait them out.
-pub fn short_deadlines(s: &mut Settings) {
+/// A gateway on a database of its own whose PostgreSQL connections all go
+/// through a new [`Freezer`] of `kind`, with `configure` applied. Bind the
+/// three in this order, so that the gateway is dropped first.
+pub async fn app_behind(
+    kind: &'static [u8],
+    configure: impl FnOnce(&mut Settings) + Send + 'static,
+) -> (TestDb, Freezer, TestApp) {
+    let db = TestDb::create().await;
+    let freezer = Freezer::start(kind).await;
+    let app = spawn_app_with(Options {
+        postgres_url: Some(freezer.url(&db.name)),
+        ..Options::configure(configure)
+    })
+    .await;
+    (db, freezer, app)
+}
+
+/// A statement timeout of 1 s: an answer deadline of 2 s (docs/protocol.md
+/// §24.4), so that a frozen connection is found out quickly.
+pub fn short_statements(s: &mut Settings) {
     super::config::set_statement_timeout(s, Duration::from_secs(1));
+}
+
+/// Settings for a gateway whose pool goes through a [`Freezer`]:
+/// [`short_statements`], and callers queued behind frozen connections wait
+/// them out.
+pub fn short_deadlines(s: &mut Settings) {
+    short_statements(s);
     super::config::set_postgres_timeouts(s, Duration::from_secs(2), Duration::from_secs(10));
 }
 

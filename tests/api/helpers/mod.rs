@@ -553,6 +553,22 @@ where
     }
 }
 
+/// Wait until every shared read connection of `app` (docs/protocol.md
+/// §24.3) is open, opening those that are not. `app` must have them.
+pub async fn shared_reads_open(app: &TestApp) {
+    let shared = app
+        .state
+        .stores
+        .shared_reads()
+        .expect("shared reads configured");
+    wait_until("every shared read connection open", 10, || async {
+        drop(shared.lease()); // opens the closed ones in the background
+        let (open, _, max) = shared.status();
+        open == max
+    })
+    .await;
+}
+
 /// Run `call` and assert that it read exactly `statements` statements on
 /// the shared read connections (docs/protocol.md §24.3), once they are all
 /// open. Through a pooler there are none by design: `call` only runs.
@@ -560,12 +576,7 @@ pub async fn reads_shared<T>(app: &TestApp, statements: u64, call: impl Future<O
     let Some(shared) = app.state.stores.shared_reads() else {
         return call.await;
     };
-    wait_until("the shared read connections open", 10, || async {
-        drop(shared.lease()); // opens the closed ones in the background
-        let (open, _, max) = shared.status();
-        open == max
-    })
-    .await;
+    shared_reads_open(app).await;
     let before = shared.served();
     let out = call.await;
     assert_eq!(
