@@ -10,7 +10,7 @@ use crate::handler::Reply;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 use crate::methods::paging::{PageNo, Paged};
-use crate::services::stores::one_row;
+use crate::stores::one_row;
 
 /// Register the message namespace.
 pub fn register(r: &mut Registry) {

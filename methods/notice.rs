@@ -11,7 +11,7 @@ use crate::handler::Reply;
 use crate::handler::cached;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
-use crate::services::stores::one_row;
+use crate::stores::one_row;
 
 use super::paging::{PageNo, Paged};
 use super::params::resource_id;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::apps::AppKind;
 use crate::config::payments::PayDriver;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
-use crate::services::pay::refund::Started;
-use crate::services::pay::sandbox::{self, Delivery};
+use crate::shared::pay::refund::Started;
+use crate::shared::pay::sandbox::{self, Delivery};
 
 /// Register the pay namespace.
 pub fn register(r: &mut Registry) {

@@ -27,7 +27,11 @@ pub mod domain;
 
 pub mod config;
 
-pub mod services;
+pub mod stores;
+
+pub mod gate;
+
+pub mod shared;
 
 pub mod handler;
 

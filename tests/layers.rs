@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 /// The layers from the bottom up; a layer may use those before it.
 /// `client` and `methods` sit beside the stack, with their own lists.
 const ORDER: &[&str] = &[
-    "protocol", "domain", "config", "services", "handler", "pipeline", "http", "app",
+    "protocol", "domain", "config", "stores", "gate", "shared", "handler", "pipeline", "http",
+    "app",
 ];
 
 /// What a layer may name besides itself.
@@ -17,7 +18,9 @@ fn allowed(from: &str) -> Vec<&'static str> {
     match from {
         // The handlers build on the handler API and the plain layers
         // under it; never on the pipeline, HTTP or start-up.
-        "methods" => vec!["protocol", "domain", "config", "services", "handler"],
+        "methods" => vec![
+            "protocol", "domain", "config", "stores", "gate", "shared", "handler",
+        ],
         "client" => vec!["protocol"],
         // Start-up wires everything, the handlers included.
         "app" => {
@@ -181,7 +184,7 @@ fn the_check_catches_an_upward_import() {
     // The checker itself must be able to fail: plant imports that break
     // the rules and ones that keep them.
     let bad = [
-        ("src/services/session.rs", "use crate::http::Gateway;"),
+        ("src/gate/session.rs", "use crate::http::Gateway;"),
         (
             "src/config/accounts.rs",
             "if crate::methods::user::is_mobile(m) {}",
@@ -192,7 +195,7 @@ fn the_check_catches_an_upward_import() {
         ),
         ("src/pipeline/mod.rs", "    crate::methods::registry();"),
         ("methods/user/login.rs", "use crate::pipeline::Outcome;"),
-        ("src/client.rs", "use crate::services::Stores;"),
+        ("src/client.rs", "use crate::stores::Stores;"),
         ("src/domain/mobile.rs", "use super::super::super::x;"),
     ];
     for (file, line) in bad {
@@ -200,14 +203,14 @@ fn the_check_catches_an_upward_import() {
     }
     let good = [
         (
-            "src/services/session.rs",
+            "src/gate/session.rs",
             "use crate::config::accounts::SessionSettings;",
         ),
         ("src/http/mod.rs", "use crate::pipeline::{self, Outcome};"),
         ("src/app/mod.rs", "crate::registry()"),
         (
             "methods/user/login.rs",
-            "use crate::services::guards::Strikes; // crate::http in a comment",
+            "use crate::gate::guards::Strikes; // crate::http in a comment",
         ),
         ("src/lib.rs", "pub mod methods; crate::methods::registry()"),
     ];

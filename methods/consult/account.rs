@@ -8,14 +8,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
+use crate::gate::attempts::Kind;
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
 use crate::methods::user::account::{
     ACCOUNT_COLUMNS, Account, account, hash_password, issue_session,
 };
 use crate::methods::user::guess::guarded;
-use crate::services::attempts::Kind;
-use crate::services::session;
-use crate::services::stores::opt_row;
+use crate::stores::opt_row;
 
 /// The consultant role of consulting (docs/protocol.md §8.11).
 pub const CONSULTANT: (&str, &str) = ("consult", "consultant");
@@ -205,7 +205,7 @@ pub(super) async fn user_login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
 /// consult.consultant.login: only an account with the consultant role.
 pub(super) async fn consultant_login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
     let account = login(&ctx, p).await?;
-    if !crate::services::roles::has(ctx.stores(), account.id, CONSULTANT).await? {
+    if !crate::shared::roles::has(ctx.stores(), account.id, CONSULTANT).await? {
         return Err(ApiError::business("该账号不是顾问，请先以顾问身份注册"));
     }
     let token = issue_session(&ctx, &account).await?;

@@ -4,11 +4,12 @@
 //! `data`; the seed's code 0 is 200 and its failures 503.
 
 mod account;
+pub mod machine;
 mod order;
 mod post;
 
+use self::machine::{BUYER, CONSULTANT};
 use crate::handler::{Method, Registry};
-use crate::services::consult::{BUYER, CONSULTANT};
 
 /// Register the consult namespace.
 pub fn register(r: &mut Registry) {

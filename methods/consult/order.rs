@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::account::CONSULTANT;
+use super::machine::{self, BUYER, CLOSED, LIVE, PAID};
 use super::post::{money, not_found as post_not_found};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::methods::pay::refund_notice;
-use crate::services::consult::{self, BUYER, CLOSED, LIVE, PAID};
-use crate::services::machine::{Actor, Key, Machine, take_payment, transition};
-use crate::services::pay::refund::Started;
-use crate::services::pay::{Paid, Subject, nonce};
+use crate::shared::machine::{Actor, Key, Machine, take_payment, transition};
+use crate::shared::pay::refund::Started;
+use crate::shared::pay::{Paid, Subject, nonce};
 
 /// The payment subject kind of consulting orders.
 pub(super) const SUBJECT: &str = "consult_order";
@@ -54,7 +54,7 @@ pub(super) async fn add(ctx: Ctx, p: AddParams) -> ApiResult<Reply> {
     if consultant == user {
         return Err(ApiError::business("不能向自己下单"));
     }
-    if !crate::services::roles::has(ctx.stores(), consultant, CONSULTANT).await? {
+    if !crate::shared::roles::has(ctx.stores(), consultant, CONSULTANT).await? {
         return Err(ApiError::business("顾问不存在"));
     }
     let now = ctx.now();
@@ -292,7 +292,7 @@ pub(super) struct ServiceParams {
 pub(super) async fn accept(ctx: Ctx, p: ServiceParams) -> ApiResult<Reply> {
     serve(
         &ctx,
-        &consult::CONSULTANT,
+        &machine::CONSULTANT,
         p.order_id.0,
         "accept",
         "接单成功",
@@ -304,7 +304,7 @@ pub(super) async fn accept(ctx: Ctx, p: ServiceParams) -> ApiResult<Reply> {
 pub(super) async fn finish(ctx: Ctx, p: ServiceParams) -> ApiResult<Reply> {
     serve(
         &ctx,
-        &consult::CONSULTANT,
+        &machine::CONSULTANT,
         p.order_id.0,
         "finish",
         "服务已完成",
@@ -372,7 +372,7 @@ pub(super) async fn pay_init(ctx: Ctx, p: PayParams) -> ApiResult<Reply> {
         .await?
         .ok_or_else(|| BUYER.not_found.error())?;
     let (id, status): (i64, i16) = (row.get(0), row.get(1));
-    if status != consult::UNPAID {
+    if status != machine::UNPAID {
         return Err(ApiError::business("订单当前状态不能支付"));
     }
     let amount = money(row.get(2))?;
@@ -394,7 +394,7 @@ pub(super) async fn pay_init(ctx: Ctx, p: PayParams) -> ApiResult<Reply> {
 /// notification's transaction; an order that can no longer take the money
 /// answers `false`.
 pub(super) fn paid<'a>(
-    tx: &'a crate::services::db::Tx<'a>,
+    tx: &'a crate::stores::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(take_payment(tx, &BUYER, paid))

@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::machine::LIVE;
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
-use crate::services::consult::LIVE;
 
 pub(super) fn not_found() -> ApiError {
     ApiError::not_found("需求不存在")
@@ -81,7 +81,7 @@ fn tag_ids(v: &Value) -> ApiResult<Vec<i64>> {
 }
 
 /// Replace the demand's tags; every id must be a tag.
-async fn set_tags(tx: &crate::services::db::Tx<'_>, post: i64, tags: &[i64]) -> ApiResult<()> {
+async fn set_tags(tx: &crate::stores::db::Tx<'_>, post: i64, tags: &[i64]) -> ApiResult<()> {
     let known: i64 = tx
         .query_one(
             "SELECT count(*) FROM consult_tags WHERE id = ANY($1)",
@@ -145,7 +145,7 @@ pub(super) struct ModifyParams {
 }
 
 /// The caller's own demand, locked; another's or a deleted one is 404.
-async fn own_post(tx: &crate::services::db::Tx<'_>, post: i64, user: i64) -> ApiResult<()> {
+async fn own_post(tx: &crate::stores::db::Tx<'_>, post: i64, user: i64) -> ApiResult<()> {
     tx.query_opt(
         "SELECT 1 FROM consult_posts WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE",
         &[&post, &user],

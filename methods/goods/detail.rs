@@ -95,7 +95,7 @@ impl GoodsDetail {
     }
 }
 
-async fn goods_row(db: &crate::services::db::Db, id: i64, now: i64) -> ApiResult<GoodsRow> {
+async fn goods_row(db: &crate::stores::db::Db, id: i64, now: i64) -> ApiResult<GoodsRow> {
     let stmt = db
         .prepare_cached(concat!(
             "SELECT g.id, g.goods_name, g.goods_img, g.limit_count, g.description, \
@@ -120,7 +120,7 @@ async fn goods_row(db: &crate::services::db::Db, id: i64, now: i64) -> ApiResult
     })
 }
 
-async fn images_of(db: &crate::services::db::Db, goods_id: i64) -> ApiResult<Vec<String>> {
+async fn images_of(db: &crate::stores::db::Db, goods_id: i64) -> ApiResult<Vec<String>> {
     let stmt = db
         .prepare_cached("SELECT image_url FROM goods_images WHERE goods_id = $1 ORDER BY slot")
         .await?;
@@ -128,7 +128,7 @@ async fn images_of(db: &crate::services::db::Db, goods_id: i64) -> ApiResult<Vec
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-async fn products_of(db: &crate::services::db::Db, goods_id: i64) -> ApiResult<Vec<Product>> {
+async fn products_of(db: &crate::stores::db::Db, goods_id: i64) -> ApiResult<Vec<Product>> {
     let stmt = db
         .prepare_cached(
             "SELECT id, market_price, sales_price, stock, spec_val, sku \

@@ -4,11 +4,13 @@
 //! refunds. Refusals answer the seed's `error_code` (10000–10024) with its
 //! message; a missing record, or one that is not the caller's, is 404.
 
+pub mod machines;
 mod order;
 mod rating;
 mod refund;
 mod register;
 mod service;
+mod tim;
 mod user;
 
 use schemars::JsonSchema;
@@ -16,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 
+use self::machines::code;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Registry};
-use crate::services::home::code;
-use crate::services::stores::{one_row, opt_row};
+use crate::stores::{one_row, opt_row};
 
 /// Register the home namespace.
 pub fn register(r: &mut Registry) {
@@ -109,7 +111,7 @@ pub(crate) fn parsed(text: &str) -> ApiResult<Value> {
 pub(crate) async fn one_for_caller(ctx: &Ctx, sql: &str, id: i64) -> ApiResult<Value> {
     let user = ctx.user()?.id;
     let rows = ctx.stores().pg_rows(sql, &[&id, &tz(ctx), &user]).await?;
-    let row = opt_row(rows)?.ok_or_else(|| crate::services::home::NOT_FOUND.error())?;
+    let row = opt_row(rows)?.ok_or_else(|| self::machines::NOT_FOUND.error())?;
     parsed(row.get(0))
 }
 

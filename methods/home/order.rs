@@ -8,16 +8,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 
-use super::{Page, PageParams, Role, bad_param, base_url, status_filter, tz};
-use crate::domain::Money;
-use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
-use crate::services::home::{
+use super::machines::{
     FAILED, NOT_FOUND, NOT_PUBLISHED, ORDER_CONSUMER, ORDER_NOT_YOURS, ORDER_PUBLISHER,
     ORDER_UPDATE_FAILED, REFUND_OPEN, order_status, service_status,
 };
-use crate::services::machine::{Actor, Key, Machine, take_payment, transition};
-use crate::services::pay::{Paid, Subject};
-use crate::services::stores::one_row;
+use super::{Page, PageParams, Role, bad_param, base_url, status_filter, tz};
+use crate::domain::Money;
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
+use crate::shared::machine::{Actor, Key, Machine, take_payment, transition};
+use crate::shared::pay::{Paid, Subject};
+use crate::stores::one_row;
 
 /// The payment subject kind of bookings.
 pub(super) const SUBJECT: &str = "home_order";
@@ -142,7 +142,7 @@ pub(super) async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         .await?
         .get(0);
     tx.commit().await?;
-    crate::services::roles::grant(ctx.stores(), user, ("home", "customer")).await?;
+    crate::shared::roles::grant(ctx.stores(), user, ("home", "customer")).await?;
     Reply::data("ok", &json!({"order_id": id}))
 }
 
@@ -232,7 +232,7 @@ pub(super) async fn side_of(ctx: &Ctx, id: i64, user: i64, side: Role) -> ApiRes
 
 /// A confirmed booking counts as a sale of its service; one with a
 /// refund still open cannot be confirmed (10013).
-async fn confirmed(tx: &crate::services::db::Tx<'_>, id: i64) -> ApiResult<()> {
+async fn confirmed(tx: &crate::stores::db::Tx<'_>, id: i64) -> ApiResult<()> {
     let open = tx
         .query_opt(
             "SELECT 1 FROM home_refunds WHERE order_id = $1 AND status IN (0, 1)",
@@ -288,7 +288,7 @@ async fn pay(ctx: &Ctx, id: i64, user: i64) -> ApiResult<Reply> {
 /// notification's transaction; a booking that can no longer take the
 /// money (cancelled meanwhile) answers `false`.
 pub(super) fn paid<'a>(
-    tx: &'a crate::services::db::Tx<'a>,
+    tx: &'a crate::stores::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(take_payment(tx, &ORDER_CONSUMER, paid))

@@ -6,13 +6,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Page, PageParams, bad_param, illustration, parsed, parsed_rows, tz};
-use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
-use crate::services::home::{
+use super::machines::{
     NOT_FOUND, ORDER_CONSUMER, RATE_MISMATCH, RATE_NOT_CONSUMER, RATE_OWN, RATED,
 };
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::stores::one_row;
+use super::{Page, PageParams, bad_param, illustration, parsed, parsed_rows, tz};
+use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
+use crate::shared::machine::{Actor, Key, transition};
+use crate::stores::one_row;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct CreateParams {

@@ -8,17 +8,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
 
-use super::order::SUBJECT;
-use super::{Page, PageParams, Role, bad_param, illustration, status_filter};
-use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
-use crate::methods::pay::refund_notice;
-use crate::services::home::{
+use super::machines::{
     NOT_CONSUMER, NOT_FOUND, ORDER_CONSUMER, PUBLISHER_DECIDES_ONLY, REFUND_CONSUMER,
     REFUND_NOT_ALLOWED, REFUND_NOT_PUBLISHER, REFUND_OPEN, REFUND_PUBLISHER, order_status,
     refund_status,
 };
-use crate::services::machine::{Actor, Key, Machine, transition};
-use crate::services::pay::refund::Started;
+use super::order::SUBJECT;
+use super::{Page, PageParams, Role, bad_param, illustration, status_filter};
+use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
+use crate::methods::pay::refund_notice;
+use crate::shared::machine::{Actor, Key, Machine, transition};
+use crate::shared::pay::refund::Started;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct CreateParams {

@@ -1,12 +1,12 @@
 //! The home.* catalogue: every method of seed 000 with its card, in the
 //! seed's order (令牌, 分类, 服务, 预约订单, 退款, 评价, 用户, 文件上传).
 
-use super::{order, rating, refund, service, user};
-use crate::handler::{Method, Registry};
-use crate::services::home::{
+use super::machines::{
     self as h, ORDER_CONSUMER, ORDER_PUBLISHER, REFUND_CONSUMER, REFUND_PUBLISHER, SERVICE, code,
 };
-use crate::services::machine::Refusal;
+use super::{order, rating, refund, service, user};
+use crate::handler::{Method, Registry};
+use crate::shared::machine::Refusal;
 
 const PARAMS: (u32, &str) = (code::PARAMS, "请求参数错误");
 

@@ -7,13 +7,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::machines::{FORBIDDEN, NOT_FOUND, SERVICE, service_status};
 use super::{Page, PageParams, bad_param, base_url, parsed, parsed_rows, status_filter, tz};
 use crate::config::apps::AppKind;
 use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
-use crate::services::home::{FORBIDDEN, NOT_FOUND, SERVICE, service_status};
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::stores::one_row;
+use crate::shared::machine::{Actor, Key, transition};
+use crate::stores::one_row;
 
 /// home.category.list: every category, in the back office's order.
 pub(super) async fn categories(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
@@ -169,7 +169,7 @@ fn check(f: &Fields) -> ApiResult<Checked> {
 }
 
 /// The category and the cover image must exist.
-async fn check_refs(tx: &crate::services::db::Tx<'_>, c: &Checked) -> ApiResult<()> {
+async fn check_refs(tx: &crate::stores::db::Tx<'_>, c: &Checked) -> ApiResult<()> {
     let row = tx
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM home_categories WHERE id = $1), \
@@ -206,7 +206,7 @@ pub(super) async fn create(ctx: Ctx, f: Fields) -> ApiResult<Reply> {
         .await?
         .get(0);
     tx.commit().await?;
-    crate::services::roles::grant(ctx.stores(), user, ("home", "publisher")).await?;
+    crate::shared::roles::grant(ctx.stores(), user, ("home", "publisher")).await?;
     Reply::data("ok", &json!({"service_id": id}))
 }
 

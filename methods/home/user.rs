@@ -6,11 +6,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::machines::{FAILED, code};
+use super::tim;
 use super::{bad_param, base_url, parsed};
+use crate::gate::profile;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::protocol::body::FilePart;
-use crate::services::home::{FAILED, code};
-use crate::services::{profile, tim, upload, user_profile};
+use crate::shared::{upload, user_profile};
 
 /// Files one upload may carry.
 pub(super) const MAX_FILES: usize = 9;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::{add, invalid};
 use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, cached};
-use crate::services::stores::opt_row;
+use crate::stores::opt_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{add, money};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply};
-use crate::services::stores::opt_row;
+use crate::stores::opt_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(

@@ -11,12 +11,13 @@ use super::{EXISTS, NO_ACCOUNT, NO_APPID, WRONG_CODE, add, invalid, member};
 use crate::config::apps::AppKind;
 use crate::config::wechat::WechatDriver;
 use crate::domain::{Mobile, SmsKey};
+use crate::gate::profile;
+use crate::gate::session::{self, status};
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
 use crate::methods::user::account::{find_by_id, issue_session};
 use crate::methods::user::wechat::{self, BindParams, WxLoginParams, merge};
-use crate::services::session::{self, status};
-use crate::services::stores::opt_row;
-use crate::services::{profile, wechat as wx};
+use crate::shared::wechat as wx;
+use crate::stores::opt_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(
@@ -214,7 +215,7 @@ async fn scene_create(ctx: Ctx, p: SceneParams) -> ApiResult<Reply> {
             .await?;
         opt_row(rows)?.ok_or_else(|| ApiError::not_found("订单不存在"))?;
     }
-    let id = crate::services::pay::nonce();
+    let id = crate::shared::pay::nonce();
     let ttl = ctx.config.settings.mp.scene_ttl_secs;
     let payload = serde_json::to_string(&Payload {
         user_id: user,

@@ -13,7 +13,7 @@ use super::area::coordinate;
 use super::{add, invalid, money, oper_of, page_of};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text, cached};
-use crate::services::stores::opt_row;
+use crate::stores::opt_row;
 
 /// Merchants a page of mp.merchant.list.
 pub const PAGE_SIZE: i64 = 10;

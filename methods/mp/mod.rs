@@ -6,6 +6,7 @@
 mod area;
 mod goods;
 mod login;
+pub mod machines;
 mod merchant;
 mod order;
 mod paid;
@@ -22,10 +23,10 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::domain::Money;
+use crate::gate::session::SessionUser;
 use crate::handler::registry::parse_params;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply};
-use crate::services::session::SessionUser;
-use crate::services::stores::opt_row;
+use crate::stores::opt_row;
 
 /// 10001 参数不合法: a parameter missing, ill-typed or out of range.
 pub const INVALID: u32 = 10001;
@@ -56,6 +57,7 @@ pub fn register(r: &mut Registry) {
     refund::register(r);
     redeem::register(r);
     r.on_paid(order::SUBJECT, paid::paid);
+    r.job(machines::CLOSE_UNPAID);
 }
 
 /// Register `handler` so that parameters it cannot read answer 10001 with

@@ -10,13 +10,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::machines::{self, MP_ORDER, UNPAID};
 use super::{NO_OPENID, add, invalid, member, money, oper_of, page_of};
 use crate::domain::{Mobile, Money};
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text};
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::mp::{self, MP_ORDER, UNPAID};
-use crate::services::pay::{Opened, Subject, nonce};
-use crate::services::stores::{one_row, opt_row};
+use crate::shared::machine::{Actor, Key, transition};
+use crate::shared::pay::{Opened, Subject, nonce};
+use crate::stores::{one_row, opt_row};
 
 /// The payment subject kind of mini-program orders.
 pub(super) const SUBJECT: &str = "mp_order";
@@ -192,7 +192,7 @@ async fn orders(ctx: &Ctx, rows: &[tokio_postgres::Row]) -> ApiResult<Vec<Order>
                 refund_price: money(r.get::<_, Decimal>(16))?,
                 refund_time: time(r.get(17)),
                 status,
-                items: (status >= mp::PAID).then(|| items.remove(&id).unwrap_or_default()),
+                items: (status >= machines::PAID).then(|| items.remove(&id).unwrap_or_default()),
                 is_oper_self: u8::from(oper == Some(oper_id)),
             })
         })
@@ -360,7 +360,7 @@ async fn place(
 }
 
 /// Why the good could not be reserved.
-async fn why_not(tx: &crate::services::db::Tx<'_>, goods: i64, ctx: &Ctx) -> ApiError {
+async fn why_not(tx: &crate::stores::db::Tx<'_>, goods: i64, ctx: &Ctx) -> ApiError {
     let row = tx
         .query_opt(
             "SELECT g.end_date < to_date($2, 'YYYYMMDD') FROM mp_goods g \
@@ -445,7 +445,7 @@ async fn cancel(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
         ctx.now(),
     )
     .await?;
-    mp::closed(&tx, t.record_id).await?;
+    machines::closed(&tx, t.record_id).await?;
     tx.commit().await?;
     Reply::data("取消成功", &json!({"status": t.to}))
 }

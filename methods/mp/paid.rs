@@ -3,16 +3,16 @@
 
 use futures_util::future::BoxFuture;
 
-use crate::services::machine::take_payment;
-use crate::services::mp::MP_ORDER;
-use crate::services::pay::Paid;
+use super::machines::MP_ORDER;
+use crate::shared::machine::take_payment;
+use crate::shared::pay::Paid;
 
 /// The on-paid hook: the order's `pay` (1 → 4) in the notification's
 /// transaction, one redemption code per unit, and the sales counted. An
 /// order that can no longer take the money (cancelled or closed, its
 /// stock returned) answers `false`.
 pub(super) fn paid<'a>(
-    tx: &'a crate::services::db::Tx<'a>,
+    tx: &'a crate::stores::db::Tx<'a>,
     paid: Paid<'a>,
 ) -> BoxFuture<'a, anyhow::Result<bool>> {
     Box::pin(async move {

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::add;
+use super::machines::{CODE_UNUSED, MP_CODE, MP_ORDER};
 use crate::config::apps::AppKind;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text, code};
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::mp::{CODE_UNUSED, MP_CODE, MP_ORDER};
+use crate::shared::machine::{Actor, Key, transition};
 
 pub(super) fn register(r: &mut Registry) {
     add(
@@ -66,7 +66,7 @@ async fn redeem(ctx: Ctx, p: RedeemParams) -> ApiResult<Reply> {
             .await?
             .to
     } else {
-        crate::services::mp::PAID
+        super::machines::PAID
     };
     tx.commit().await?;
     Reply::data(

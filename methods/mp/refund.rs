@@ -8,15 +8,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::machines::{CODE_USED, MP_CODE, MP_ORDER, PAID};
 use super::order::SUBJECT;
 use super::{add, member};
 use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Method, Registry, Reply, Text};
 use crate::methods::pay::refund_notice;
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::mp::{CODE_USED, MP_CODE, MP_ORDER, PAID};
-use crate::services::pay::refund::Started;
-use crate::services::stores::one_row;
+use crate::shared::machine::{Actor, Key, transition};
+use crate::shared::pay::refund::Started;
+use crate::stores::one_row;
 
 pub(super) fn register(r: &mut Registry) {
     add(
@@ -89,7 +89,7 @@ async fn start(ctx: &Ctx, user: i64, no: &str) -> ApiResult<Moved> {
     let used = codes.iter().any(|r| r.get::<_, i16>(1) == CODE_USED);
     let unused: Vec<i64> = codes
         .iter()
-        .filter(|r| r.get::<_, i16>(1) == crate::services::mp::CODE_UNUSED)
+        .filter(|r| r.get::<_, i16>(1) == super::machines::CODE_UNUSED)
         .map(|r| r.get(0))
         .collect();
     if unused.is_empty() {
@@ -127,7 +127,7 @@ async fn start(ctx: &Ctx, user: i64, no: &str) -> ApiResult<Moved> {
 /// `units` back in stock and out of the sales, `amount` as the order's
 /// refund_price (negative units and zero undo it).
 async fn give_back(
-    tx: &crate::services::db::Tx<'_>,
+    tx: &crate::stores::db::Tx<'_>,
     order: i64,
     units: i32,
     amount: Money,
@@ -201,7 +201,7 @@ async fn answer(ctx: &Ctx, order: i64, no: &str, out_refund_no: &str) -> ApiResu
 mod tests {
     #[test]
     fn a_refund_and_its_undo_are_actions_of_both_machines() {
-        use crate::services::mp::{MP_CODE, MP_ORDER};
+        use crate::methods::mp::machines::{MP_CODE, MP_ORDER};
         for a in ["refund", "refund_rest", "refund_failed"] {
             MP_ORDER.action(a);
         }

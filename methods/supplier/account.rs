@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{FAILED, certified};
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
+use crate::gate::attempts::Kind;
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text};
 use crate::methods::user::account::{Account, find_by_mobile, issue_session, set_password};
 use crate::methods::user::guess::{attempts, guarded};
-use crate::services::attempts::Kind;
-use crate::services::session;
 
 const WRONG_PASSWORD: &str = "帐号或密码错误";
 

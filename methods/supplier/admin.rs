@@ -6,11 +6,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::machine::{PAID, SUPPLIER_ORDER, TO_CONFIRM};
 use super::{FAILED, PRODUCT, ROLE, back_office};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text};
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::supplier::{PAID, SUPPLIER_ORDER, TO_CONFIRM};
+use crate::shared::machine::{Actor, Key, transition};
 
 /// The back office's order steps: method, machine action, message, summary.
 const STEPS: &[(&str, &str, &str, &str)] = &[

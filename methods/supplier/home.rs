@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 use super::certified;
 use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Int, Reply};
-use crate::services::stores::one_row;
+use crate::stores::one_row;
 
 /// Rows on a page of the supplier's lists.
 pub(super) const PAGESIZE: i64 = 10;

@@ -6,14 +6,15 @@
 mod account;
 mod admin;
 mod home;
+pub mod machine;
 mod orders;
 
+use self::machine::SUPPLIER_ORDER;
 use crate::config::apps::AppKind;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry};
-use crate::services::stores::opt_row;
-use crate::services::supplier::SUPPLIER_ORDER;
+use crate::stores::opt_row;
 
-pub use crate::services::supplier::FAILED;
+pub use self::machine::FAILED;
 
 /// The seed's 101 未认证: a supplier the back office has not certified.
 pub const NOT_CERTIFIED: u32 = 101;
@@ -72,7 +73,7 @@ pub(crate) async fn supplier_of(ctx: &Ctx, user: i64) -> ApiResult<(String, bool
         .await?;
     opt_row(rows)?
         .map(|r| (r.get(0), r.get(1)))
-        .ok_or_else(|| crate::services::roles::refused(PRODUCT, ROLE))
+        .ok_or_else(|| crate::shared::roles::refused(PRODUCT, ROLE))
 }
 
 /// The title of a certified supplier.

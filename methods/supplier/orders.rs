@@ -13,11 +13,11 @@ use serde_json::Value;
 use tokio_postgres::types::ToSql;
 
 use super::home::{PAGESIZE, Paginate, page_of, price};
+use super::machine::{SUPPLIER_ORDER, choice};
 use super::{FAILED, certified};
 use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text};
-use crate::services::machine::{Actor, Key, transition};
-use crate::services::stores::one_row;
-use crate::services::supplier::{SUPPLIER_ORDER, choice};
+use crate::shared::machine::{Actor, Key, transition};
+use crate::stores::one_row;
 
 /// Register the supplier's order methods.
 pub(super) fn register(r: &mut Registry) {

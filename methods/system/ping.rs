@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply};
 
 use super::NoParams;
+use crate::gate::reqtoken;
 use crate::handler::Int;
-use crate::services::reqtoken;
 
 #[derive(Serialize)]
 struct Pong {

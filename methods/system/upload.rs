@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::handler::{ApiError, ApiResult, Ctx, Reply};
 
-use crate::services::upload;
+use crate::shared::upload;
 
 /// Parameters of system.upload: the signed `token`; the image itself is the
 /// unsigned multipart part `image`.

@@ -3,10 +3,11 @@
 use serde::Serialize;
 
 use crate::domain::{Mobile, Password};
+use crate::gate::profile::{Profile, profile_columns};
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, code};
-use crate::services::profile::{Profile, profile_columns};
-use crate::services::stores::opt_row;
-use crate::services::{push, session};
+use crate::shared::push;
+use crate::stores::opt_row;
 
 /// The account row: its id, password hash and the profile kept with the
 /// sessions.

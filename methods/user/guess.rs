@@ -4,8 +4,8 @@
 //! handler deadline) cannot leave a reservation unsettled.
 
 use crate::domain::Mobile;
+use crate::gate::attempts::{Attempts, Kind, Lock, Outcome, Refusal};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
-use crate::services::attempts::{Attempts, Kind, Lock, Outcome, Refusal};
 
 /// The guess counters under this request's config.
 pub(crate) fn attempts(ctx: &Ctx) -> Attempts<'_> {

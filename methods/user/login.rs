@@ -8,10 +8,10 @@ use serde::Deserialize;
 use super::account::{LoginData, find_by_mobile, issue_session, not_registered};
 use super::guess::guarded;
 use crate::domain::{Mobile, SmsCode, SmsKey};
+use crate::gate::attempts::Kind;
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
 use crate::methods::params::aliased;
-use crate::services::attempts::Kind;
-use crate::services::session;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct LoginParams {

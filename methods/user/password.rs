@@ -8,9 +8,9 @@ use serde::Deserialize;
 use super::account::{find_by_id, find_by_mobile, not_registered, set_password};
 use super::guess::{attempts, guarded};
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
+use crate::gate::attempts::Kind;
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
-use crate::services::attempts::Kind;
-use crate::services::session;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct PwdEditParams {

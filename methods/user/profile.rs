@@ -3,8 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::gate::session::{self, SessionUser};
 use crate::handler::{ApiResult, Ctx, Reply};
-use crate::services::session::{self, SessionUser};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct TokenOnly {}

@@ -9,9 +9,9 @@ use super::account::{
 };
 use super::guess::attempts;
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
 use crate::methods::params::aliased;
-use crate::services::session;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RegisterParams {

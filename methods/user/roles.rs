@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::apps::AppKind;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
-use crate::services::roles;
-use crate::services::stores::opt_row;
+use crate::shared::roles;
+use crate::stores::opt_row;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RoleParams {

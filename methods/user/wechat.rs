@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::account::{Account, find_by_id, issue_session};
 use crate::config::apps::AppKind;
 use crate::domain::{Mobile, SmsCode, SmsKey};
+use crate::gate::profile;
+use crate::gate::session::{self, status};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
 use crate::methods::params::aliased;
-use crate::services::profile;
-use crate::services::session::{self, status};
-use crate::services::wechat::{self, WxIdentity};
+use crate::shared::wechat::{self, WxIdentity};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct WxLoginParams {
@@ -110,7 +110,7 @@ async fn user_of(ctx: &Ctx, appid: &str, who: &WxIdentity) -> ApiResult<i64> {
 
 /// The account bound to `who`, whose unionid is refreshed on the way.
 async fn bound_user(
-    db: &crate::services::db::Db,
+    db: &crate::stores::db::Db,
     appid: &str,
     who: &WxIdentity,
 ) -> ApiResult<Option<i64>> {
@@ -234,7 +234,7 @@ async fn bind(ctx: &Ctx, user_id: i64, mobile: &Mobile, code: &SmsCode) -> ApiRe
 /// user.register does not take the bind lock: a registration of the
 /// mobile committed since the look-up breaks UNIQUE (mobile). The client
 /// retries and merges.
-fn taken_meanwhile(e: crate::services::db::DbError) -> ApiError {
+fn taken_meanwhile(e: crate::stores::db::DbError) -> ApiError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         ApiError::business("该手机号刚刚完成注册，请重试")
     } else {
@@ -244,7 +244,7 @@ fn taken_meanwhile(e: crate::services::db::DbError) -> ApiError {
 
 /// Re-point the WeChat identities and roles of placeholder `from` to
 /// `onto`, and retire `from` (status 3, `merged_into`).
-pub(crate) async fn merge(tx: &crate::services::db::Tx<'_>, from: i64, onto: i64) -> ApiResult<()> {
+pub(crate) async fn merge(tx: &crate::stores::db::Tx<'_>, from: i64, onto: i64) -> ApiResult<()> {
     tx.execute(
         "UPDATE wechat_identities SET user_id = $2, updated_at = now() WHERE user_id = $1",
         &[&from, &onto],

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::config::apps::AppKind;
 use crate::handler::catalogue;
 use crate::protocol::sign;
-use crate::services::pay::{PayKeys, sandbox};
+use crate::shared::pay::{PayKeys, sandbox};
 
 /// A signed, single-endpoint RPC gateway in the Yaf-Server style.
 #[derive(Debug, Parser)]
@@ -166,7 +166,7 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
     // Held to the end of `serve`: its drop writes out the queued lines.
     let _log_writer = super::logging::init_tracing(&config.settings.log);
     if config.settings.postgres.migrate_on_start {
-        match crate::services::stores::migrate(&config.settings, false).await {
+        match crate::stores::migrate(&config.settings, false).await {
             Ok(r) => tracing::info!(applied = ?r.applied, "migrations checked"),
             // Serving without the store is still useful (ping, readyz) and
             // it recovers when PostgreSQL returns; `yafgate migrate` retries.
@@ -198,7 +198,7 @@ pub async fn shutdown_signal() {
 
 async fn migrate(path: &Path, demo: bool) -> anyhow::Result<()> {
     let config = load(path)?;
-    let report = crate::services::stores::migrate(&config.settings, demo).await?;
+    let report = crate::stores::migrate(&config.settings, demo).await?;
     if report.applied.is_empty() {
         println!("migrations: up to date");
     }
@@ -237,7 +237,7 @@ async fn settle(path: &Path, out_trade_no: &str, url: Option<String>) -> anyhow:
     let config = load(path)?;
     let s = &config.settings;
     let keys = PayKeys::load(&s.payments)?;
-    let stores = crate::services::Stores::build(s)?;
+    let stores = crate::stores::Stores::build(s)?;
     let now = chrono::Utc::now().timestamp();
     let delivery = sandbox::settle_delivery(&stores, &s.payments, &keys, out_trade_no, now).await?;
     let base = url.unwrap_or_else(|| format!("http://{}", s.server.listen));

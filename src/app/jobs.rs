@@ -1,13 +1,12 @@
 //! The scheduler inside `serve` (docs/protocol.md §17): every
-//! `jobs.interval_ms`, when `jobs.enabled`, run each job of
-//! [`services::jobs::JOBS`](crate::services::jobs::JOBS) once at the
-//! gateway's clock. Settings are read from the live config at each tick.
+//! `jobs.interval_ms`, when `jobs.enabled`, run each job the registry
+//! declared (`AppState::jobs`) once at the gateway's clock. Settings are read from the live config at each tick.
 
 use std::sync::Arc;
 
 use crate::config::ConfigCell;
 use crate::handler::AppState;
-use crate::services::jobs::{self, JOBS, Run};
+use crate::shared::jobs::{self, Run};
 
 /// Tick until `stop` resolves. The first run waits one interval.
 pub async fn schedule(state: Arc<AppState>, config: ConfigCell, stop: impl Future<Output = ()>) {
@@ -28,8 +27,8 @@ pub async fn schedule(state: Arc<AppState>, config: ConfigCell, stop: impl Futur
 /// Run every job once now; what each did. Tests call it to run the jobs
 /// at a moved clock without waiting for a tick.
 pub async fn run_all(state: &AppState, settings: &crate::config::Settings) -> Vec<Run> {
-    let mut runs = Vec::with_capacity(JOBS.len());
-    for job in JOBS {
+    let mut runs = Vec::with_capacity(state.jobs.len());
+    for job in &state.jobs {
         let now = state.clock.now();
         runs.push(
             jobs::run(

@@ -20,15 +20,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::{Config, ConfigCell};
+use crate::gate::guards::{self, BanTable};
+use crate::gate::password::PasswordWork;
+use crate::gate::profile;
 use crate::handler::{AppState, Registry};
 use crate::http::Gateway;
 use crate::http::body::BodyBudget;
-use crate::services::cache::AnswerCache;
-use crate::services::guards::{self, BanTable};
-use crate::services::password::PasswordWork;
-use crate::services::pay::PayKeys;
-use crate::services::profile;
-use crate::services::{Clock, Metrics, Stores};
+use crate::shared::pay::PayKeys;
+use crate::stores::cache::AnswerCache;
+use crate::stores::{Clock, Metrics, Stores};
 
 /// A gateway bound to its port, ready to run.
 pub struct Application {
@@ -66,7 +66,7 @@ impl Application {
             stores,
             metrics,
             clock: Clock::system(),
-            registry,
+            jobs: registry.jobs().to_vec(),
             http,
             instance: rand::random(),
             bans: Arc::new(BanTable::default()),
@@ -78,6 +78,7 @@ impl Application {
         let budget = BodyBudget::new(config.settings.server.body_memory_budget_bytes);
         let gateway = Arc::new(Gateway {
             state,
+            registry,
             budget,
             config: Arc::new(ArcSwap::from_pointee(config)),
         });

@@ -15,7 +15,7 @@ use prometheus_client::metrics::counter::Counter;
 
 use crate::config::{Config, ConfigCell};
 use crate::handler::AppState;
-use crate::services::Metrics;
+use crate::stores::Metrics;
 
 /// Quiet time after the last file event before reloading, so an editor's
 /// write-rename-chmod sequence causes one reload.

@@ -11,32 +11,9 @@ use serde::Deserialize;
 use crate::config::limits::RawLimits;
 pub use crate::config::limits::{Limits, RateLimit, Scope, ScopeLimits};
 pub use crate::config::patterns::MethodPattern;
-use crate::config::settings::Secret;
+pub use crate::config::platforms::AppKind;
+use crate::config::values::Secret;
 use crate::protocol::types::Platform;
-
-/// What kind of client an appid stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AppKind {
-    App,
-    H5,
-    Web,
-    Admin,
-    Activity,
-    Partner,
-    /// A WeChat mini-program: platform 6, its own session class
-    /// (docs/protocol.md §8.2).
-    MiniProgram,
-}
-
-impl AppKind {
-    /// Back office and partner appids are servers, not devices: they may
-    /// leave out the device parameters, send platform 5 and guard replays
-    /// with `request_no` (docs/protocol.md §3.4).
-    pub fn is_server(self) -> bool {
-        matches!(self, Self::Admin | Self::Partner)
-    }
-}
 
 /// One secret as written in the file: a literal (demo and dev only) or the
 /// name of an environment variable that holds it.
@@ -482,5 +459,14 @@ future_skew_secs = -1"#,
             let err = AppTable::parse(text, no_env).unwrap_err().0;
             assert!(err.contains(needle), "expected `{needle}` in: {err}");
         }
+    }
+
+    #[test]
+    fn the_key_is_read_from_apps_toml() {
+        let text = "[apps.x]\nname = \"x\"\ntype = \"app\"\nsecrets = [\"0123456789abcdef0123\"]\nplatforms = [1, 2]\n";
+        let t = AppTable::parse(text, |_| None).unwrap();
+        let app = t.get("x").unwrap();
+        assert_eq!(app.platforms, [Platform::Ios, Platform::Android]);
+        assert!(app.platforms_narrowed);
     }
 }

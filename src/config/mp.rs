@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn the_seeds_codes_and_scene_ids_never_reach_a_log_line() {
-        let mask = crate::config::settings::LogSettings::default().mask;
+        let mask = crate::config::log::LogSettings::default().mask;
         for key in ["verify_code", "sceneId", "notify_mobile", "mobile", "token"] {
             assert!(mask.iter().any(|m| m == key), "{key}");
         }

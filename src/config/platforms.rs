@@ -1,8 +1,34 @@
-//! Which platforms an appid may send (docs/protocol.md §3.2, §12.1): its
-//! type's, or the narrower list its `platforms` gives.
+//! The kinds of appid, and which platforms an appid may send
+//! (docs/protocol.md §3.2, §12.1): its type's, or the narrower list its
+//! `platforms` gives.
 
-use super::apps::AppKind;
+use serde::Deserialize;
+
 use crate::protocol::types::Platform;
+
+/// What kind of client an appid stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppKind {
+    App,
+    H5,
+    Web,
+    Admin,
+    Activity,
+    Partner,
+    /// A WeChat mini-program: platform 6, its own session class
+    /// (docs/protocol.md §8.2).
+    MiniProgram,
+}
+
+impl AppKind {
+    /// Back office and partner appids are servers, not devices: they may
+    /// leave out the device parameters, send platform 5 and guard replays
+    /// with `request_no` (docs/protocol.md §3.4).
+    pub fn is_server(self) -> bool {
+        matches!(self, Self::Admin | Self::Partner)
+    }
+}
 
 /// The platforms of a type: 6 for a mini-program, 1–5 for a server
 /// (admin, partner), 1–4 for the others.
@@ -64,14 +90,5 @@ mod tests {
             let err = compile(kind, Some(bad)).unwrap_err();
             assert!(err.contains(why), "{bad:?}: {err}");
         }
-    }
-
-    #[test]
-    fn the_key_is_read_from_apps_toml() {
-        let text = "[apps.x]\nname = \"x\"\ntype = \"app\"\nsecrets = [\"0123456789abcdef0123\"]\nplatforms = [1, 2]\n";
-        let t = super::super::apps::AppTable::parse(text, |_| None).unwrap();
-        let app = t.get("x").unwrap();
-        assert_eq!(app.platforms, [Ios, Android]);
-        assert!(app.platforms_narrowed);
     }
 }

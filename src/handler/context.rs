@@ -9,25 +9,25 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::config::apps::AppKind;
 use crate::domain::time::{format_time, local_day};
+use crate::gate::guards::{BanTable, Bans};
+use crate::gate::password::PasswordWork;
+use crate::gate::session::{Class, SessionUser};
 use crate::protocol::body::FilePart;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version};
-use crate::services::cache::AnswerCache;
-use crate::services::guards::{BanTable, Bans};
-use crate::services::password::PasswordWork;
-use crate::services::pay::{PayKeys, Payments};
-use crate::services::session::{Class, SessionUser};
-use crate::services::sms::SmsCodes;
-use crate::services::{Clock, Metrics, Stores};
-
-use super::registry::Registry;
+use crate::shared::jobs::Job;
+use crate::shared::pay::{PayKeys, Payments};
+use crate::shared::sms::SmsCodes;
+use crate::stores::cache::AnswerCache;
+use crate::stores::{Clock, Metrics, Stores};
 
 /// Process-wide services shared by every request.
 pub struct AppState {
     pub stores: Stores,
     pub metrics: Metrics,
     pub clock: Clock,
-    pub registry: Registry,
+    /// The timed jobs the registry declared (docs/protocol.md §17).
+    pub jobs: Vec<Job>,
     /// Outbound HTTP (SMS webhook).
     pub http: reqwest::Client,
     /// Random per process; prefixes request ids so instances do not collide.

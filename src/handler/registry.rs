@@ -15,7 +15,8 @@ use crate::handler::refusals;
 use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Version;
-use crate::services::pay::{OnPaid, Subjects};
+use crate::shared::jobs::Job;
+use crate::shared::pay::{OnPaid, Subjects};
 
 /// Who may call a method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +203,8 @@ pub struct Registry {
     /// The kinds of subject payments are for, with their on-paid hooks
     /// (docs/protocol.md, "Payments").
     pay_subjects: Subjects,
+    /// The timed jobs the products declared, in registration order.
+    jobs: Vec<Job>,
 }
 
 impl Registry {
@@ -254,6 +257,29 @@ impl Registry {
     /// The payable subject kinds.
     pub fn pay_subjects(&self) -> &Subjects {
         &self.pay_subjects
+    }
+
+    /// Add a timed job the scheduler runs (docs/protocol.md §17).
+    ///
+    /// # Panics
+    /// A job whose action is no system action of its machine, or whose
+    /// query does not lock what it finds, or a name added twice (a
+    /// programming error caught by every test run).
+    pub fn job(&mut self, job: Job) {
+        if let Err(why) = job.check() {
+            panic!("{why}");
+        }
+        assert!(
+            self.jobs.iter().all(|j| j.name != job.name),
+            "job {} added twice",
+            job.name
+        );
+        self.jobs.push(job);
+    }
+
+    /// The timed jobs, in the order they were added.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
     }
 
     /// The newest handler of `name` whose minimum version is at most `v`.

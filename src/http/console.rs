@@ -66,7 +66,7 @@ pub(super) fn serve(gw: &Gateway, req: &Request<Incoming>) -> Resp {
     let path = req.uri().path();
     let mut r = match path {
         "/catalogue.json" => {
-            let body = catalogue::catalogue(&gw.state.registry).to_string();
+            let body = catalogue::catalogue(&gw.registry).to_string();
             text(StatusCode::OK, JSON, body)
         }
         "/console/apps.json" => text(StatusCode::OK, JSON, apps(&config).to_string()),

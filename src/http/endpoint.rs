@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::pipeline::{self, Outcome, Trace};
 use crate::protocol::error::{ApiError, code};
 use crate::protocol::{client_ip, envelope};
-use crate::services::metrics::UNKNOWN_APPID;
+use crate::stores::metrics::UNKNOWN_APPID;
 
 pub(super) async fn endpoint(
     gw: &Gateway,
@@ -71,7 +71,10 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
                 ip,
                 request_id,
             };
-            (pipeline::process(&gw.state, &config, request).await, held)
+            (
+                pipeline::process(&gw.state, &gw.registry, &config, request).await,
+                held,
+            )
         }
         Err(Refusal::Transport(status)) => {
             return transport(gw, (&config, origin.as_deref()), request_id, ip, status);

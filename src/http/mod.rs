@@ -27,7 +27,7 @@ pub use listener::serve;
 pub use reply::Resp;
 
 use crate::config::ConfigCell;
-use crate::handler::AppState;
+use crate::handler::{AppState, Registry};
 
 // Header names as constants: a `&str` name is parsed and hashed anew on
 // every lookup.
@@ -40,6 +40,8 @@ const NOTIFY_PAY: &str = "/notify/pay/";
 /// in force (each request takes one snapshot of it).
 pub struct Gateway {
     pub state: Arc<AppState>,
+    /// Every method, and the payment subjects their products declared.
+    pub registry: Registry,
     pub config: ConfigCell,
     /// Request body bytes that may be in memory at once.
     pub budget: body::BodyBudget,

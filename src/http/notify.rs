@@ -10,8 +10,8 @@ use hyper::{Method, Request, StatusCode};
 
 use super::Gateway;
 use super::reply::{self, JSON, Resp, text};
-use crate::services::pay::Payments;
-use crate::services::pay::notify::{self, NotifyError};
+use crate::shared::pay::Payments;
+use crate::shared::pay::notify::{self, NotifyError};
 
 /// Notifications are a few hundred bytes; anything larger is not one.
 const MAX_BODY: usize = 64 * 1024;
@@ -44,15 +44,7 @@ pub(super) async fn notify(gw: &Gateway, driver: &str, req: Request<Incoming>) -
         http: &gw.state.http,
         now: gw.state.clock.now(),
     };
-    match notify::apply(
-        &pay,
-        gw.state.registry.pay_subjects(),
-        driver,
-        &headers,
-        body,
-    )
-    .await
-    {
+    match notify::apply(&pay, gw.registry.pay_subjects(), driver, &headers, body).await {
         Ok(applied) => {
             gw.state.metrics.pay_notification(applied.outcome);
             tracing::info!(

@@ -6,12 +6,12 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::config::apps::App;
+use crate::gate::session;
 use crate::handler::{Access, Caller, Entry};
 use crate::protocol::body::Submission;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::sign;
 use crate::protocol::types::{Skew, Timestamp, scalar_text};
-use crate::services::session;
 
 pub(super) fn known_app<'c>(config: &'c Config, appid: &str) -> ApiResult<&'c App> {
     config

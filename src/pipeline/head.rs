@@ -8,10 +8,10 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use crate::config::apps::{App, AppKind};
+use crate::gate::request_no;
 use crate::handler::{Caller, Entry};
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version, scalar_text};
-use crate::services::request_no;
 
 /// Decode the signed `data` text, which must be a JSON object.
 ///

@@ -23,14 +23,15 @@ use trip::{Ended, Step, Trip};
 
 use crate::config::Config;
 use crate::config::apps::App;
-use crate::handler::{AppState, Caller, Ctx, Entry, Lookup};
+use crate::gate::round_trip::Upto;
+use crate::gate::session::SessionUser;
+use crate::gate::{guards, replay, reqtoken, request_no};
+use crate::handler::{AppState, Caller, Ctx, Entry, Lookup, Registry};
 use crate::protocol::Reply;
 use crate::protocol::body::{FilePart, Submission};
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Timestamp, scalar_text};
-use crate::services::gate::Upto;
-use crate::services::session::SessionUser;
-use crate::services::{guards, replay, reqtoken, request_no, roles};
+use crate::shared::roles;
 
 /// A request's answer and what the pipeline learnt on the way.
 pub struct Outcome {
@@ -54,7 +55,12 @@ pub struct Request<'a> {
 /// trip after the ones that need none (docs/protocol.md §6, "One round
 /// trip"); a refusal found on the CPU is answered after the steps before
 /// it have run there, so the earliest step's answer wins.
-pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'_>) -> Outcome {
+pub async fn process(
+    state: &Arc<AppState>,
+    registry: &Registry,
+    config: &Arc<Config>,
+    req: Request<'_>,
+) -> Outcome {
     // One copy of the data, shared by the checks, the handler and the log
     // line (which masks it only if it is written).
     let shared = match decode_data(&req.submission.data) {
@@ -76,7 +82,7 @@ pub async fn process(state: &Arc<AppState>, config: &Arc<Config>, req: Request<'
         v: Some(head.v_text.to_string()),
         ..Trace::default()
     };
-    let lookup = state.registry.find(head.method, &head.v);
+    let lookup = registry.find(head.method, &head.v);
     let now = state.clock.now();
     let app = match admit(state, config, &head, req.ip, now) {
         Ok(app) => app,

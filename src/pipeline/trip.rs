@@ -1,15 +1,15 @@
 //! The request's one Redis round trip (docs/protocol.md §6, "One round
 //! trip"): what the checks found is gathered into one
-//! [`gate::Ask`](crate::services::gate::Ask), and its verdict is turned
+//! [`gate::Ask`](crate::gate::round_trip::Ask), and its verdict is turned
 //! back into the answer of the earliest step that refused.
 
 use crate::config::Config;
 use crate::config::apps::App;
+use crate::gate::round_trip::{self, Ask, Seen, SessionAsk, Upto, Verdict};
+use crate::gate::session::{self, SessionUser};
+use crate::gate::{guards, profile};
 use crate::handler::{Access, AppState, Entry};
 use crate::protocol::error::{ApiError, code};
-use crate::services::gate::{self, Ask, Seen, SessionAsk, Upto, Verdict};
-use crate::services::session::{self, SessionUser};
-use crate::services::{guards, profile};
 
 /// The steps after the ban, as found so far.
 pub(super) struct Trip<'a> {
@@ -66,7 +66,7 @@ impl<'a> Trip<'a> {
         config: &Config,
         session: Option<(&App, &Entry)>,
     ) -> Ended {
-        let verdict = match gate::run(&state.stores, &self.ask).await {
+        let verdict = match round_trip::run(&state.stores, &self.ask).await {
             Ok(v) => v,
             Err(e) => return Ended::Refused(e, Step::Ban),
         };
@@ -80,7 +80,7 @@ impl<'a> Trip<'a> {
                 Step::Later,
             ),
             Verdict::Replayed => Ended::Refused(
-                ApiError::business(crate::services::replay::REPLAYED),
+                ApiError::business(crate::gate::replay::REPLAYED),
                 Step::Later,
             ),
             Verdict::Passed => Ended::Passed(None),

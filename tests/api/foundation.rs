@@ -104,12 +104,8 @@ async fn migrations_apply_once_each_and_are_recorded() {
     let mut settings = yafgate::config::settings::Settings::default();
     settings.postgres.url = yafgate::config::settings::Secret::new(db.url.clone());
 
-    let first = yafgate::services::stores::migrate(&settings, false)
-        .await
-        .unwrap();
-    let second = yafgate::services::stores::migrate(&settings, false)
-        .await
-        .unwrap();
+    let first = yafgate::stores::migrate(&settings, false).await.unwrap();
+    let second = yafgate::stores::migrate(&settings, false).await.unwrap();
 
     assert!(!first.applied.is_empty());
     assert!(
@@ -135,8 +131,8 @@ async fn concurrent_migrations_take_turns() {
     let mut settings = yafgate::config::settings::Settings::default();
     settings.postgres.url = yafgate::config::settings::Secret::new(db.url.clone());
     let (a, b) = tokio::join!(
-        yafgate::services::stores::migrate(&settings, false),
-        yafgate::services::stores::migrate(&settings, false)
+        yafgate::stores::migrate(&settings, false),
+        yafgate::stores::migrate(&settings, false)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(

@@ -205,7 +205,7 @@ async fn jobs_run_on_demand_at_the_moved_clock_and_respect_their_thresholds() {
     );
     assert_eq!(
         count(&db, "SELECT count(*) FROM job_runs WHERE result = 'ok'").await,
-        3 * yafgate::services::jobs::JOBS.len() as i64,
+        3 * yafgate::registry().jobs().len() as i64,
         "three runs of every job"
     );
 }

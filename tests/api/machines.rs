@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 use tokio_postgres::Client;
-use yafgate::services::machine::{Actor, Key, transition};
-use yafgate::services::orders::ORDER;
+use yafgate::methods::order::machine::ORDER;
+use yafgate::shared::machine::{Actor, Key, transition};
 
 use crate::helpers::*;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde_json::json;
-use yafgate::services::db::{Db, Mode};
+use yafgate::stores::db::{Db, Mode};
 
 use crate::helpers::db::{TestDb, url_with_db};
 use crate::helpers::freezer::{self, Freezer};
@@ -61,7 +61,7 @@ async fn hammer(pool: &Pool, mode: Mode) -> Vec<String> {
                             .prepare_cached("SELECT $1::bigint + id FROM news WHERE id = $2")
                             .await?;
                         let row = db.query_one(&stmt, &[&n, &1_i64]).await?;
-                        Ok::<i64, yafgate::services::db::DbError>(row.get(0))
+                        Ok::<i64, yafgate::stores::db::DbError>(row.get(0))
                     }
                     .await;
                     match got {

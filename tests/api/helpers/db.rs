@@ -31,10 +31,7 @@ async fn admin() -> tokio_postgres::Client {
 fn template_name() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
-        let name = format!(
-            "yafgate_tpl_{:016x}",
-            yafgate::services::stores::schema_fingerprint()
-        );
+        let name = format!("yafgate_tpl_{:016x}", yafgate::stores::schema_fingerprint());
         // Built once per process, on a thread of its own, so no test's
         // runtime owns the connections.
         let n = name.clone();
@@ -74,7 +71,7 @@ async fn ensure_template(name: &str) {
     let mut settings = yafgate::config::settings::Settings::default();
     settings.postgres.url =
         yafgate::config::settings::Secret::new(url_with_db(&services().pg_url, &building));
-    yafgate::services::stores::migrate(&settings, true)
+    yafgate::stores::migrate(&settings, true)
         .await
         .expect("template migrates");
     // Another test process may have finished first; then ours is surplus.

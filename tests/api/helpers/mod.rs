@@ -346,8 +346,8 @@ impl TestApp {
 
     /// A connection to the Redis (or cluster) this gateway was configured
     /// with, for tests that look at keys directly.
-    pub fn redis(&self) -> yafgate::services::redis_conn::RedisConn {
-        yafgate::services::redis_conn::RedisConn::build(&self.settings.redis).unwrap()
+    pub fn redis(&self) -> yafgate::stores::redis_conn::RedisConn {
+        yafgate::stores::redis_conn::RedisConn::build(&self.settings.redis).unwrap()
     }
 
     /// The prefix of every Redis key this gateway writes.

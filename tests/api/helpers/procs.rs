@@ -316,9 +316,7 @@ impl PrivatePostgres {
         let _ = driver.await;
         let mut settings = yafgate::config::settings::Settings::default();
         settings.postgres.url = yafgate::config::settings::Secret::new(pg.url("yafgate"));
-        yafgate::services::stores::migrate(&settings, true)
-            .await
-            .unwrap();
+        yafgate::stores::migrate(&settings, true).await.unwrap();
         pg
     }
 

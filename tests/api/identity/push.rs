@@ -9,7 +9,7 @@ use yafgate::config::settings::PushDriver;
 use yafgate::handler::{Ctx, Method, Registry};
 use yafgate::protocol::Reply;
 use yafgate::protocol::error::ApiResult;
-use yafgate::services::push::{self, Message, SANDBOX_LIST};
+use yafgate::shared::push::{self, Message, SANDBOX_LIST};
 
 use crate::helpers::*;
 

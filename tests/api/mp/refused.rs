@@ -5,7 +5,7 @@
 use serde_json::json;
 use yafgate::config::payments::PayDriver;
 use yafgate::config::settings::Secret;
-use yafgate::services::pay::sandbox::{self, API_V3_KEY};
+use yafgate::shared::pay::sandbox::{self, API_V3_KEY};
 
 use super::*;
 use crate::helpers::webhook::Receiver;

@@ -11,9 +11,9 @@ mod wechatpay;
 use serde_json::{Value, json};
 use yafgate::config::payments::PaySettings;
 use yafgate::domain::Money;
-use yafgate::services::pay::PayKeys;
-use yafgate::services::pay::sandbox::{self, Delivery};
-use yafgate::services::pay::wechat::RsaSigner;
+use yafgate::shared::pay::PayKeys;
+use yafgate::shared::pay::sandbox::{self, Delivery};
+use yafgate::shared::pay::wechat::RsaSigner;
 
 use crate::helpers::{ADMIN_API_CALL_SECRET, TestApp, assert_code};
 

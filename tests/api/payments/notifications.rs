@@ -3,8 +3,8 @@
 
 use futures_util::future::join_all;
 use serde_json::Value;
-use yafgate::services::pay::sandbox;
-use yafgate::services::pay::wechat::RsaSigner;
+use yafgate::shared::pay::sandbox;
+use yafgate::shared::pay::wechat::RsaSigner;
 
 use super::*;
 use crate::helpers::{assert_code, spawn_app};

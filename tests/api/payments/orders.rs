@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 use yafgate::config::payments::PayDriver;
 use yafgate::config::settings::RunEnv;
-use yafgate::services::pay::wechat::{RsaVerifier, message};
+use yafgate::shared::pay::wechat::{RsaVerifier, message};
 
 use super::*;
 use crate::helpers::{Options, default_apps, spawn_app, spawn_app_with};

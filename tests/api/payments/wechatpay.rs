@@ -6,8 +6,8 @@ use serde_json::json;
 use yafgate::config::payments::PayDriver;
 use yafgate::config::settings::Secret;
 use yafgate::domain::Money;
-use yafgate::services::pay::sandbox::{self, API_V3_KEY, Delivery};
-use yafgate::services::pay::wechat::{RsaSigner, RsaVerifier, message};
+use yafgate::shared::pay::sandbox::{self, API_V3_KEY, Delivery};
+use yafgate::shared::pay::wechat::{RsaSigner, RsaVerifier, message};
 
 use super::*;
 use crate::helpers::webhook::Receiver;

@@ -1,0 +1,159 @@
+//! Refunds (docs/protocol.md, "Payments"): a paid payment becomes
+//! `refunding` with a refund row in one transaction, then the driver is
+//! asked; the refund notification (through the same callback route) makes
+//! both `refunded`. A product may refund part of a payment once
+//! ([`Payments::start_partial_refund`]); the payment is `refunded` after it.
+
+use anyhow::Context;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{Payments, nonce, wechat};
+use crate::config::payments::PayDriver;
+use crate::domain::Money;
+use crate::protocol::error::{ApiError, ApiResult};
+
+/// A refund asked for.
+#[derive(Debug, Serialize)]
+pub struct Started {
+    /// The payment's row id (not shown to clients).
+    #[serde(skip)]
+    pub payment_id: i64,
+    pub out_trade_no: String,
+    pub out_refund_no: String,
+    /// What is refunded.
+    pub amount: Money,
+    /// The whole payment (the provider checks the refund against it).
+    #[serde(skip)]
+    pub total: Money,
+}
+
+impl Payments<'_> {
+    /// Start refunding the whole of the paid payment `out_trade_no`.
+    ///
+    /// # Errors
+    /// 404 no such payment; 503 it is not paid (or already refunding);
+    /// the provider's refusal; store failures.
+    pub async fn refund(&self, out_trade_no: &str, reason: &str) -> ApiResult<Started> {
+        self.enabled()?;
+        let mut db = self.stores.pg().await?;
+        let tx = db.transaction().await?;
+        let started = self.start_refund(&tx, out_trade_no, reason).await?;
+        tx.commit().await?;
+        drop(db);
+        self.ask_refund(&started).await?;
+        Ok(started)
+    }
+
+    /// The first half of [`Payments::refund`], inside the caller's
+    /// transaction (so a product can move its own record in the same one):
+    /// the payment becomes `refunding` with a refund row. After the commit,
+    /// call [`Payments::ask_refund`].
+    ///
+    /// # Errors
+    /// As [`Payments::refund`], without the provider.
+    pub async fn start_refund(
+        &self,
+        tx: &crate::stores::db::Tx<'_>,
+        out_trade_no: &str,
+        reason: &str,
+    ) -> ApiResult<Started> {
+        self.start_partial_refund(tx, out_trade_no, None, reason)
+            .await
+    }
+
+    /// [`Payments::start_refund`] of `part` of the payment (the whole when
+    /// `None`), e.g. the unused redemption codes of an order.
+    ///
+    /// # Errors
+    /// As [`Payments::start_refund`]; an internal error when `part` is
+    /// zero or more than the payment.
+    pub async fn start_partial_refund(
+        &self,
+        tx: &crate::stores::db::Tx<'_>,
+        out_trade_no: &str,
+        part: Option<Money>,
+        reason: &str,
+    ) -> ApiResult<Started> {
+        self.enabled()?;
+        let row = tx
+            .query_opt(
+                "SELECT id, amount, status FROM payments WHERE out_trade_no = $1 FOR UPDATE",
+                &[&out_trade_no],
+            )
+            .await?
+            .ok_or_else(|| ApiError::not_found("支付单不存在"))?;
+        let (id, amount, status): (i64, Decimal, String) = (row.get(0), row.get(1), row.get(2));
+        if status != "paid" {
+            return Err(ApiError::business("支付单当前状态不能退款"));
+        }
+        let total = Money::from_decimal(amount).context("payment amount out of bounds")?;
+        let amount = part.unwrap_or(total);
+        if amount.cents() <= 0 || amount.cents() > total.cents() {
+            return Err(anyhow::anyhow!("refund of {amount} out of the payment's {total}").into());
+        }
+        let out_refund_no = format!("R{}{}", self.now, &nonce()[..12]);
+        tx.execute(
+            "INSERT INTO refunds (out_refund_no, payment_id, amount, reason) VALUES ($1, $2, $3, $4)",
+            &[&out_refund_no, &id, &amount.to_decimal(), &reason],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE payments SET status = 'refunding', updated_at = now() WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+        Ok(Started {
+            payment_id: id,
+            out_trade_no: out_trade_no.to_string(),
+            out_refund_no,
+            amount,
+            total,
+        })
+    }
+
+    /// The second half of [`Payments::refund`]: ask the provider (the
+    /// sandbox needs no asking). When it refuses, the refund row is closed
+    /// and the payment is `paid` again.
+    ///
+    /// # Errors
+    /// The provider's refusal (503); store failures.
+    pub async fn ask_refund(&self, started: &Started) -> ApiResult<()> {
+        let (out_trade_no, out_refund_no) = (&started.out_trade_no, &started.out_refund_no);
+        if self.settings.driver == PayDriver::Wechatpay {
+            let body = wechat::refund_body(
+                out_trade_no,
+                out_refund_no,
+                started.amount.cents(),
+                started.total.cents(),
+                &self.notify_url(),
+            );
+            let asked = self.post(wechat::REFUND_PATH, body, "退款失败，请稍后重试");
+            if let Err(e) = asked.await {
+                self.undo(started.payment_id, out_refund_no).await?;
+                return Err(e);
+            }
+        }
+        tracing::info!(%out_trade_no, %out_refund_no, amount = %started.amount, "refund started");
+        Ok(())
+    }
+
+    /// The provider did not take the refund: close the refund row and give
+    /// the payment back its `paid` status, so it can be refunded again.
+    async fn undo(&self, payment: i64, out_refund_no: &str) -> ApiResult<()> {
+        let mut db = self.stores.pg().await?;
+        let tx = db.transaction().await?;
+        tx.execute(
+            "UPDATE refunds SET status = 'closed' WHERE out_refund_no = $1 AND status = 'processing'",
+            &[&out_refund_no],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE payments SET status = 'paid', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+            &[&payment],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
