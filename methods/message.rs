@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::handler::Ctx;
 use crate::handler::Int;
 use crate::handler::Reply;
+use crate::handler::paging::{PageNo, Paged};
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
-use crate::methods::paging::{PageNo, Paged};
 use crate::stores::one_row;
 
 /// Register the message namespace.

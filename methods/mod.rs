@@ -1,5 +1,6 @@
-//! Handler modules, one file per namespace, each with a `register`; and
-//! the helpers they share (paging, parameter checks).
+//! Handler modules, one folder or file per namespace, each with a
+//! `register`. A namespace names no other: what two share lives in
+//! `src/shared` (business) or `src/handler` (the handler API).
 
 pub mod consult;
 pub mod goods;
@@ -9,8 +10,6 @@ pub mod mp;
 pub mod news;
 pub mod notice;
 pub mod order;
-pub mod paging;
-pub mod params;
 pub mod pay;
 pub mod sms;
 pub mod supplier;

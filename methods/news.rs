@@ -12,8 +12,8 @@ use crate::handler::cached;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 
-use super::paging::{PageNo, Paged};
-use super::params::{category_filter, resource_id};
+use crate::handler::paging::{PageNo, Paged};
+use crate::handler::params::{category_filter, resource_id};
 
 /// Register the news namespace.
 pub fn register(r: &mut Registry) {

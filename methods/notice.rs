@@ -13,8 +13,8 @@ use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 use crate::stores::one_row;
 
-use super::paging::{PageNo, Paged};
-use super::params::resource_id;
+use crate::handler::paging::{PageNo, Paged};
+use crate::handler::params::resource_id;
 
 /// Register the notice namespace.
 pub fn register(r: &mut Registry) {

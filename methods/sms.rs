@@ -7,8 +7,7 @@ use serde_json::Value;
 
 use crate::config::apps::AppKind;
 use crate::domain::{Mobile, SmsKey};
-use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
-use crate::methods::user::is_registered;
+use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code, refusals};
 
 /// Register the sms namespace.
 pub fn register(r: &mut Registry) {
@@ -17,8 +16,8 @@ pub fn register(r: &mut Registry) {
             .no_replay()
             .req_token(false)
             .refuses([
-                crate::methods::user::account::REFUSED_REGISTERED,
-                crate::methods::user::account::REFUSED_UNREGISTERED,
+                refusals::REGISTERED,
+                refusals::UNREGISTERED,
             ])
             .summary("发送短信验证码。key：USER_REGISTER_CODE（已注册返回 604）、USER_LOGIN_CODE、USER_PWD_FIND_CODE（未注册返回 605）；USER_BIND_MOBILE_CODE（小程序绑定手机号，注册与否均可）；CONSULT_SIGNIN_CODE（咨询平台手机登录，注册与否均可）；SUPPLIER_LOGIN_CODE（供应商登录与找回密码，未注册返回 605）；ADMIN_LOGIN_CODE 为管理后台登录验证码，仅 admin 类型的 appid 可用（后台账号由后台自己核对，不查前台用户）。6 位，10 分钟有效，同一手机号 60 秒一次，每日上限。"),
         send,
@@ -78,7 +77,7 @@ async fn send(ctx: Ctx, p: SendParams) -> ApiResult<Reply> {
     let mobile = Mobile::parse(&p.mobile)?;
     let key = parse_key(&ctx, &p.key)?;
     if key != SmsKey::AdminLogin {
-        let registered = is_registered(&ctx, &mobile).await?;
+        let registered = ctx.accounts().find_by_mobile(&mobile).await?.is_some();
         match key {
             SmsKey::Register if registered => {
                 return Err(ApiError::new(code::ALREADY_REGISTERED, "账号已注册"));

@@ -8,13 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
-use crate::gate::attempts::Kind;
 use crate::gate::session;
+use crate::handler::guess;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
-use crate::methods::user::account::{
-    ACCOUNT_COLUMNS, Account, account, hash_password, issue_session,
-};
-use crate::methods::user::guess::guarded;
+use crate::shared::accounts::{self, ACCOUNT_COLUMNS, Account, NewAccount};
 use crate::stores::opt_row;
 
 /// The consultant role of consulting (docs/protocol.md §8.11).
@@ -49,28 +46,19 @@ async fn signin(ctx: &Ctx, p: &SigninParams, consultant: bool) -> ApiResult<Acco
     let code = SmsCode::parse(&p.verification_code)?;
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;
-    let c = &ctx.caller;
-    let platform = ctx.platform()?.number();
-    tx.execute(
-        "INSERT INTO users (open_id, mobile, nickname, reg_platform, reg_channel, reg_app_v) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (mobile) DO NOTHING",
-        &[
-            &session::new_token(),
-            &mobile.as_str(),
-            &mobile.masked(),
-            &platform,
-            &c.channel,
-            &c.app_v,
-        ],
-    )
-    .await?;
-    let row = tx
-        .query_one(
-            &format!("SELECT {} FROM users WHERE mobile = $1", ACCOUNT_COLUMNS),
-            &[&mobile.as_str()],
-        )
-        .await?;
-    let account = account(&row);
+    let nickname = mobile.masked();
+    let new = NewAccount {
+        mobile: Some(&mobile),
+        nickname: &nickname,
+        password_hash: None,
+    };
+    let account = match accounts::create(&tx, new, &ctx.arrival()?).await? {
+        Some(created) => created,
+        None => {
+            let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE mobile = $1");
+            Account::of(&tx.query_one(&sql, &[&mobile.as_str()]).await?)
+        }
+    };
     session::ensure_active(account.profile.status)?;
     if consultant {
         tx.execute(
@@ -88,7 +76,10 @@ async fn signin(ctx: &Ctx, p: &SigninParams, consultant: bool) -> ApiResult<Acco
 }
 
 async fn logged_in(ctx: &Ctx, account: &Account) -> ApiResult<Reply> {
-    let token = issue_session(ctx, account).await?;
+    let token = ctx
+        .accounts()
+        .issue_session(account, &ctx.arrival()?)
+        .await?;
     Reply::data(
         "登录成功",
         &json!({"content": [account.id], "token": token}),
@@ -137,7 +128,8 @@ pub(super) async fn register(ctx: Ctx, p: RegisterParams) -> ApiResult<Reply> {
     if !email.is_empty() && !email_ok {
         return Err(ApiError::business("邮箱格式不正确"));
     }
-    let hash = hash_password(&ctx, password).await?;
+    let accounts = ctx.accounts();
+    let hash = accounts.hash(password).await?;
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;
     let n = tx
@@ -161,11 +153,7 @@ pub(super) async fn register(ctx: Ctx, p: RegisterParams) -> ApiResult<Reply> {
             "该账号已注册"
         }));
     }
-    tx.execute(
-        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
-        &[&user, &hash],
-    )
-    .await?;
+    accounts.set_password(&tx, user, &hash).await?;
     tx.commit().await?;
     Reply::data("注册成功", &json!({"content": [user]}))
 }
@@ -208,11 +196,7 @@ pub(super) async fn consultant_login(ctx: Ctx, p: LoginParams) -> ApiResult<Repl
     if !crate::shared::roles::has(ctx.stores(), account.id, CONSULTANT).await? {
         return Err(ApiError::business("该账号不是顾问，请先以顾问身份注册"));
     }
-    let token = issue_session(&ctx, &account).await?;
-    Reply::data(
-        "登录成功",
-        &json!({"content": [account.id], "token": token}),
-    )
+    logged_in(&ctx, &account).await
 }
 
 /// The account by user name or mobile, its password checked as a guarded
@@ -227,30 +211,13 @@ async fn login(ctx: &Ctx, p: LoginParams) -> ApiResult<Account> {
     // One read, no transaction: a shared connection (docs/protocol.md §24.3).
     let row = opt_row(ctx.stores().pg_rows(&sql, &[&name]).await?)?;
     let account = row
-        .map(|r| account(&r))
+        .map(|r| Account::of(&r))
         .ok_or_else(|| ApiError::business(WRONG))?;
     session::ensure_active(account.profile.status)?;
     let mobile = Mobile::parse(&Text(account.profile.mobile.clone()))
         .map_err(|_| ApiError::business(WRONG))?;
-    let c = ctx.clone();
     let hash = account.password_hash.clone();
-    let given = p.password;
-    guarded(ctx, &mobile, Kind::Password, async move {
-        let right = match hash {
-            Some(hash) => {
-                c.state
-                    .password_work
-                    .verify(&c.config.settings.guards, given.0, hash)
-                    .await?
-            }
-            None => false,
-        };
-        Ok(if right {
-            Ok(())
-        } else {
-            Err(ApiError::business(WRONG))
-        })
-    })
-    .await?;
+    let wrong = ApiError::business(WRONG);
+    guess::password(ctx, &mobile, p.password.0, hash, wrong).await?;
     Ok(account)
 }

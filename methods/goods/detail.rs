@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::handler::params::resource_id;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, cached};
-use crate::methods::params::resource_id;
 
 /// Parameters of goods.detail.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -3,10 +3,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::handler::paging::{PageNo, Paged};
+use crate::handler::params::category_filter;
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, cached};
 use crate::handler::{Float, Int, Text};
-use crate::methods::paging::{PageNo, Paged};
-use crate::methods::params::category_filter;
 
 /// Longest keyword searched for, in characters.
 const MAX_KEYWORDS: usize = 50;

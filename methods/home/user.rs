@@ -12,7 +12,7 @@ use super::{bad_param, base_url, parsed};
 use crate::gate::profile;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::protocol::body::FilePart;
-use crate::shared::{upload, user_profile};
+use crate::shared::{accounts, upload};
 
 /// Files one upload may carry.
 pub(super) const MAX_FILES: usize = 9;
@@ -61,7 +61,7 @@ pub(super) struct UpdateParams {
 }
 
 /// home.user.update: nickname and avatar on the shared account (through
-/// services::user_profile), gender, real name and tel on the home profile.
+/// shared::accounts), gender, real name and tel on the home profile.
 pub(super) async fn update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let nickname = p.nickname.as_str().trim();
@@ -89,7 +89,7 @@ pub(super) async fn update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
     }
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;
-    user_profile::set_names(&tx, user, nickname, avatar).await?;
+    accounts::set_names(&tx, user, nickname, avatar).await?;
     tx.execute(
         "INSERT INTO home_profiles (user_id, real_name, gender, tel, updated_at) \
          VALUES ($1, $2, $3, $4, to_timestamp($5)) ON CONFLICT (user_id) DO UPDATE \

@@ -10,12 +10,10 @@ use serde_json::json;
 use super::{EXISTS, NO_ACCOUNT, NO_APPID, WRONG_CODE, add, invalid, member};
 use crate::config::apps::AppKind;
 use crate::config::wechat::WechatDriver;
-use crate::domain::{Mobile, SmsKey};
-use crate::gate::profile;
-use crate::gate::session::{self, status};
+use crate::domain::{Mobile, SmsCode, SmsKey};
+use crate::gate::session;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
-use crate::methods::user::account::{find_by_id, issue_session};
-use crate::methods::user::wechat::{self, BindParams, WxLoginParams, merge};
+use crate::shared::accounts::NotMerged;
 use crate::shared::wechat as wx;
 use crate::stores::opt_row;
 
@@ -93,7 +91,18 @@ async fn wx_login(ctx: Ctx, p: WxParams) -> ApiResult<Reply> {
     if p.code.as_str() == "user" && ctx.config.settings.env.is_dev_or_test() {
         return test_user(&ctx).await;
     }
-    wechat::wx_login(ctx, WxLoginParams { code: p.code }).await
+    let who = wx::code2session(ctx.stores(), w, &ctx.state.http, appid, p.code.as_str()).await?;
+    let (token, account) = ctx.accounts().wechat_login(&who, &ctx.arrival()?).await?;
+    let p = account.profile;
+    let user_info = (!p.mobile.is_empty()).then_some(UserInfo {
+        name: p.nickname,
+        mobile: p.mobile,
+    });
+    let mut data = json!({"token": token, "open_id": p.open_id});
+    if let Some(info) = user_info {
+        data["userInfo"] = serde_json::to_value(info).map_err(anyhow::Error::from)?;
+    }
+    Reply::data("登录成功", &data)
 }
 
 #[derive(Serialize)]
@@ -120,9 +129,10 @@ async fn test_user(ctx: &Ctx) -> ApiResult<Reply> {
     )
     .await?;
     drop(db);
-    let account = find_by_id(ctx, id).await?;
+    let accounts = ctx.accounts();
+    let account = accounts.find_by_id(id).await?;
     session::ensure_active(account.profile.status)?;
-    let token = issue_session(ctx, &account).await?;
+    let token = accounts.issue_session(&account, &ctx.arrival()?).await?;
     let p = account.profile;
     Reply::data(
         "登录成功",
@@ -140,12 +150,24 @@ pub(super) struct LoginParams {
 }
 
 async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
-    let p = BindParams {
-        mobile: p.mobile,
-        verify_code: Some(p.verify_code),
-        code: None,
-    };
-    wechat::mobile_bind(ctx, p).await.map_err(|e| match e {
+    let user = ctx.user()?;
+    let mobile = Mobile::parse(&p.mobile).map_err(seed_code)?;
+    let code = SmsCode::parse(&p.verify_code).map_err(seed_code)?;
+    let (token, account) = ctx
+        .accounts()
+        .bind(&ctx.sms(), user, (&mobile, &code), &ctx.arrival()?)
+        .await
+        .map_err(seed_code)?;
+    let p = account.profile;
+    Reply::data(
+        "绑定成功",
+        &json!({"token": token, "userInfo": UserInfo { name: p.nickname, mobile: p.mobile }}),
+    )
+}
+
+/// A bind's refusal as the seed numbers it.
+fn seed_code(e: ApiError) -> ApiError {
+    match e {
         ApiError::Refused {
             code: code::SMS_CODE_WRONG,
             msg,
@@ -159,7 +181,7 @@ async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
             msg,
         } if msg.starts_with("手机号") => invalid(msg),
         other => other,
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -256,55 +278,18 @@ async fn scene_login(ctx: Ctx, p: SceneLoginParams) -> ApiResult<Reply> {
     let payload: Payload = raw
         .and_then(|r| serde_json::from_str(&r).ok())
         .ok_or_else(used)?;
-    let target = payload.user_id;
-    if target != me.id {
-        if !me.profile.mobile.is_empty() {
-            return Err(ApiError::new(EXISTS, "当前微信已绑定其他账号"));
-        }
-        join(&ctx, me.id, target).await?;
-        profile::forget(&ctx.state.stores, me.id).await?;
-    }
-    let account = find_by_id(&ctx, target).await?;
-    let token = if target == me.id {
-        me.token.clone()
-    } else {
-        session::end(&ctx.state.stores, &me.token).await?;
-        issue_session(&ctx, &account).await?
-    };
+    let joined = ctx
+        .accounts()
+        .join(me, payload.user_id, &ctx.arrival()?)
+        .await?;
+    let (token, account) = joined.map_err(|why| match why {
+        NotMerged::HasMobile => ApiError::new(EXISTS, "当前微信已绑定其他账号"),
+        NotMerged::NoTarget => ApiError::new(NO_ACCOUNT, "账号不存在"),
+    })?;
     let p = account.profile;
     Reply::data(
         "登录成功",
         &json!({"token": token, "userInfo": UserInfo { name: p.nickname, mobile: p.mobile },
                 "payload": payload}),
     )
-}
-
-/// Merge the caller's WeChat-only account onto the scene's user, as a
-/// mobile bind merges it (docs/protocol.md §8.10).
-async fn join(ctx: &Ctx, me: i64, target: i64) -> ApiResult<()> {
-    let mut db = ctx.stores().pg().await?;
-    let tx = db.transaction().await?;
-    let mine = tx
-        .query_one(
-            "SELECT status, mobile FROM users WHERE id = $1 FOR UPDATE",
-            &[&me],
-        )
-        .await?;
-    session::ensure_active(mine.get(0))?;
-    if mine.get::<_, Option<String>>(1).is_some() {
-        return Err(ApiError::new(EXISTS, "当前微信已绑定其他账号"));
-    }
-    let theirs = tx
-        .query_opt(
-            "SELECT status FROM users WHERE id = $1 FOR UPDATE",
-            &[&target],
-        )
-        .await?;
-    match theirs.map(|r| r.get::<_, i16>(0)) {
-        Some(s) if s != status::CANCELLED => session::ensure_active(s)?,
-        _ => return Err(ApiError::new(NO_ACCOUNT, "账号不存在")),
-    }
-    merge(&tx, me, target).await?;
-    tx.commit().await?;
-    Ok(())
 }

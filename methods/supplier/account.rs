@@ -9,9 +9,9 @@ use super::{FAILED, certified};
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
 use crate::gate::attempts::Kind;
 use crate::gate::session;
+use crate::handler::guess::{self, attempts, guarded};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text};
-use crate::methods::user::account::{Account, find_by_mobile, issue_session, set_password};
-use crate::methods::user::guess::{attempts, guarded};
+use crate::shared::accounts::Account;
 
 const WRONG_PASSWORD: &str = "帐号或密码错误";
 
@@ -79,33 +79,23 @@ fn code_refused(e: ApiError) -> ApiError {
 pub(super) async fn login(ctx: Ctx, p: PasswordParams) -> ApiResult<Reply> {
     let _ = (p.access_token, p.code);
     let mobile = Mobile::parse(&p.mobile).map_err(code_refused)?;
-    let account = find_by_mobile(&ctx, &mobile)
+    let account = ctx
+        .accounts()
+        .find_by_mobile(&mobile)
         .await?
         .ok_or_else(|| failed(WRONG_PASSWORD))?;
     session::ensure_active(account.profile.status)?;
-    let c = ctx.clone();
     let hash = account.password_hash.clone();
-    let given = p.password.0;
-    guarded(&ctx, &mobile, Kind::Password, async move {
-        let g = &c.config.settings.guards;
-        let right = match hash {
-            Some(hash) => c.state.password_work.verify(g, given, hash).await?,
-            None => false,
-        };
-        Ok(if right {
-            Ok(())
-        } else {
-            Err(failed(WRONG_PASSWORD))
-        })
-    })
-    .await?;
+    guess::password(&ctx, &mobile, p.password.0, hash, failed(WRONG_PASSWORD)).await?;
     logged_in(&ctx, &account).await
 }
 
 pub(super) async fn login_sms(ctx: Ctx, p: SmsParams) -> ApiResult<Reply> {
     let _ = (p.access_token, p.code);
     let mobile = Mobile::parse(&p.mobile).map_err(code_refused)?;
-    let account = find_by_mobile(&ctx, &mobile)
+    let account = ctx
+        .accounts()
+        .find_by_mobile(&mobile)
         .await?
         .ok_or_else(|| failed("亲，验证码已过期~"))?;
     session::ensure_active(account.profile.status)?;
@@ -126,7 +116,10 @@ pub(super) async fn login_sms(ctx: Ctx, p: SmsParams) -> ApiResult<Reply> {
 /// The supplier checks after a right guess, then the session.
 async fn logged_in(ctx: &Ctx, account: &Account) -> ApiResult<Reply> {
     certified(ctx, account.id).await?;
-    let token = issue_session(ctx, account).await?;
+    let token = ctx
+        .accounts()
+        .issue_session(account, &ctx.arrival()?)
+        .await?;
     let expire_time = ctx.session_class()?.ttl(&ctx.config.settings.session);
     Reply::data("亲，关联微信成功~", &Login { token, expire_time })
 }
@@ -138,7 +131,9 @@ pub(super) async fn pwd_find(ctx: Ctx, p: FindParams) -> ApiResult<Reply> {
         return Err(failed("亲，缺少密码~"));
     }
     let new = Password::parse(&p.password, "密码").map_err(code_refused)?;
-    let account = find_by_mobile(&ctx, &mobile)
+    let account = ctx
+        .accounts()
+        .find_by_mobile(&mobile)
         .await?
         .ok_or_else(|| failed("亲，验证码已过期~"))?;
     session::ensure_active(account.profile.status)?;
@@ -148,7 +143,7 @@ pub(super) async fn pwd_find(ctx: Ctx, p: FindParams) -> ApiResult<Reply> {
         .check(mobile.as_str(), SmsKey::SupplierLogin, code.as_str(), true)
         .await?
         .map_err(|e| e.into_api(FAILED))?;
-    set_password(&ctx, account.id, new).await?;
+    ctx.accounts().change_password(account.id, new).await?;
     session::password_changed(&ctx.state.stores, account.id, None).await?;
     attempts(&ctx).clear(mobile.as_str(), ctx.caller.ip).await?;
     Ok(Reply::empty("请求成功~"))

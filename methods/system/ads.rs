@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply};
 
 use super::NoParams;
+use crate::handler::params::aliased;
 use crate::handler::{Text, cached};
-use crate::methods::params::aliased;
 
 /// Parameters of system.ads.
 #[derive(Debug, Deserialize, JsonSchema)]

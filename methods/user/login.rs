@@ -5,13 +5,14 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::account::{LoginData, find_by_mobile, issue_session, not_registered};
-use super::guess::guarded;
+use super::account::LoginData;
 use crate::domain::{Mobile, SmsCode, SmsKey};
 use crate::gate::attempts::Kind;
 use crate::gate::session;
+use crate::handler::guess::{self, guarded};
+use crate::handler::params::aliased;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
-use crate::methods::params::aliased;
+use crate::shared::accounts::not_registered;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct LoginParams {
@@ -42,7 +43,9 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
         }
     };
     let code_given = aliased("code", p.code, "sms_code", p.sms_code)?;
-    let account = find_by_mobile(&ctx, &mobile)
+    let accounts = ctx.accounts();
+    let account = accounts
+        .find_by_mobile(&mobile)
         .await?
         .ok_or_else(not_registered)?;
     session::ensure_active(account.profile.status)?;
@@ -68,22 +71,10 @@ pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
             .filter(|t| !t.as_str().is_empty())
             .or(code_given)
             .ok_or_else(|| ApiError::business("缺少参数 password"))?;
-        let c = ctx.clone();
         let hash = account.password_hash.clone();
-        guarded(&ctx, &mobile, Kind::Password, async move {
-            let g = &c.config.settings.guards;
-            let right = match hash {
-                Some(hash) => c.state.password_work.verify(g, given.0, hash).await?,
-                None => false,
-            };
-            Ok(if right {
-                Ok(())
-            } else {
-                Err(ApiError::business("账号或密码不正确"))
-            })
-        })
-        .await?;
+        let wrong = ApiError::business("账号或密码不正确");
+        guess::password(&ctx, &mobile, given.0, hash, wrong).await?;
     }
-    let token = issue_session(&ctx, &account).await?;
+    let token = accounts.issue_session(&account, &ctx.arrival()?).await?;
     Reply::data("登录成功", &LoginData::new(&ctx, token, account))
 }

@@ -1,19 +1,18 @@
 //! user.*: register, login, logout, detail, password edit and recovery,
 //! the mini-program login and mobile binding, roles
 //! (docs/methods.md, user.*; sessions in docs/protocol.md §8). One file per
-//! method or pair; `account` holds the queries they share.
+//! method or pair; `account` holds what a login answers (the accounts are
+//! `shared::accounts`'s).
 
-pub(crate) mod account;
-pub(crate) mod guess;
+mod account;
 mod login;
 mod password;
 mod profile;
 mod register;
 mod roles;
-pub(crate) mod wechat;
+mod wechat;
 
-use crate::domain::Mobile;
-use crate::handler::{ApiResult, Ctx, Method, Registry};
+use crate::handler::{Method, Registry, refusals};
 
 /// Register the user namespace.
 pub fn register(r: &mut Registry) {
@@ -21,7 +20,7 @@ pub fn register(r: &mut Registry) {
         Method::new("user.login", "1.0.0")
             .no_replay()
             .req_token(false)
-            .refuses([account::REFUSED_LOCKED, account::REFUSED_SMS_CODE])
+            .refuses([refusals::LOCKED, refusals::SMS_CODE])
             .summary("登录：login_type 1 短信验证码登录，2 密码登录（密码放在 code，或 password）。同类设备（APP / 非 APP）的旧会话被挤下线（603）。同一手机号同一 IP 连续 5 次密码或验证码错误锁定 24 小时（607）；同一手机号各 IP 合计 20 次错误锁定密码登录（短信验证码登录不受影响，成功后解除）。"),
         login::login,
     );
@@ -29,7 +28,7 @@ pub fn register(r: &mut Registry) {
         Method::new("user.register", "1.0.0")
             .write()
             .req_token(false)
-            .refuses([account::REFUSED_REGISTERED, account::REFUSED_SMS_CODE])
+            .refuses([refusals::REGISTERED, refusals::SMS_CODE])
             .summary("注册：手机号、密码、短信验证码（USER_REGISTER_CODE）。已注册返回 604（先于验证码校验）。成功即登录并返回 token。"),
         register::register_user,
     );
@@ -58,7 +57,7 @@ pub fn register(r: &mut Registry) {
         Method::new("user.pwd.find", "1.0.0")
             .write()
             .req_token(false)
-            .refuses([account::REFUSED_SMS_CODE])
+            .refuses([refusals::SMS_CODE])
             .summary("找回密码：手机号、短信验证码（USER_PWD_FIND_CODE）、新密码。所有会话返回 606，登录锁定解除。"),
         password::pwd_find,
     );
@@ -80,7 +79,7 @@ fn register_identity(r: &mut Registry) {
             .user()
             .write()
             .req_token(false)
-            .refuses([account::REFUSED_SMS_CODE])
+            .refuses([refusals::SMS_CODE])
             .summary("绑定手机号：mobile + verify_code（sms.send，key = USER_BIND_MOBILE_CODE）。手机号未注册时绑定到当前账号；已属于另一账号时，当前账号的微信身份与角色并入该账号，当前账号注销，当前 token 失效，返回该账号的新 token。已绑定手机号的账号 503。"),
         wechat::mobile_bind,
     );
@@ -104,12 +103,4 @@ fn register_identity(r: &mut Registry) {
             .summary("撤销身份（仅 admin 类型的 appid，其他 403）：user_id、product、role。"),
         roles::revoke,
     );
-}
-
-/// Whether a mobile has an account (sms.send uses it to refuse pointless codes).
-///
-/// # Errors
-/// PostgreSQL failures.
-pub async fn is_registered(ctx: &Ctx, mobile: &Mobile) -> ApiResult<bool> {
-    Ok(account::find_by_mobile(ctx, mobile).await?.is_some())
 }

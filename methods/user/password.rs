@@ -5,12 +5,11 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::account::{find_by_id, find_by_mobile, not_registered, set_password};
-use super::guess::{attempts, guarded};
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
-use crate::gate::attempts::Kind;
 use crate::gate::session;
+use crate::handler::guess::{self, attempts};
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
+use crate::shared::accounts::not_registered;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct PwdEditParams {
@@ -23,27 +22,15 @@ pub(super) struct PwdEditParams {
 pub(super) async fn pwd_edit(ctx: Ctx, p: PwdEditParams) -> ApiResult<Reply> {
     let user = ctx.user()?;
     let new = Password::parse(&p.new_pwd, "新密码")?;
-    let account = find_by_id(&ctx, user.id).await?;
+    let accounts = ctx.accounts();
+    let account = accounts.find_by_id(user.id).await?;
     if account.profile.mobile.is_empty() {
         return Err(ApiError::business("请先绑定手机号"));
     }
     let mobile = Mobile::parse(&Text(account.profile.mobile.clone()))?;
-    let c = ctx.clone();
-    let (old, hash) = (p.old_pwd.0, account.password_hash);
-    guarded(&ctx, &mobile, Kind::Password, async move {
-        let g = &c.config.settings.guards;
-        let right = match hash {
-            Some(hash) => c.state.password_work.verify(g, old, hash).await?,
-            None => false,
-        };
-        Ok(if right {
-            Ok(())
-        } else {
-            Err(ApiError::business("旧密码不正确"))
-        })
-    })
-    .await?;
-    set_password(&ctx, user.id, new).await?;
+    let wrong = ApiError::business("旧密码不正确");
+    guess::password(&ctx, &mobile, p.old_pwd.0, account.password_hash, wrong).await?;
+    accounts.change_password(user.id, new).await?;
     session::password_changed(&ctx.state.stores, user.id, Some(&user.token)).await?;
     Ok(Reply::empty("密码修改成功"))
 }
@@ -61,7 +48,9 @@ pub(super) struct PwdFindParams {
 pub(super) async fn pwd_find(ctx: Ctx, p: PwdFindParams) -> ApiResult<Reply> {
     let mobile = Mobile::parse(&p.mobile)?;
     let new = Password::parse(&p.password, "新密码")?;
-    let account = find_by_mobile(&ctx, &mobile)
+    let accounts = ctx.accounts();
+    let account = accounts
+        .find_by_mobile(&mobile)
         .await?
         .ok_or_else(not_registered)?;
     session::ensure_active(account.profile.status)?;
@@ -70,7 +59,7 @@ pub(super) async fn pwd_find(ctx: Ctx, p: PwdFindParams) -> ApiResult<Reply> {
         .check(mobile.as_str(), SmsKey::PwdFind, code.as_str(), true)
         .await?
         .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
-    set_password(&ctx, account.id, new).await?;
+    accounts.change_password(account.id, new).await?;
     session::password_changed(&ctx.state.stores, account.id, None).await?;
     attempts(&ctx).clear(mobile.as_str(), ctx.caller.ip).await?;
     Ok(Reply::empty("密码找回成功"))

@@ -3,15 +3,12 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::account::{
-    ACCOUNT_COLUMNS, Account, LoginData, account, already_registered, find_by_mobile,
-    hash_password, issue_session,
-};
-use super::guess::attempts;
+use super::account::LoginData;
 use crate::domain::{Mobile, Password, SmsCode, SmsKey};
-use crate::gate::session;
+use crate::handler::guess::attempts;
+use crate::handler::params::aliased;
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
-use crate::methods::params::aliased;
+use crate::shared::accounts::{self, Account, NewAccount, already_registered};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RegisterParams {
@@ -32,7 +29,8 @@ pub(super) async fn register_user(ctx: Ctx, p: RegisterParams) -> ApiResult<Repl
     let password = Password::parse(&p.password, "密码")?;
     let code = aliased("code", p.code, "sms_code", p.sms_code)?
         .ok_or_else(|| ApiError::business("缺少参数 code"))?;
-    if find_by_mobile(&ctx, &mobile).await?.is_some() {
+    let accounts = ctx.accounts();
+    if accounts.find_by_mobile(&mobile).await?.is_some() {
         return Err(already_registered());
     }
     let code = SmsCode::parse(&code)?;
@@ -40,9 +38,9 @@ pub(super) async fn register_user(ctx: Ctx, p: RegisterParams) -> ApiResult<Repl
         .check(mobile.as_str(), SmsKey::Register, code.as_str(), false)
         .await?
         .map_err(|e| e.into_api(code::SMS_CODE_WRONG))?;
-    let hash = hash_password(&ctx, password).await?;
+    let hash = accounts.hash(password).await?;
     let account = create_account(&ctx, &mobile, &hash, &code).await?;
-    let token = issue_session(&ctx, &account).await?;
+    let token = accounts.issue_session(&account, &ctx.arrival()?).await?;
     attempts(&ctx)
         .remember_ip(mobile.as_str(), ctx.caller.ip, ctx.now())
         .await?;
@@ -60,21 +58,14 @@ async fn create_account(
 ) -> ApiResult<Account> {
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;
-    let open_id = session::new_token();
-    let c = &ctx.caller;
-    let platform = ctx.platform()?.number();
-    let inserted = tx
-        .query_opt(
-            &format!(
-                "INSERT INTO users (open_id, mobile, nickname, password_hash, reg_platform, reg_channel, reg_app_v) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mobile) DO NOTHING RETURNING {}",
-                ACCOUNT_COLUMNS
-            ),
-            &[&open_id, &mobile.as_str(), &mobile.masked(), &hash, &platform, &c.channel, &c.app_v],
-        )
-        .await?;
-    let account = inserted
-        .map(|r| account(&r))
+    let nickname = mobile.masked();
+    let new = NewAccount {
+        mobile: Some(mobile),
+        nickname: &nickname,
+        password_hash: Some(hash),
+    };
+    let account = accounts::create(&tx, new, &ctx.arrival()?)
+        .await?
         .ok_or_else(already_registered)?;
     ctx.sms()
         .check(mobile.as_str(), SmsKey::Register, code.as_str(), true)

@@ -15,6 +15,7 @@ use crate::gate::session::{Class, SessionUser};
 use crate::protocol::body::FilePart;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version};
+use crate::shared::accounts::{Accounts, Arrival};
 use crate::shared::jobs::Job;
 use crate::shared::pay::{PayKeys, Payments};
 use crate::shared::sms::SmsCodes;
@@ -132,6 +133,33 @@ impl Ctx {
             http: &self.state.http,
             timezone: self.config.settings.timezone.0,
         }
+    }
+
+    /// The accounts under this request's config.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            stores: &self.state.stores,
+            guards: &self.config.settings.guards,
+            sessions: &self.config.settings.session,
+            password_work: &self.state.password_work,
+        }
+    }
+
+    /// Where the caller logs in or registers from: its fixed parameters
+    /// and session class.
+    ///
+    /// # Errors
+    /// 503 for a `bare` method, which has no platform.
+    pub fn arrival(&self) -> ApiResult<Arrival<'_>> {
+        let c = &self.caller;
+        Ok(Arrival {
+            appid: &c.appid,
+            class: self.session_class()?,
+            platform: self.platform()?,
+            channel: &c.channel,
+            app_v: &c.app_v,
+            device_token: &c.device_token,
+        })
     }
 
     /// The payment service under this request's config.

@@ -9,7 +9,10 @@
 pub mod cached;
 pub mod catalogue;
 pub mod context;
+pub mod guess;
 mod markdown;
+pub mod paging;
+pub mod params;
 pub mod refusals;
 pub mod registry;
 

@@ -39,6 +39,25 @@ pub const CODE_MAPPINGS: &str = "\n## Product codes and protocol codes\n\n\
      | mp | — | 503 | refused order and code moves, stock, SMS limits, with their messages |\n\
      | mp | 500 未知错误 | 500 | internal failure, cause only logged |\n";
 
+/// The account refusals methods declare for the catalogue
+/// (`Method::refuses`), with the messages they answer.
+pub const REGISTERED: (u32, &str) = (
+    crate::protocol::error::code::ALREADY_REGISTERED,
+    "账号已注册",
+);
+/// See [`REGISTERED`].
+pub const UNREGISTERED: (u32, &str) = (crate::protocol::error::code::NOT_REGISTERED, "账号未注册");
+/// See [`REGISTERED`]; the time is the lock's end.
+pub const LOCKED: (u32, &str) = (
+    crate::protocol::error::code::LOGIN_LOCKED,
+    "密码或验证码错误次数过多，登录已被限制，请于 <Y-m-d H:i:s> 后再试",
+);
+/// See [`REGISTERED`].
+pub const SMS_CODE: (u32, &str) = (
+    crate::protocol::error::code::SMS_CODE_WRONG,
+    "短信验证码不正确",
+);
+
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.
 pub const ROLE_REQUIRED: (u32, &str) = (

@@ -8,7 +8,7 @@ use crate::gate::attempts::{Attempts, Kind, Lock, Outcome, Refusal};
 use crate::handler::{ApiError, ApiResult, Ctx, code};
 
 /// The guess counters under this request's config.
-pub(crate) fn attempts(ctx: &Ctx) -> Attempts<'_> {
+pub fn attempts(ctx: &Ctx) -> Attempts<'_> {
     Attempts {
         stores: &ctx.state.stores,
         settings: &ctx.config.settings.guards,
@@ -30,7 +30,7 @@ fn locked(ctx: &Ctx, lock: Lock) -> ApiError {
 }
 
 /// What a guess refused while another is checked for the mobile answers.
-pub(crate) const BUSY_MSG: &str = "操作过于频繁，请稍后再试";
+pub const BUSY_MSG: &str = "操作过于频繁，请稍后再试";
 
 /// Check one guess of `kind` at `mobile`'s secret from the caller's IP.
 /// `check` answers `Ok(Ok(()))` for a right guess, `Ok(Err(refusal))` for
@@ -39,7 +39,7 @@ pub(crate) const BUSY_MSG: &str = "操作过于频繁，请稍后再试";
 ///
 /// # Errors
 /// 607 locked, 511 another guess in flight, the check's refusal, 500.
-pub(crate) async fn guarded<F>(ctx: &Ctx, mobile: &Mobile, kind: Kind, check: F) -> ApiResult<()>
+pub async fn guarded<F>(ctx: &Ctx, mobile: &Mobile, kind: Kind, check: F) -> ApiResult<()>
 where
     F: Future<Output = ApiResult<Result<(), ApiError>>> + Send + 'static,
 {
@@ -77,4 +77,25 @@ where
         (Err(_), Some(l @ Lock::Mobile { .. })) if kind == Kind::Password => Err(locked(ctx, l)),
         (Err(refusal), _) => Err(refusal),
     }
+}
+
+/// Check `given` against an account's password `hash` as a guarded guess
+/// on `mobile` (docs/protocol.md §8.6); `wrong` is answered for a wrong
+/// one (and for an account without a password).
+///
+/// # Errors
+/// 607 locked, 511 another guess in flight, `wrong`, 500.
+pub async fn password(
+    ctx: &Ctx,
+    mobile: &Mobile,
+    given: String,
+    hash: Option<String>,
+    wrong: ApiError,
+) -> ApiResult<()> {
+    let c = ctx.clone();
+    guarded(ctx, mobile, Kind::Password, async move {
+        let right = c.accounts().verify(given, hash).await?;
+        Ok(if right { Ok(()) } else { Err(wrong) })
+    })
+    .await
 }
