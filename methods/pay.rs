@@ -3,16 +3,13 @@
 //! paid one. Notifications go through the gateway's own callback route,
 //! as the provider's would.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::apps::AppKind;
 use crate::config::payments::PayDriver;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
-use crate::shared::pay::refund::Started;
-use crate::shared::pay::sandbox::{self, Delivery};
+use crate::shared::pay::sandbox;
 
 /// Register the pay namespace.
 pub fn register(r: &mut Registry) {
@@ -55,19 +52,6 @@ fn sandbox_only(ctx: &Ctx) -> ApiResult<()> {
     }
 }
 
-/// The gateway's own callback route for the sandbox.
-fn own_notify_url(ctx: &Ctx) -> String {
-    let mut addr: SocketAddr = ctx.state.local_addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    }
-    format!("http://{addr}/notify/pay/sandbox")
-}
-
-async fn deliver(ctx: &Ctx, delivery: &Delivery) -> ApiResult<u16> {
-    Ok(delivery.post(&ctx.state.http, &own_notify_url(ctx)).await?)
-}
-
 async fn status_of(ctx: &Ctx, out_trade_no: &str) -> ApiResult<String> {
     let row = ctx
         .stores()
@@ -104,7 +88,7 @@ async fn settle(ctx: Ctx, p: SettleParams) -> ApiResult<Reply> {
     let delivery =
         sandbox::settle_delivery(ctx.stores(), settings, &ctx.state.pay_keys, no, ctx.now())
             .await?;
-    let notify_status = deliver(&ctx, &delivery).await?;
+    let notify_status = ctx.payments().deliver(&delivery).await?;
     let status = status_of(&ctx, no).await?;
     let out_trade_no = no.to_string();
     Reply::data(
@@ -144,7 +128,7 @@ async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
         return Err(ApiError::business("参数 reason 不能超过 80 字"));
     }
     let started = ctx.payments().refund(no, reason).await?;
-    let notify_status = refund_notice(&ctx, &started).await?;
+    let notify_status = ctx.payments().refund_notice(&started).await?;
     let status = status_of(&ctx, no).await?;
     Reply::data(
         "success",
@@ -156,27 +140,4 @@ async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
             status,
         },
     )
-}
-
-/// With the sandbox driver, deliver the refund notification of `started`
-/// through the callback route, as the provider would; its HTTP status, or
-/// 0 with a real driver (the provider notifies on its own).
-///
-/// # Errors
-/// The notification could not be built or delivered.
-pub(crate) async fn refund_notice(ctx: &Ctx, started: &Started) -> ApiResult<u16> {
-    let settings = &ctx.config.settings.payments;
-    if settings.driver != PayDriver::Sandbox {
-        return Ok(0);
-    }
-    let d = sandbox::refund_delivery(
-        settings,
-        &ctx.state.pay_keys,
-        &started.out_trade_no,
-        &started.out_refund_no,
-        started.total,
-        started.amount,
-        ctx.now(),
-    )?;
-    deliver(ctx, &d).await
 }

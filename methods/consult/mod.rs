@@ -17,7 +17,7 @@ pub fn register(r: &mut Registry) {
     register_posts(r);
     register_orders(r);
     register_consultants(r);
-    r.on_paid(order::SUBJECT, order::paid);
+    r.on_paid(order::SUBJECT, &BUYER, None);
 }
 
 fn register_accounts(r: &mut Registry) {

@@ -3,7 +3,6 @@
 //! the payment driver) and deletes closed orders; the consultant accepts
 //! and finishes. Every status change goes through the machine.
 
-use futures_util::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -13,10 +12,9 @@ use super::machine::{self, BUYER, CLOSED, LIVE, PAID};
 use super::post::{money, not_found as post_not_found};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
-use crate::methods::pay::refund_notice;
-use crate::shared::machine::{Actor, Key, Machine, take_payment, transition};
+use crate::shared::machine::{Actor, Key, Machine, transition};
 use crate::shared::pay::refund::Started;
-use crate::shared::pay::{Paid, Subject, nonce};
+use crate::shared::pay::{Subject, nonce};
 
 /// The payment subject kind of consulting orders.
 pub(super) const SUBJECT: &str = "consult_order";
@@ -126,17 +124,11 @@ pub(super) async fn cancel(ctx: Ctx, p: OrderIdParams) -> ApiResult<Reply> {
     // The payment is marked refunding in the same transaction: one
     // connection, one commit for both records.
     let refund = if action == "refund" {
-        let no: String = tx
-            .query_opt(
-                "SELECT out_trade_no FROM payments WHERE subject_kind = $1 AND subject_id = $2 AND status = 'paid'",
-                &[&SUBJECT, &id],
-            )
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("paid consult order {id} has no paid payment"))?
-            .get(0);
+        let subject = (SUBJECT, id);
+        let payments = ctx.payments();
         Some(
-            ctx.payments()
-                .start_refund(&tx, &no, "用户取消订单")
+            payments
+                .start_refund_of(&tx, subject, None, "用户取消订单")
                 .await?,
         )
     } else {
@@ -157,21 +149,17 @@ pub(super) async fn cancel(ctx: Ctx, p: OrderIdParams) -> ApiResult<Reply> {
     )
 }
 
-/// Ask the driver for the refund and deliver the sandbox's notice. When
-/// the provider refuses, the order goes back to paid (`refund_failed`,
+/// Ask the driver for the refund (the sandbox's notice follows). When the
+/// provider refuses, the order goes back to paid (`refund_failed`,
 /// recorded like every transition) and the refusal is answered.
 async fn ask_refund(ctx: &Ctx, id: i64, started: &Started) -> ApiResult<()> {
-    if let Err(refused) = ctx.payments().ask_refund(started).await {
+    if let Err(refused) = ctx.payments().finish_refund(started).await {
         let mut db = ctx.stores().pg().await?;
         let tx = db.transaction().await?;
         let actor = Actor::System("consult.refund_failed");
         transition(&tx, &BUYER, Key::Id(id), "refund_failed", &actor, ctx.now()).await?;
         tx.commit().await?;
         return Err(refused);
-    }
-    if let Err(e) = refund_notice(ctx, started).await {
-        // The refund is asked for; the provider's own notice settles it.
-        tracing::error!(order = id, error = ?e, "sandbox refund notice not delivered");
     }
     Ok(())
 }
@@ -388,14 +376,4 @@ pub(super) async fn pay_init(ctx: Ctx, p: PayParams) -> ApiResult<Reply> {
     };
     let opened = ctx.payments().open(&subject, None).await?;
     Reply::data("success", &opened)
-}
-
-/// The on-paid hook: the machine's `pay` action (0 → 1, `pay_time`) in the
-/// notification's transaction; an order that can no longer take the money
-/// answers `false`.
-pub(super) fn paid<'a>(
-    tx: &'a crate::stores::db::Tx<'a>,
-    paid: Paid<'a>,
-) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(take_payment(tx, &BUYER, paid))
 }

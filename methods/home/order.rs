@@ -2,7 +2,6 @@
 //! status, create with the service's and the address's snapshots, the
 //! actions of 预约订单操作枚举 (pay through the payment driver), detail.
 
-use futures_util::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,8 +14,8 @@ use super::machines::{
 use super::{Page, PageParams, Role, bad_param, base_url, status_filter, tz};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
-use crate::shared::machine::{Actor, Key, Machine, take_payment, transition};
-use crate::shared::pay::{Paid, Subject};
+use crate::shared::machine::{Actor, Key, Machine, transition};
+use crate::shared::pay::Subject;
 use crate::stores::one_row;
 
 /// The payment subject kind of bookings.
@@ -282,16 +281,6 @@ async fn pay(ctx: &Ctx, id: i64, user: i64) -> ApiResult<Reply> {
     let mut data = serde_json::to_value(&opened).map_err(anyhow::Error::from)?;
     data["result"] = json!(true);
     Reply::data("ok", &data)
-}
-
-/// The on-paid hook: the consumer machine's `pay` (1 → 2) in the
-/// notification's transaction; a booking that can no longer take the
-/// money (cancelled meanwhile) answers `false`.
-pub(super) fn paid<'a>(
-    tx: &'a crate::stores::db::Tx<'a>,
-    paid: Paid<'a>,
-) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(take_payment(tx, &ORDER_CONSUMER, paid))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

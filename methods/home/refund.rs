@@ -16,7 +16,6 @@ use super::machines::{
 use super::order::SUBJECT;
 use super::{Page, PageParams, Role, bad_param, illustration, status_filter};
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
-use crate::methods::pay::refund_notice;
 use crate::shared::machine::{Actor, Key, Machine, transition};
 use crate::shared::pay::refund::Started;
 
@@ -215,14 +214,15 @@ async fn agree(ctx: &Ctx, id: i64, user: i64) -> ApiResult<Reply> {
     .await?;
     let row = tx
         .query_one(
-            "SELECT r.order_id, r.reason, p.out_trade_no FROM home_refunds r LEFT JOIN payments p \
-             ON p.subject_kind = $2 AND p.subject_id = r.order_id AND p.status = 'paid' WHERE r.id = $1",
-            &[&id, &SUBJECT],
+            "SELECT order_id, reason FROM home_refunds WHERE id = $1",
+            &[&id],
         )
         .await?;
-    let (order, reason, no): (i64, String, Option<String>) = (row.get(0), row.get(1), row.get(2));
-    let no = no.ok_or_else(|| anyhow::anyhow!("home order {order} has no paid payment"))?;
-    let started = ctx.payments().start_refund(&tx, &no, &reason).await?;
+    let (order, reason): (i64, String) = (row.get(0), row.get(1));
+    let started = ctx
+        .payments()
+        .start_refund_of(&tx, (SUBJECT, order), None, &reason)
+        .await?;
     tx.execute(
         "UPDATE home_refunds SET out_refund_no = $2 WHERE id = $1",
         &[&id, &started.out_refund_no],
@@ -237,7 +237,7 @@ async fn agree(ctx: &Ctx, id: i64, user: i64) -> ApiResult<Reply> {
 /// Ask the provider for the refund and record the outcome.
 async fn refunded(ctx: &Ctx, id: i64, order: i64, started: &Started) -> ApiResult<i16> {
     let system = Actor::System("home.refund");
-    let asked = ctx.payments().ask_refund(started).await;
+    let asked = ctx.payments().finish_refund(started).await;
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;
     if let Err(refused) = asked {
@@ -272,11 +272,6 @@ async fn refunded(ctx: &Ctx, id: i64, order: i64, started: &Started) -> ApiResul
     )
     .await?;
     tx.commit().await?;
-    drop(db);
-    if let Err(e) = refund_notice(ctx, started).await {
-        // The refund is asked for; the provider's own notice settles it.
-        tracing::error!(refund = id, error = ?e, "sandbox refund notice not delivered");
-    }
     Ok(t.to)
 }
 

@@ -25,7 +25,7 @@ pub(super) fn all(r: &mut Registry) {
     bookings(r);
     refunds_and_ratings(r);
     users(r);
-    r.on_paid(order::SUBJECT, order::paid);
+    r.on_paid(order::SUBJECT, &super::machines::ORDER_CONSUMER, None);
 }
 
 fn sessions_and_services(r: &mut Registry) {

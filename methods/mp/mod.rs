@@ -56,7 +56,7 @@ pub fn register(r: &mut Registry) {
     order::register(r);
     refund::register(r);
     redeem::register(r);
-    r.on_paid(order::SUBJECT, paid::paid);
+    r.on_paid(order::SUBJECT, &machines::MP_ORDER, Some(paid::paid));
     r.job(machines::CLOSE_UNPAID);
 }
 

@@ -1,24 +1,18 @@
-//! The on-paid hook of mini-program orders (docs/protocol.md §23.6): the
-//! payment moves the order 1 → 4 and makes one redemption code per unit.
+//! What a paid mini-program order adds (docs/protocol.md §23.6): the
+//! payment moved the order 1 → 4 (its machine's `pay`); this makes one
+//! redemption code per unit.
 
 use futures_util::future::BoxFuture;
 
-use super::machines::MP_ORDER;
-use crate::shared::machine::take_payment;
 use crate::shared::pay::Paid;
 
-/// The on-paid hook: the order's `pay` (1 → 4) in the notification's
-/// transaction, one redemption code per unit, and the sales counted. An
-/// order that can no longer take the money (cancelled or closed, its
-/// stock returned) answers `false`.
+/// After the order took the payment, in the notification's transaction:
+/// one redemption code per unit, and the sales counted.
 pub(super) fn paid<'a>(
     tx: &'a crate::stores::db::Tx<'a>,
     paid: Paid<'a>,
-) -> BoxFuture<'a, anyhow::Result<bool>> {
+) -> BoxFuture<'a, anyhow::Result<()>> {
     Box::pin(async move {
-        if !take_payment(tx, &MP_ORDER, paid).await? {
-            return Ok(false);
-        }
         let row = tx
             .query_one(
                 "UPDATE mp_goods g SET sell_number = g.sell_number + o.buy_number FROM mp_orders o \
@@ -35,7 +29,7 @@ pub(super) fn paid<'a>(
             )
             .await?;
         }
-        Ok(true)
+        Ok(())
     })
 }
 

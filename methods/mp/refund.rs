@@ -13,7 +13,6 @@ use super::order::SUBJECT;
 use super::{add, member};
 use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Method, Registry, Reply, Text};
-use crate::methods::pay::refund_notice;
 use crate::shared::machine::{Actor, Key, transition};
 use crate::shared::pay::refund::Started;
 use crate::stores::one_row;
@@ -50,13 +49,9 @@ async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let no = p.order_no.as_str().trim();
     let moved = start(&ctx, user, no).await?;
-    if let Err(refused) = ctx.payments().ask_refund(&moved.started).await {
+    if let Err(refused) = ctx.payments().finish_refund(&moved.started).await {
         undo(&ctx, &moved).await?;
         return Err(refused);
-    }
-    if let Err(e) = refund_notice(&ctx, &moved.started).await {
-        // The refund is asked for; the provider's own notice settles it.
-        tracing::error!(order = moved.order, error = ?e, "sandbox refund notice not delivered");
     }
     answer(&ctx, moved.order, no, &moved.started.out_refund_no).await
 }
@@ -104,17 +99,9 @@ async fn start(ctx: &Ctx, user: i64, no: &str) -> ApiResult<Moved> {
     let units = i32::try_from(unused.len()).map_err(anyhow::Error::from)?;
     let amount = super::money(price * Decimal::from(units))?;
     give_back(&tx, order, units, amount).await?;
-    let out_trade_no: String = tx
-        .query_opt(
-            "SELECT out_trade_no FROM payments WHERE subject_kind = $1 AND subject_id = $2 AND status = 'paid'",
-            &[&SUBJECT, &order],
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("paid mp order {order} has no paid payment"))?
-        .get(0);
     let started = ctx
         .payments()
-        .start_partial_refund(&tx, &out_trade_no, Some(amount), "用户申请退款")
+        .start_refund_of(&tx, (SUBJECT, order), Some(amount), "用户申请退款")
         .await?;
     tx.commit().await?;
     Ok(Moved {

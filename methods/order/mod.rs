@@ -10,8 +10,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 
-use futures_util::future::BoxFuture;
-
 use crate::config::apps::AppKind;
 use crate::domain::Money;
 use crate::handler::Ctx;
@@ -20,8 +18,8 @@ use crate::handler::paging::{PageNo, Paged};
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{DateTimeText, Int, Text};
 use crate::handler::{Method, Registry};
-use crate::shared::machine::{Actor, Key, take_payment, transition};
-use crate::shared::pay::{Paid, Subject};
+use crate::shared::machine::{Actor, Key, transition};
+use crate::shared::pay::Subject;
 use machine::ORDER;
 
 /// Register the order namespace.
@@ -69,7 +67,9 @@ pub fn register(r: &mut Registry) {
             .summary("支付订单：仅本人的待付款（0）订单。创建支付单（金额为订单总额，字符串 \"399.00\"），返回 out_trade_no、amount 与 pay（wx.requestPayment 所需的 appId、timeStamp、nonceStr、package、signType、paySign）。未过期的支付单重复调用返回同一支付单。支付结果由支付通知回调确认，订单随之变为待发货（1）。订单不存在 404；状态不是待付款 503。"),
         pay,
     );
-    r.on_paid(ORDER_SUBJECT, order_paid);
+    // A payment moves the order 0 待付款 → 1 待发货 (`pay_time`), recorded
+    // like every transition; a cancelled or closed order refuses it.
+    r.on_paid(ORDER_SUBJECT, &ORDER, None);
 }
 
 /// The subject kind of mall-order payments.
@@ -333,15 +333,4 @@ async fn pay(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
     };
     let opened = ctx.payments().open(&subject, None).await?;
     Reply::data("success", &opened)
-}
-
-/// The on-paid hook of mall orders: the order machine's `pay` action
-/// (0 待付款 → 1 待发货, `pay_time`), taken by the payment in the
-/// notification's transaction and recorded like every transition. An order
-/// that can no longer take the money (cancelled, closed) answers `false`.
-fn order_paid<'a>(
-    tx: &'a crate::stores::db::Tx<'a>,
-    paid: Paid<'a>,
-) -> BoxFuture<'a, anyhow::Result<bool>> {
-    Box::pin(take_payment(tx, &ORDER, paid))
 }

@@ -170,6 +170,7 @@ impl Ctx {
             keys: &self.state.pay_keys,
             http: &self.state.http,
             now: self.now(),
+            local_addr: self.state.local_addr,
         }
     }
 

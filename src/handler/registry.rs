@@ -16,7 +16,8 @@ use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Version;
 use crate::shared::jobs::Job;
-use crate::shared::pay::{OnPaid, Subjects};
+use crate::shared::machine::Machine;
+use crate::shared::pay::{AfterPaid, Subjects};
 
 /// Who may call a method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,9 +250,16 @@ impl Registry {
         }
     }
 
-    /// Register a kind of payable subject and the hook run when one is paid.
-    pub fn on_paid(&mut self, kind: &'static str, hook: OnPaid) {
-        self.pay_subjects.register(kind, hook);
+    /// Register a kind of payable subject: a payment for one moves it by
+    /// `machine`'s `pay` action, in the notification's transaction
+    /// (docs/protocol.md, "Payments"), then runs `then`.
+    pub fn on_paid(
+        &mut self,
+        kind: &'static str,
+        machine: &'static Machine,
+        then: Option<AfterPaid>,
+    ) {
+        self.pay_subjects.register(kind, machine, then);
     }
 
     /// The payable subject kinds.

@@ -43,6 +43,7 @@ pub(super) async fn notify(gw: &Gateway, driver: &str, req: Request<Incoming>) -
         keys: &gw.state.pay_keys,
         http: &gw.state.http,
         now: gw.state.clock.now(),
+        local_addr: gw.state.local_addr,
     };
     match notify::apply(&pay, gw.registry.pay_subjects(), driver, &headers, body).await {
         Ok(applied) => {

@@ -188,26 +188,6 @@ pub struct Transition {
     pub at: i64,
 }
 
-/// An on-paid hook's transition (docs/protocol.md, "Payments"): the
-/// machine's `pay` action on the paid subject, taken by the payment inside
-/// the notification's transaction. `false` when the subject can no longer
-/// take the money (cancelled or closed meanwhile): nothing was written.
-///
-/// # Errors
-/// A store error.
-pub async fn take_payment(
-    tx: &crate::stores::db::Tx<'_>,
-    machine: &Machine,
-    paid: crate::shared::pay::Paid<'_>,
-) -> anyhow::Result<bool> {
-    let actor = Actor::Payment(paid.out_trade_no.to_string());
-    match transition(tx, machine, Key::Id(paid.subject), "pay", &actor, paid.now).await {
-        Ok(_) => Ok(true),
-        Err(ApiError::Internal(e)) => Err(e),
-        Err(ApiError::Refused { .. }) => Ok(false),
-    }
-}
-
 /// Take `action` on the record `key` as `actor` at `now` (Unix seconds by
 /// the gateway's clock), inside `tx`: lock the row, check actor and state,
 /// update it conditionally and record the transition. The caller commits;

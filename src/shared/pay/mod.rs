@@ -17,7 +17,9 @@ use serde::Serialize;
 use crate::config::payments::{PayDriver, PaySettings};
 use crate::domain::Money;
 use crate::protocol::error::{ApiError, ApiResult};
+use crate::shared::machine::{Actor, By, Key, Machine, transition};
 use crate::stores::Stores;
+use crate::stores::db::Tx;
 use wechat::{Merchant, PayBlock, PrepayOrder, RsaSigner, RsaVerifier};
 
 /// The keys a driver signs, verifies and decrypts with. Read once at
@@ -72,12 +74,9 @@ impl PayKeys {
     }
 }
 
-/// A hook run in the notification's transaction when a payment for its
-/// kind of subject is paid: `Ok(true)` when the subject moved to paid,
-/// `Ok(false)` when it could no longer take the money (it is recorded for
-/// support, who refund it).
-pub type OnPaid =
-    for<'a> fn(&'a crate::stores::db::Tx<'a>, Paid<'a>) -> BoxFuture<'a, anyhow::Result<bool>>;
+/// What a product does in the notification's transaction after its
+/// subject took the payment (e.g. make redemption codes).
+pub type AfterPaid = for<'a> fn(&'a Tx<'a>, Paid<'a>) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// What an on-paid hook is told of the payment.
 #[derive(Clone, Copy, Debug)]
@@ -90,27 +89,87 @@ pub struct Paid<'a> {
     pub now: i64,
 }
 
-/// The kinds of subject payments are for, each with its on-paid hook.
+/// How a kind of subject takes its payment: its machine's `pay` action,
+/// then what the product adds.
+#[derive(Clone, Copy)]
+struct OnPaid {
+    machine: &'static Machine,
+    then: Option<AfterPaid>,
+}
+
+/// The kinds of subject payments are for, each with its machine.
 #[derive(Default, Clone)]
 pub struct Subjects {
     hooks: HashMap<&'static str, OnPaid>,
 }
 
 impl Subjects {
-    /// Register `kind` (e.g. `"order"`).
+    /// Register `kind` (e.g. `"order"`): a payment for one moves it by
+    /// `machine`'s `pay` action, then runs `then`.
     ///
     /// # Panics
-    /// The kind registered twice (a programming error, caught at start-up).
-    pub fn register(&mut self, kind: &'static str, hook: OnPaid) {
+    /// The kind registered twice, or a machine without a `pay` action taken
+    /// by the payment (programming errors, caught at start-up).
+    pub fn register(
+        &mut self,
+        kind: &'static str,
+        machine: &'static Machine,
+        then: Option<AfterPaid>,
+    ) {
         assert!(
-            self.hooks.insert(kind, hook).is_none(),
+            machine
+                .actions
+                .iter()
+                .any(|a| a.name == "pay" && a.by.contains(&By::Payment)),
+            "machine {} has no pay action taken by the payment",
+            machine.name
+        );
+        assert!(
+            self.hooks.insert(kind, OnPaid { machine, then }).is_none(),
             "subject kind {kind} registered twice"
         );
     }
 
-    /// The hook of `kind`.
-    pub fn hook(&self, kind: &str) -> Option<OnPaid> {
-        self.hooks.get(kind).copied()
+    /// Whether `kind` is registered.
+    pub fn knows(&self, kind: &str) -> bool {
+        self.hooks.contains_key(kind)
+    }
+
+    /// Let the subject of `kind` take `paid` in the notification's
+    /// transaction: `Ok(true)` when it moved to paid, `Ok(false)` when it
+    /// could no longer take the money (it is recorded for support, who
+    /// refund it), an error for an unknown kind.
+    ///
+    /// # Errors
+    /// An unknown kind; a store error.
+    pub async fn take(&self, kind: &str, tx: &Tx<'_>, paid: Paid<'_>) -> anyhow::Result<bool> {
+        let hook = self
+            .hooks
+            .get(kind)
+            .ok_or_else(|| anyhow::anyhow!("no on-paid hook for subject kind {kind}"))?;
+        if !take_payment(tx, hook.machine, paid).await? {
+            return Ok(false);
+        }
+        if let Some(then) = hook.then {
+            then(tx, paid).await?;
+        }
+        Ok(true)
+    }
+}
+
+/// An on-paid hook's transition (docs/protocol.md, "Payments"): the
+/// machine's `pay` action on the paid subject, taken by the payment inside
+/// the notification's transaction. `false` when the subject can no longer
+/// take the money (cancelled or closed meanwhile): nothing was written.
+///
+/// # Errors
+/// A store error.
+async fn take_payment(tx: &Tx<'_>, machine: &Machine, paid: Paid<'_>) -> anyhow::Result<bool> {
+    let actor = Actor::Payment(paid.out_trade_no.to_string());
+    match transition(tx, machine, Key::Id(paid.subject), "pay", &actor, paid.now).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::Internal(e)) => Err(e),
+        Err(ApiError::Refused { .. }) => Ok(false),
     }
 }
 
@@ -140,6 +199,9 @@ pub struct Payments<'a> {
     pub http: &'a reqwest::Client,
     /// Unix seconds by the gateway's clock.
     pub now: i64,
+    /// Where this process listens: the sandbox delivers its notifications
+    /// to the gateway's own callback route there.
+    pub local_addr: std::net::SocketAddr,
 }
 
 impl Payments<'_> {

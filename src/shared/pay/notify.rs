@@ -228,15 +228,12 @@ async fn paid(
     let outcome = if moved == 0 {
         "already_paid"
     } else {
-        let hook = subjects
-            .hook(&kind)
-            .ok_or_else(|| anyhow::anyhow!("no on-paid hook for subject kind {kind}"))?;
         let paid = Paid {
             subject,
             out_trade_no: &r.out_trade_no,
             now: pay.now,
         };
-        if hook(&tx, paid).await? {
+        if subjects.take(&kind, &tx, paid).await? {
             "applied"
         } else {
             tracing::warn!(out_trade_no = %r.out_trade_no, %kind, subject, "paid, but the subject could not take the payment: refund it");

@@ -45,6 +45,99 @@ impl Payments<'_> {
         Ok(started)
     }
 
+    /// The paid payment of a subject (its `out_trade_no`): every paid
+    /// subject has exactly one.
+    ///
+    /// # Errors
+    /// An internal error when it has none; store failures.
+    pub async fn paid_payment_of(
+        &self,
+        tx: &crate::stores::db::Tx<'_>,
+        (kind, id): (&str, i64),
+    ) -> ApiResult<String> {
+        let row = tx
+            .query_opt(
+                "SELECT out_trade_no FROM payments WHERE subject_kind = $1 AND subject_id = $2 \
+                 AND status = 'paid'",
+                &[&kind, &id],
+            )
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("paid {kind} {id} has no paid payment"))?;
+        Ok(row.get(0))
+    }
+
+    /// Start refunding `part` (the whole when `None`) of a paid subject's
+    /// payment inside the caller's transaction, where the product moves its
+    /// own record: one commit for both. After it, [`Payments::finish_refund`].
+    ///
+    /// # Errors
+    /// As [`Payments::start_partial_refund`]; no paid payment (500).
+    pub async fn start_refund_of(
+        &self,
+        tx: &crate::stores::db::Tx<'_>,
+        subject: (&str, i64),
+        part: Option<Money>,
+        reason: &str,
+    ) -> ApiResult<Started> {
+        let no = self.paid_payment_of(tx, subject).await?;
+        self.start_partial_refund(tx, &no, part, reason).await
+    }
+
+    /// After the commit of a started refund: ask the provider and, with the
+    /// sandbox, deliver its notice through the gateway's own callback, as
+    /// the provider would (a notice that fails is logged: the refund is
+    /// asked for, and the provider's own notice settles it).
+    ///
+    /// # Errors
+    /// The provider's refusal (503; the payment is `paid` again, and the
+    /// caller moves its own record back); store failures.
+    pub async fn finish_refund(&self, started: &Started) -> ApiResult<()> {
+        self.ask_refund(started).await?;
+        if let Err(e) = self.refund_notice(started).await {
+            tracing::error!(out_refund_no = %started.out_refund_no, error = ?e, "sandbox refund notice not delivered");
+        }
+        Ok(())
+    }
+
+    /// With the sandbox driver, deliver the refund notification of
+    /// `started` through the callback route, as the provider would; its
+    /// HTTP status, or 0 with a real driver (the provider notifies on its
+    /// own).
+    ///
+    /// # Errors
+    /// The notification could not be built or delivered.
+    pub async fn refund_notice(&self, started: &Started) -> ApiResult<u16> {
+        if self.settings.driver != PayDriver::Sandbox {
+            return Ok(0);
+        }
+        let d = super::sandbox::refund_delivery(
+            self.settings,
+            self.keys,
+            &started.out_trade_no,
+            &started.out_refund_no,
+            started.total,
+            started.amount,
+            self.now,
+        )?;
+        self.deliver(&d).await
+    }
+
+    /// Post a sandbox notification to the gateway's own callback route; the
+    /// route's HTTP status.
+    ///
+    /// # Errors
+    /// The route could not be reached.
+    pub async fn deliver(&self, d: &super::sandbox::Delivery) -> ApiResult<u16> {
+        let mut addr = self.local_addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        }
+        Ok(
+            d.post(self.http, &format!("http://{addr}/notify/pay/sandbox"))
+                .await?,
+        )
+    }
+
     /// The first half of [`Payments::refund`], inside the caller's
     /// transaction (so a product can move its own record in the same one):
     /// the payment becomes `refunding` with a refund row. After the commit,
