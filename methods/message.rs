@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::handler::Ctx;
 use crate::handler::Int;
 use crate::handler::Reply;
-use crate::handler::paging::{PageNo, Paged};
+use crate::handler::dialect::GATEWAY;
+use crate::handler::paging::Paged;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 use crate::stores::one_row;
@@ -76,7 +77,7 @@ struct Message {
 
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
-    let page = PageNo::new(p.page);
+    let page = GATEWAY.page(Some(p.page.0), None)?;
     let total: i64 = one_row(ctx.stores().pg_rows(COUNT, &[&user]).await?)?.get(0);
     let list = ctx
         .stores()

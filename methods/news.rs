@@ -12,7 +12,8 @@ use crate::handler::cached;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 
-use crate::handler::paging::{PageNo, Paged};
+use crate::handler::dialect::GATEWAY;
+use crate::handler::paging::{Page, Paged};
 use crate::handler::params::{category_filter, resource_id};
 
 /// Register the news namespace.
@@ -52,7 +53,7 @@ struct NewsItem {
 
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let cat_id = category_filter("cat_id", p.cat_id)?;
-    let page = PageNo::new(p.page);
+    let page = GATEWAY.page(Some(p.page.0), None)?;
     let key = format!("{cat_id}|{page}");
     cached::reply(&ctx, key, news_page(&ctx, cat_id, page)).await
 }
@@ -73,7 +74,7 @@ macro_rules! published_news {
     };
 }
 
-async fn news_page(ctx: &Ctx, cat_id: i64, page: PageNo) -> ApiResult<Paged<NewsItem>> {
+async fn news_page(ctx: &Ctx, cat_id: i64, page: Page) -> ApiResult<Paged<NewsItem>> {
     let db = ctx.stores().pg_read().await?;
     let now = ctx.now();
     let count = db

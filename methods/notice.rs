@@ -13,7 +13,8 @@ use crate::handler::{ApiError, ApiResult};
 use crate::handler::{Method, Registry};
 use crate::stores::one_row;
 
-use crate::handler::paging::{PageNo, Paged};
+use crate::handler::dialect::GATEWAY;
+use crate::handler::paging::{Page, Paged};
 use crate::handler::params::resource_id;
 
 /// Register the notice namespace.
@@ -55,11 +56,11 @@ struct NoticeItem {
 }
 
 async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
-    let page = PageNo::new(p.page);
+    let page = GATEWAY.page(Some(p.page.0), None)?;
     cached::reply(&ctx, page, notice_page(&ctx, page)).await
 }
 
-async fn notice_page(ctx: &Ctx, page: PageNo) -> ApiResult<Paged<NoticeItem>> {
+async fn notice_page(ctx: &Ctx, page: Page) -> ApiResult<Paged<NoticeItem>> {
     let db = ctx.stores().pg_read().await?;
     let now = ctx.now();
     let count = db

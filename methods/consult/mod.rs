@@ -9,10 +9,33 @@ mod order;
 mod post;
 
 use self::machine::{BUYER, CONSULTANT};
-use crate::handler::{Method, Registry};
+use crate::handler::{Dialect, Envelope, Method, PageRule, Registry, code};
+
+/// How consult.* speaks (seed 001): every failure is non-zero with its
+/// message (the gateway's 503 for what it refuses, 404 for a demand or
+/// order the caller may not see), and `{code: 0, msg: "", content}` to its
+/// own clients.
+pub const DIALECT: Dialect = Dialect {
+    namespace: "consult",
+    invalid: code::BUSINESS,
+    invalid_prefix: "",
+    ill_typed_is_invalid: false,
+    invalid_doc: "",
+    not_found: code::NOT_FOUND,
+    forbidden: code::FORBIDDEN,
+    ok: "",
+    paging: PageRule {
+        size: 20,
+        max_size: 100,
+        max_page: None,
+        refuse_below_first: false,
+    },
+    envelope: Envelope::Consult,
+};
 
 /// Register the consult namespace.
 pub fn register(r: &mut Registry) {
+    r.dialect(&DIALECT);
     register_accounts(r);
     register_posts(r);
     register_orders(r);

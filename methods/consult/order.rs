@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::account::CONSULTANT;
 use super::machine::{self, BUYER, CLOSED, LIVE, PAID};
-use super::post::{money, not_found as post_not_found};
+use super::post::not_found as post_not_found;
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::shared::machine::{Actor, Key, Machine, transition};
@@ -261,7 +261,7 @@ async fn list(ctx: &Ctx, p: ListParams, sql: &'static str) -> ApiResult<Reply> {
             title: r.get(3),
             user_id: r.get(4),
             consultant_id: r.get(5),
-            price: money(r.get(6))?,
+            price: Money::stored(r.get(6))?,
             status,
             status_label: BUYER.label(status),
             create_time: ctx.time_string(r.get(8)),
@@ -363,7 +363,7 @@ pub(super) async fn pay_init(ctx: Ctx, p: PayParams) -> ApiResult<Reply> {
     if status != machine::UNPAID {
         return Err(ApiError::business("订单当前状态不能支付"));
     }
-    let amount = money(row.get(2))?;
+    let amount = Money::stored(row.get(2))?;
     if fee != amount {
         return Err(ApiError::business("total_fee 与订单金额不符"));
     }

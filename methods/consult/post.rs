@@ -235,14 +235,10 @@ pub(super) async fn check(ctx: Ctx, _: Empty) -> ApiResult<Reply> {
             summary: r.get(3),
             create_time: ctx.time_string(r.get(4)),
             update_time: ctx.time_string(r.get(5)),
-            price: money(r.get(6))?,
+            price: Money::stored(r.get(6))?,
         });
     }
     Reply::data("success", &json!({"content": list}))
-}
-
-pub(super) fn money(d: rust_decimal::Decimal) -> ApiResult<Money> {
-    Money::from_decimal(d).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("price out of bounds")))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -280,7 +276,7 @@ pub(super) async fn acquire(ctx: Ctx, p: AcquireParams) -> ApiResult<Reply> {
             title: r.get(2),
             summary: r.get(3),
             create_time: ctx.time_string(r.get(4)),
-            price: money(r.get(5))?,
+            price: Money::stored(r.get(5))?,
         });
     }
     Reply::data("success", &json!({"content": list}))

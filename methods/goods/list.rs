@@ -3,7 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::handler::paging::{PageNo, Paged};
+use crate::handler::dialect::GATEWAY;
+use crate::handler::paging::{Page, Paged};
 use crate::handler::params::category_filter;
 use crate::handler::{ApiError, ApiResult, Ctx, Reply, cached};
 use crate::handler::{Float, Int, Text};
@@ -34,7 +35,7 @@ struct GoodsQuery {
     /// -1 when open.
     start_price: f64,
     end_price: f64,
-    page: PageNo,
+    page: Page,
 }
 
 #[derive(Serialize)]
@@ -79,7 +80,7 @@ impl GoodsQuery {
             keywords,
             start_price,
             end_price,
-            page: PageNo::new(p.page),
+            page: GATEWAY.page(Some(p.page.0), None)?,
         })
     }
 

@@ -11,7 +11,7 @@ use super::machines::{
     FAILED, NOT_FOUND, NOT_PUBLISHED, ORDER_CONSUMER, ORDER_NOT_YOURS, ORDER_PUBLISHER,
     ORDER_UPDATE_FAILED, REFUND_OPEN, order_status, service_status,
 };
-use super::{Page, PageParams, Role, bad_param, base_url, status_filter, tz};
+use super::{DIALECT, PageParams, Role, base_url, page_of, status_filter, tz};
 use crate::domain::Money;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
 use crate::shared::machine::{Actor, Key, Machine, transition};
@@ -67,7 +67,7 @@ pub(super) struct MyParams {
 pub(super) async fn mine(ctx: Ctx, p: MyParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let role = Role::of(p.role)?;
-    let page = Page::of(&p.paging)?;
+    let page = page_of(&p.paging)?;
     let status = status_filter(p.status, order_status::REJECTED)?;
     let filter = format!(
         "{} = $1 AND ($2::smallint = -1 OR status = $2)",
@@ -126,7 +126,7 @@ pub(super) async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
         ));
     }
     if place == 1 && address.is_none() {
-        return Err(bad_param("该服务要求指定服务地点，请传 address"));
+        return Err(DIALECT.invalid("该服务要求指定服务地点，请传 address"));
     }
     let day: i64 = ctx.today().parse().map_err(anyhow::Error::from)?;
     let id: i64 = tx
@@ -152,14 +152,14 @@ fn address_of(v: Option<Value>) -> ApiResult<Option<Value>> {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
         Some(Value::String(s)) => serde_json::from_str(&s)
-            .map_err(|_| bad_param("address 须为 wx.chooseAddress 返回的对象"))?,
+            .map_err(|_| DIALECT.invalid("address 须为 wx.chooseAddress 返回的对象"))?,
         Some(v) => v,
     };
     if !v.is_object() {
-        return Err(bad_param("address 须为 wx.chooseAddress 返回的对象"));
+        return Err(DIALECT.invalid("address 须为 wx.chooseAddress 返回的对象"));
     }
     if v.to_string().len() > 2048 {
-        return Err(bad_param("address 过长"));
+        return Err(DIALECT.invalid("address 过长"));
     }
     Ok(Some(v))
 }
@@ -181,9 +181,9 @@ pub(super) async fn update(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
         3 => (Role::Consumer, "pay"),
         4 => (Role::Consumer, "confirm"),
         7 => (Role::Consumer, "cancel"),
-        5 => return Err(bad_param("评价请调用 home.rating.create")),
-        6 => return Err(bad_param("退款请调用 home.refund.create")),
-        _ => return Err(bad_param("action 为 1-7（预约订单操作枚举）")),
+        5 => return Err(DIALECT.invalid("评价请调用 home.rating.create")),
+        6 => return Err(DIALECT.invalid("退款请调用 home.refund.create")),
+        _ => return Err(DIALECT.invalid("action 为 1-7（预约订单操作枚举）")),
     };
     let id = p.id.0;
     side_of(&ctx, id, user, side).await?;

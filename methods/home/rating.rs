@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::machines::{
     NOT_FOUND, ORDER_CONSUMER, RATE_MISMATCH, RATE_NOT_CONSUMER, RATE_OWN, RATED,
 };
-use super::{Page, PageParams, bad_param, illustration, parsed, parsed_rows, tz};
+use super::{DIALECT, PageParams, block, illustration, page_of, parsed, parsed_rows, tz};
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
 use crate::shared::machine::{Actor, Key, transition};
 use crate::stores::one_row;
@@ -37,10 +37,10 @@ pub(super) async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
     let score = i16::try_from(p.score.0)
         .ok()
         .filter(|s| (1..=5).contains(s))
-        .ok_or_else(|| bad_param("score 为 1-5 分"))?;
+        .ok_or_else(|| DIALECT.invalid("score 为 1-5 分"))?;
     let content = p.content.as_str().trim().to_string();
     if content.is_empty() || content.chars().count() > 1000 {
-        return Err(bad_param("content 为 1-1000 字"));
+        return Err(DIALECT.invalid("content 为 1-1000 字"));
     }
     let pictures = illustration(p.illustration)?;
     let now = ctx.now();
@@ -129,7 +129,7 @@ pub(super) struct ServiceParams {
 /// home.rating.service: a service's shown ratings, newest first.
 pub(super) async fn by_service(ctx: Ctx, p: ServiceParams) -> ApiResult<Reply> {
     ctx.user()?;
-    let page = Page::of(&p.paging)?;
+    let page = page_of(&p.paging)?;
     let total: i64 = one_row(
         ctx.stores()
             .pg_rows(
@@ -144,8 +144,8 @@ pub(super) async fn by_service(ctx: Ctx, p: ServiceParams) -> ApiResult<Reply> {
         .pg_rows(
             "SELECT home_rating_json(id, $2)::text FROM home_ratings WHERE service_id = $1 AND status = 2 \
              ORDER BY id DESC LIMIT $3 OFFSET $4",
-            &[&p.service_id.0, &tz(&ctx), &page.per_page, &page.offset()],
+            &[&p.service_id.0, &tz(&ctx), &page.size, &page.offset()],
         )
         .await?;
-    Reply::data("ok", &page.block(total, parsed_rows(&rows)?))
+    Reply::data("ok", &block(page, total, parsed_rows(&rows)?))
 }

@@ -14,7 +14,7 @@ use super::machines::{
     refund_status,
 };
 use super::order::SUBJECT;
-use super::{Page, PageParams, Role, bad_param, illustration, status_filter};
+use super::{DIALECT, PageParams, Role, illustration, page_of, status_filter};
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
 use crate::shared::machine::{Actor, Key, Machine, transition};
 use crate::shared::pay::refund::Started;
@@ -36,7 +36,7 @@ pub(super) async fn create(ctx: Ctx, p: CreateParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let reason = p.reason.as_str().trim().to_string();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(bad_param("reason 为 1-500 字"));
+        return Err(DIALECT.invalid("reason 为 1-500 字"));
     }
     let pictures = illustration(p.illustration)?;
     let mut db = ctx.stores().pg().await?;
@@ -126,7 +126,7 @@ pub(super) async fn process(ctx: Ctx, p: ProcessParams) -> ApiResult<Reply> {
 async fn list(ctx: &Ctx, role: &Int, paging: &PageParams, statuses: &[i16]) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let role = Role::of(Int(role.0))?;
-    let page = Page::of(paging)?;
+    let page = page_of(paging)?;
     let filter = format!("{} = $1 AND status = ANY($2)", role.column());
     let args: [&(dyn ToSql + Sync); 2] = [&user, &statuses];
     let answer = super::json_page(
@@ -155,7 +155,7 @@ pub(super) async fn update(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
         2 => (Role::Publisher, "reject"),
         3 => (Role::Consumer, "cancel"),
         4 => (Role::Consumer, "confirm"),
-        _ => return Err(bad_param("action 为 1-4（退款订单操作枚举）")),
+        _ => return Err(DIALECT.invalid("action 为 1-4（退款订单操作枚举）")),
     };
     let id = p.id.0;
     side_of(&ctx, id, user, side).await?;

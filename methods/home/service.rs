@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::machines::{FORBIDDEN, NOT_FOUND, SERVICE, service_status};
-use super::{Page, PageParams, bad_param, base_url, parsed, parsed_rows, status_filter, tz};
+use super::{
+    DIALECT, PageParams, base_url, block, page_of, parsed, parsed_rows, status_filter, tz,
+};
 use crate::config::apps::AppKind;
 use crate::domain::Money;
 use crate::handler::{ApiResult, Ctx, Int, Reply, Text};
@@ -51,7 +53,7 @@ pub(super) struct ListParams {
 
 /// home.service.list: published services, newest first.
 pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
-    let page = Page::of(&p.paging)?;
+    let page = page_of(&p.paging)?;
     let category = p.category_id.map_or(-1, |c| c.0);
     let kind = match p.kind {
         None => -1,
@@ -78,18 +80,18 @@ pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
                 &kind,
                 &tz(&ctx),
                 &base_url(&ctx),
-                &page.per_page,
+                &page.size,
                 &page.offset(),
             ],
         )
         .await?;
-    Reply::data("ok", &page.block(total, parsed_rows(&rows)?))
+    Reply::data("ok", &block(page, total, parsed_rows(&rows)?))
 }
 
 fn kind_of(v: Int) -> ApiResult<i16> {
     match v.0 {
         1 | 2 => Ok(v.0 as i16),
-        _ => Err(bad_param("type 为 1（在提供）或 2（正在找）")),
+        _ => Err(DIALECT.invalid("type 为 1（在提供）或 2（正在找）")),
     }
 }
 
@@ -133,28 +135,28 @@ struct Checked {
 fn check(f: &Fields) -> ApiResult<Checked> {
     let title = f.title.as_str().trim();
     if title.is_empty() || title.chars().count() > 100 {
-        return Err(bad_param("title 为 1-100 字"));
+        return Err(DIALECT.invalid("title 为 1-100 字"));
     }
     let description = f.description.as_str().trim();
     if description.is_empty() || description.chars().count() > 5000 {
-        return Err(bad_param("description 为 1-5000 字"));
+        return Err(DIALECT.invalid("description 为 1-5000 字"));
     }
     let place = match f.designated_place.0 {
         0 | 1 => f.designated_place.0 as i16,
-        _ => return Err(bad_param("designated_place 为 0 或 1")),
+        _ => return Err(DIALECT.invalid("designated_place 为 0 或 1")),
     };
     let date = |name: &str, t: &Text| {
         NaiveDate::parse_from_str(t.as_str().trim(), "%Y-%m-%d")
-            .map_err(|_| bad_param(format!("{name} 格式为 2021-01-01")))
+            .map_err(|_| DIALECT.invalid(format!("{name} 格式为 2021-01-01")))
     };
     let (begin, end) = (
         date("begin_date", &f.begin_date)?,
         date("end_date", &f.end_date)?,
     );
     if end < begin {
-        return Err(bad_param("end_date 不能早于 begin_date"));
+        return Err(DIALECT.invalid("end_date 不能早于 begin_date"));
     }
-    let price = Money::parse("price", &f.price).map_err(|e| bad_param(e.public_msg()))?;
+    let price = Money::parse("price", &f.price).map_err(|e| DIALECT.invalid(e.public_msg()))?;
     Ok(Checked {
         kind: kind_of(Int(f.kind.0))?,
         title: title.to_string(),
@@ -178,10 +180,10 @@ async fn check_refs(tx: &crate::stores::db::Tx<'_>, c: &Checked) -> ApiResult<()
         )
         .await?;
     if !row.get::<_, bool>(0) {
-        return Err(bad_param("category_id 分类不存在"));
+        return Err(DIALECT.invalid("category_id 分类不存在"));
     }
     if !row.get::<_, bool>(1) {
-        return Err(bad_param("cover_image_id 图片不存在"));
+        return Err(DIALECT.invalid("cover_image_id 图片不存在"));
     }
     Ok(())
 }
@@ -225,7 +227,7 @@ pub(super) struct MyParams {
 /// home.service.my: the caller's services of a type, by status.
 pub(super) async fn mine(ctx: Ctx, p: MyParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
-    let page = Page::of(&p.paging)?;
+    let page = page_of(&p.paging)?;
     let kind = kind_of(p.kind)?;
     let status = status_filter(p.status, service_status::DENIED)?;
     macro_rules! filter {
@@ -255,12 +257,12 @@ pub(super) async fn mine(ctx: Ctx, p: MyParams) -> ApiResult<Reply> {
                 &status,
                 &tz(&ctx),
                 &base_url(&ctx),
-                &page.per_page,
+                &page.size,
                 &page.offset(),
             ],
         )
         .await?;
-    Reply::data("ok", &page.block(total, parsed_rows(&rows)?))
+    Reply::data("ok", &block(page, total, parsed_rows(&rows)?))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -334,7 +336,7 @@ pub(super) async fn update(ctx: Ctx, p: ActionParams) -> ApiResult<Reply> {
         1 => "publish",
         2 => "unpublish",
         3 => "cancel",
-        _ => return Err(bad_param("action 为 1（发布）、2（暂停发布）或 3（取消）")),
+        _ => return Err(DIALECT.invalid("action 为 1（发布）、2（暂停发布）或 3（取消）")),
     };
     let actor = Actor::Owner(ctx.user()?.id);
     let t = move_service(&ctx, p.id.0, action, &actor).await?;
@@ -402,7 +404,7 @@ pub(super) async fn review(ctx: Ctx, p: ReviewParams) -> ApiResult<Reply> {
         1 => "approve",
         2 => "deny",
         3 => "take_down",
-        _ => return Err(bad_param("action 为 1（通过）、2（不通过）或 3（下架）")),
+        _ => return Err(DIALECT.invalid("action 为 1（通过）、2（不通过）或 3（下架）")),
     };
     let actor = Actor::Admin(ctx.caller.appid.clone());
     let t = move_service(&ctx, p.id.0, action, &actor).await?;

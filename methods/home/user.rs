@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::machines::{FAILED, code};
 use super::tim;
-use super::{bad_param, base_url, parsed};
+use super::{DIALECT, base_url, parsed};
 use crate::gate::profile;
 use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::protocol::body::FilePart;
@@ -66,26 +66,26 @@ pub(super) async fn update(ctx: Ctx, p: UpdateParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let nickname = p.nickname.as_str().trim();
     if nickname.is_empty() || nickname.chars().count() > 50 {
-        return Err(bad_param("nickname 为 1-50 字"));
+        return Err(DIALECT.invalid("nickname 为 1-50 字"));
     }
     let avatar = p.avatar.as_str().trim();
     let url = avatar.starts_with("http://") || avatar.starts_with("https://");
     if !url || avatar.len() > 255 {
-        return Err(bad_param("avatar 须为 http(s) 图片地址"));
+        return Err(DIALECT.invalid("avatar 须为 http(s) 图片地址"));
     }
     let gender = match p.gender.0 {
         1 | 2 => p.gender.0 as i16,
-        _ => return Err(bad_param("gender 为 1（男）或 2（女）")),
+        _ => return Err(DIALECT.invalid("gender 为 1（男）或 2（女）")),
     };
     let real_name = optional(p.real_name);
     if real_name.as_ref().is_some_and(|n| n.chars().count() > 50) {
-        return Err(bad_param("real_name 至多 50 字"));
+        return Err(DIALECT.invalid("real_name 至多 50 字"));
     }
     let tel = optional(p.tel);
     let tel_ok =
         |t: &String| t.len() <= 20 && t.chars().all(|c| c.is_ascii_digit() || " +-".contains(c));
     if tel.as_ref().is_some_and(|t| !tel_ok(t)) {
-        return Err(bad_param("tel 为至多 20 位数字"));
+        return Err(DIALECT.invalid("tel 为至多 20 位数字"));
     }
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;

@@ -7,31 +7,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{add, invalid};
-use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, cached};
+use super::DIALECT;
+use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Reply, cached};
 use crate::stores::opt_row;
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.area.tree", "1.0.0")
-            .summary("地区列表，树形（/area/tree）：tier 为层级数 1-3（省/市/县，默认 3，其他 10001）。list 为省，每项 id、area_id（行政区划代码）、name、parent_id（省为 0），有下级时 sub 为下级列表。"),
-        tree,
-    );
-    add(
-        r,
-        Method::new("mp.area.cities", "1.0.0")
-            .summary("城市及热门城市（/area/cities/withHot）：data 的键为 \"热门\" 与城市名拼音首字母 A-Z（只列有城市的字母），值为城市列表（每项同地区列表，没有 sub）。"),
-        cities,
-    );
-    add(
-        r,
-        Method::new("mp.area.by_gps", "1.0.0")
-            .refuses([(404, "未找到所在城市")])
-            .summary("根据经纬度获取所在城市（/area/getByGps）：lng 经度（-180 至 180）、lat 纬度（-90 至 90），超出 10001。按地区表的县区中心点取最近的县区，返回 province、province_id、city、city_id、area、area_id（均为行政区划代码）。"),
-        by_gps,
-    );
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Area {
@@ -89,10 +67,10 @@ pub(super) struct TreeParams {
     tier: Option<Int>,
 }
 
-async fn tree(ctx: Ctx, p: TreeParams) -> ApiResult<Reply> {
+pub(super) async fn tree(ctx: Ctx, p: TreeParams) -> ApiResult<Reply> {
     let tier = p.tier.map_or(3, |t| t.0);
     if !(1..=3).contains(&tier) {
-        return Err(invalid("参数 tier 须为 1-3"));
+        return Err(DIALECT.invalid("参数 tier 须为 1-3"));
     }
     let levels = tier as i16;
     cached::reply(&ctx, tier, async {
@@ -104,7 +82,7 @@ async fn tree(ctx: Ctx, p: TreeParams) -> ApiResult<Reply> {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct NoParams {}
 
-async fn cities(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
+pub(super) async fn cities(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     cached::reply(&ctx, "", async {
         let db = ctx.stores().pg_read().await?;
         let rows = db
@@ -146,15 +124,15 @@ pub(super) struct GpsParams {
 /// A coordinate in range; 10001 otherwise.
 pub(super) fn coordinate(lng: f64, lat: f64) -> ApiResult<(f64, f64)> {
     if !(-180.0..=180.0).contains(&lng) {
-        return Err(invalid("参数 lng 须为 -180 至 180 的经度"));
+        return Err(DIALECT.invalid("参数 lng 须为 -180 至 180 的经度"));
     }
     if !(-90.0..=90.0).contains(&lat) {
-        return Err(invalid("参数 lat 须为 -90 至 90 的纬度"));
+        return Err(DIALECT.invalid("参数 lat 须为 -90 至 90 的纬度"));
     }
     Ok((lng, lat))
 }
 
-async fn by_gps(ctx: Ctx, p: GpsParams) -> ApiResult<Reply> {
+pub(super) async fn by_gps(ctx: Ctx, p: GpsParams) -> ApiResult<Reply> {
     let (lng, lat) = coordinate(p.lng.0, p.lat.0)?;
     let rows = ctx
         .stores()

@@ -7,26 +7,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{add, money};
 use crate::domain::Money;
-use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply};
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply};
 use crate::stores::opt_row;
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.goods.list", "1.0.0")
-            .summary("商品列表（/goods）：merchant_id。list 为该商家上架（status 1）的商品，每项 id、oper_id、merchant_id、name、desc、market_price、price（\"0.00\"）、start_date、end_date（有效期，Y-m-d）、business_time（[开始, 结束]）、thumb_url、pic、pic_list（数组）、buy_info、status、sell_number（已售）、stock（库存）。"),
-        list,
-    );
-    add(
-        r,
-        Method::new("mp.goods.detail", "1.0.0")
-            .refuses([(404, "商品不存在或已下架")])
-            .summary("商品详情（/goods/detail）：id。字段同商品列表。不存在或已下架 404。"),
-        detail,
-    );
-}
 
 /// A good as the seed shows it (and its stock).
 #[derive(Debug, Serialize)]
@@ -74,8 +57,8 @@ impl Good {
             merchant_id: r.get(2),
             name: r.get(3),
             desc: r.get(4),
-            market_price: money(r.get::<_, Decimal>(5))?,
-            price: money(r.get::<_, Decimal>(6))?,
+            market_price: Money::stored(r.get::<_, Decimal>(5))?,
+            price: Money::stored(r.get::<_, Decimal>(6))?,
             start_date: r.get(7),
             end_date: r.get(8),
             business_time: [r.get(9), r.get(10)],
@@ -96,7 +79,7 @@ pub(super) struct ListParams {
     merchant_id: Int,
 }
 
-async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let rows = ctx.stores().pg_rows(LIST, &[&p.merchant_id.0]).await?;
     let list = rows
         .iter()
@@ -111,7 +94,7 @@ pub(super) struct DetailParams {
     id: Int,
 }
 
-async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
+pub(super) async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
     let rows = ctx.stores().pg_rows(DETAIL, &[&p.id.0]).await?;
     let row = opt_row(rows)?.ok_or_else(|| ApiError::not_found("商品不存在或已下架"))?;
     Reply::data("success", &Good::from_row(&row)?)

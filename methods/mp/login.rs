@@ -7,73 +7,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{EXISTS, NO_ACCOUNT, NO_APPID, WRONG_CODE, add, invalid, member};
+use super::{DIALECT, EXISTS, NO_ACCOUNT, NO_APPID, WRONG_CODE, member};
 use crate::config::apps::AppKind;
 use crate::config::wechat::WechatDriver;
 use crate::domain::{Mobile, SmsCode, SmsKey};
 use crate::gate::session;
-use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
+use crate::handler::{ApiError, ApiResult, Ctx, Reply, Text, code};
 use crate::shared::accounts::NotMerged;
 use crate::shared::wechat as wx;
 use crate::stores::opt_row;
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.wx.login", "1.0.0")
-            .no_replay()
-            .req_token(false)
-            .refuses([(NO_APPID, "微信appid不存在"), (NO_ACCOUNT, "账号不存在")])
-            .summary("微信登录（/wxLogin）：code 为 wx.login 所得（一次有效，无效或已用 503）。返回 token、open_id；openid 已绑定手机号的账号另返回 userInfo（name、mobile）。env 为 dev、test 时 code = \"user\" 直接登录 mp.test_user_mobile 的账号并返回 userInfo（种子的测试约定）。appid 不是已配置的小程序 70011。"),
-        wx_login,
-    );
-    add(
-        r,
-        Method::new("mp.login", "1.0.0")
-            .user()
-            .write()
-            .req_token(false)
-            .refuses([
-                (WRONG_CODE, "您的验证码不正确"),
-                (WRONG_CODE, "验证码已失效，请重新获取"),
-                (EXISTS, "当前账号已绑定手机号"),
-            ])
-            .summary("登录（/login，绑定手机号）：mobile、verify_code（mp.sms.code 所得）。手机号没有账号时绑定到当前微信账号；已有账号时当前微信并入该账号（同 user.mobile.bind），返回新的 token。返回 token 与 userInfo（name、mobile）。验证码错误或失效 10005，已绑定过手机号 10006。"),
-        login,
-    );
-    add(
-        r,
-        Method::new("mp.sms.code", "1.0.0")
-            .no_replay()
-            .req_token(false)
-            .summary("短信验证码（/sms/verify_code）：mobile。发送 mp.login 用的验证码（同 sms.send 的 USER_BIND_MOBILE_CODE：60 秒一次、每日上限）。sms.echo_code 打开时（仅 dev、test）data.verify_code 为验证码，否则无 data。"),
-        sms_code,
-    );
-    add(
-        r,
-        Method::new("mp.scene.create", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .write()
-            .req_token(false)
-            .summary("创建场景 ID（小程序间跳转的 H5 生成小程序码用）：order_no 可选（须是本人的订单）。返回 sceneId（32 位十六进制，小程序码的 scene 值）与 expire_in（秒，mp.scene_ttl_secs）。只能登录一次。未绑定手机号 10003。"),
-        scene_create,
-    );
-    add(
-        r,
-        Method::new("mp.login.scene", "1.0.0")
-            .user()
-            .write()
-            .req_token(false)
-            .refuses([
-                (super::INVALID, "sceneId 无效、已过期或已使用"),
-                (NO_ACCOUNT, "账号不存在"),
-                (EXISTS, "当前微信已绑定其他账号"),
-            ])
-            .summary("场景 ID 快捷登录（/loginWithSceneId）：token 为本小程序 mp.wx.login 所得，sceneId 为 onLoad 的 scene 值。当前微信并入场景的用户账号，返回该账号的 token、userInfo 与 payload（user_id、order_no）。场景只能用一次（无效、过期或已用 10001）；当前微信已绑定其他手机号 10006。"),
-        scene_login,
-    );
-}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct WxParams {
@@ -81,7 +23,7 @@ pub(super) struct WxParams {
     code: Text,
 }
 
-async fn wx_login(ctx: Ctx, p: WxParams) -> ApiResult<Reply> {
+pub(super) async fn wx_login(ctx: Ctx, p: WxParams) -> ApiResult<Reply> {
     let appid = ctx.caller.appid.as_str();
     let w = &ctx.config.settings.wechat;
     let mini = ctx.config.apps.get(appid).map(|a| a.kind) == Some(AppKind::MiniProgram);
@@ -149,7 +91,7 @@ pub(super) struct LoginParams {
     verify_code: Text,
 }
 
-async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
+pub(super) async fn login(ctx: Ctx, p: LoginParams) -> ApiResult<Reply> {
     let user = ctx.user()?;
     let mobile = Mobile::parse(&p.mobile).map_err(seed_code)?;
     let code = SmsCode::parse(&p.verify_code).map_err(seed_code)?;
@@ -179,7 +121,7 @@ fn seed_code(e: ApiError) -> ApiError {
         ApiError::Refused {
             code: code::BUSINESS,
             msg,
-        } if msg.starts_with("手机号") => invalid(msg),
+        } if msg.starts_with("手机号") => DIALECT.invalid(msg),
         other => other,
     }
 }
@@ -190,8 +132,9 @@ pub(super) struct SmsParams {
     mobile: Text,
 }
 
-async fn sms_code(ctx: Ctx, p: SmsParams) -> ApiResult<Reply> {
-    let mobile = Mobile::parse(&p.mobile).map_err(|e| invalid(e.public_msg().to_string()))?;
+pub(super) async fn sms_code(ctx: Ctx, p: SmsParams) -> ApiResult<Reply> {
+    let mobile =
+        Mobile::parse(&p.mobile).map_err(|e| DIALECT.invalid(e.public_msg().to_string()))?;
     let code = ctx
         .sms()
         .send(
@@ -224,7 +167,7 @@ fn scene_key(ctx: &Ctx, id: &str) -> String {
     ctx.stores().key(format!("mp:scene:{id}"))
 }
 
-async fn scene_create(ctx: Ctx, p: SceneParams) -> ApiResult<Reply> {
+pub(super) async fn scene_create(ctx: Ctx, p: SceneParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let order_no = p.order_no.as_str().trim().to_string();
     if !order_no.is_empty() {
@@ -262,10 +205,10 @@ pub(super) struct SceneLoginParams {
     scene_id: Text,
 }
 
-async fn scene_login(ctx: Ctx, p: SceneLoginParams) -> ApiResult<Reply> {
+pub(super) async fn scene_login(ctx: Ctx, p: SceneLoginParams) -> ApiResult<Reply> {
     let me = ctx.user()?;
     let id = p.scene_id.as_str().trim();
-    let used = || invalid("sceneId 无效、已过期或已使用");
+    let used = || DIALECT.invalid("sceneId 无效、已过期或已使用");
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(used());
     }

@@ -10,37 +10,15 @@ use serde_json::json;
 use tokio_postgres::types::ToSql;
 
 use super::area::coordinate;
-use super::{add, invalid, money, oper_of, page_of};
+use super::{DIALECT, oper_of};
 use crate::domain::Money;
-use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text, cached};
+use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Reply, Text, cached};
 use crate::stores::opt_row;
 
 /// Merchants a page of mp.merchant.list.
-pub const PAGE_SIZE: i64 = 10;
+pub const PAGE_SIZE: i64 = DIALECT.paging.size;
 /// The largest `radius`, in metres (half the earth's circumference).
 const MAX_RADIUS: f64 = 20_000_000.0;
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.merchant.category.tree", "1.0.0")
-            .summary("商家类别，树形（/merchant/categories/tree）：list 为一级类别，每项 id、pid（一级为 0）、name、icon、status（只返回状态正常 1 的类别），有子类时 sub 为子类列表。"),
-        categories,
-    );
-    add(
-        r,
-        Method::new("mp.merchant.list", "1.0.0")
-            .summary("商家列表（/merchants）：city_id、keyword（商家名或品牌包含，至多 50 字）、merchant_category_id（含其子类）、lng 与 lat（须同时传）、radius（米，仅在有经纬度时有效）、page（每页 10 条）。只列状态正常的商家。传经纬度时每项有 distance（米，整数，PostgreSQL earthdistance 计算），按距离由近到远排序；传 radius 时只列范围内的商家。total 为总数。每项字段同种子：id、oper_id、merchant_category_id、merchantCategoryName、name、brand、region、address、province、province_id、city、city_id、area、area_id、lng、lat、business_time（[开始, 结束]）、logo、desc_pic、desc、contacter、contacter_phone、status、distance、lowestAmount（\"0.00\"）、isOperSelf（1 本小程序运营中心的商家，0 其他）。"),
-        list,
-    );
-    add(
-        r,
-        Method::new("mp.merchant.detail", "1.0.0")
-            .refuses([(404, "商家不存在")])
-            .summary("商家详情（/merchant/detail）：id，lng、lat 可选（传了则有 distance）。字段同商家列表。不存在或已禁用 404。"),
-        detail,
-    );
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Category {
@@ -56,7 +34,7 @@ struct Category {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct NoParams {}
 
-async fn categories(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
+pub(super) async fn categories(ctx: Ctx, _: NoParams) -> ApiResult<Reply> {
     cached::reply(&ctx, "", async {
         let db = ctx.stores().pg_read().await?;
         let rows = db
@@ -162,7 +140,7 @@ impl Merchant {
             contacter_phone: r.get(22),
             status: r.get(23),
             distance: distance.map(|d| d.round() as i64),
-            lowest_amount: money(r.get::<_, Decimal>(24))?,
+            lowest_amount: Money::stored(r.get::<_, Decimal>(24))?,
             is_oper_self: u8::from(oper == Some(oper_id)),
         })
     }
@@ -211,12 +189,12 @@ fn point(lng: Option<Float>, lat: Option<Float>) -> ApiResult<Option<(f64, f64)>
     match (lng, lat) {
         (None, None) => Ok(None),
         (Some(lng), Some(lat)) => coordinate(lng.0, lat.0).map(Some),
-        _ => Err(invalid("参数 lng 与 lat 须同时传")),
+        _ => Err(DIALECT.invalid("参数 lng 与 lat 须同时传")),
     }
 }
 
 fn int32(name: &str, v: Option<Int>) -> ApiResult<Option<i32>> {
-    v.map(|i| i32::try_from(i.0).map_err(|_| invalid(format!("参数 {name} 不正确"))))
+    v.map(|i| i32::try_from(i.0).map_err(|_| DIALECT.invalid(format!("参数 {name} 不正确"))))
         .transpose()
 }
 
@@ -224,7 +202,7 @@ fn int32(name: &str, v: Option<Int>) -> ApiResult<Option<i32>> {
 fn pattern(keyword: &str) -> ApiResult<String> {
     let k = keyword.trim();
     if k.chars().count() > 50 {
-        return Err(invalid("参数 keyword 至多 50 字"));
+        return Err(DIALECT.invalid("参数 keyword 至多 50 字"));
     }
     if k.is_empty() {
         return Ok(String::new());
@@ -239,11 +217,11 @@ fn pattern(keyword: &str) -> ApiResult<String> {
     Ok(format!("%{escaped}%"))
 }
 
-async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let at = point(p.lng, p.lat)?;
     let radius = match (at, p.radius) {
         (Some(_), Some(r)) if !(r.0 > 0.0 && r.0 <= MAX_RADIUS) => {
-            return Err(invalid("参数 radius 须为大于 0、至多 20000000 的米数"));
+            return Err(DIALECT.invalid("参数 radius 须为大于 0、至多 20000000 的米数"));
         }
         (Some(_), Some(r)) => Some(r.0),
         _ => None,
@@ -251,7 +229,8 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let city = int32("city_id", p.city_id)?;
     let category = int32("merchant_category_id", p.merchant_category_id)?;
     let like = pattern(p.keyword.as_str())?;
-    let (page, offset) = page_of(p.page.map(|i| i.0), PAGE_SIZE)?;
+    let page = DIALECT.page(p.page.map(|i| i.0), None)?;
+    let offset = page.offset();
     let oper = oper_of(&ctx).await?;
     let (lat, lng) = at.map_or((0.0, 0.0), |(lng, lat)| (lat, lng));
     let mut args = Args::default();
@@ -329,7 +308,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         .collect::<ApiResult<Vec<_>>>()?;
     Reply::data(
         "success",
-        &json!({"total": total, "page": page, "list": list}),
+        &json!({"total": total, "page": page.number, "list": list}),
     )
 }
 
@@ -361,7 +340,7 @@ pub(super) async fn one(ctx: &Ctx, id: i64, at: Option<(f64, f64)>) -> ApiResult
     Merchant::from_row(&row, oper_of(ctx).await?)
 }
 
-async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
+pub(super) async fn detail(ctx: Ctx, p: DetailParams) -> ApiResult<Reply> {
     let at = point(p.lng, p.lat)?;
     let m = one(&ctx, p.id.0, at).await?;
     Reply::data("success", &m)

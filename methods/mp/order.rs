@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::machines::{self, MP_ORDER, UNPAID};
-use super::{NO_OPENID, add, invalid, member, money, oper_of, page_of};
+use super::{DIALECT, NO_OPENID, member, oper_of};
 use crate::domain::{Mobile, Money};
-use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text};
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::shared::machine::{Actor, Key, transition};
 use crate::shared::pay::{Opened, Subject, nonce};
 use crate::stores::{one_row, opt_row};
@@ -21,67 +21,9 @@ use crate::stores::{one_row, opt_row};
 /// The payment subject kind of mini-program orders.
 pub(super) const SUBJECT: &str = "mp_order";
 /// Orders a page of mp.order.list.
-const PAGE_SIZE: i64 = 10;
+const PAGE_SIZE: i64 = DIALECT.paging.size;
 /// The most units one order buys.
 const MAX_UNITS: i64 = 99;
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.order.list", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .summary("订单列表（/orders）：status 可选（1 未支付、2 已取消、3 已关闭（超时自动关闭）、4 已付款、6 已退款、7 已完成（不可退款），不传为全部，其他 10001）、page（每页 10 条）。新的在前。每项：id、oper_id、order_no、user_id、user_name、notify_mobile、merchant_id、merchant_name、goods_id、goods_name、goods_pic、goods_thumb_url、price、buy_number、pay_price、pay_time、refund_price、refund_time、status、items（已付款及之后：核销码列表 id、order_id、verify_code、status 1 未核销 2 已核销 3 已退款）、isOperSelf。total 为总数。未绑定手机号 10003。"),
-        list,
-    );
-    add(
-        r,
-        Method::new("mp.order.detail", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .refuses([(404, "订单不存在")])
-            .summary("订单详情（/order/detail）：order_no。字段同订单列表。他人的或不存在 404。"),
-        detail,
-    );
-    add(
-        r,
-        Method::new("mp.order.buy", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .write()
-            .req_token(false)
-            .refuses([
-                (404, "商品不存在或已下架"),
-                (503, "库存不足"),
-                (503, "商品已过有效期"),
-                (NO_OPENID, "openId不存在，请重新调用 wx.login 登录"),
-            ])
-            .summary("下单（/order/buy）：goods_id、number（1-99）、notify_mobile（可为空，默认账号手机号）。库存在同一条件更新中扣减，不会超卖；新订单为未支付（1），超过 mp.close_unpaid_after_minutes 未支付由任务关闭（3）并退回库存。返回 order_no、isOperSelf（商品属于本小程序的运营中心为 1）；为 1 时 sdk_config 为 wx.requestPayment 的参数（appId、nonceStr、package、signType、paySign、timestamp，另有 timeStamp）及 out_trade_no。支付结果由支付通知确认，订单变为已付款（4）并生成每件一个核销码。"),
-        buy,
-    );
-    add(
-        r,
-        Method::new("mp.order.pay", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .write()
-            .req_token(false)
-            .refuses([(404, "订单不存在"), (503, "订单当前状态不能支付"), (503, "请在商品所属运营中心的小程序内支付")])
-            .summary("继续支付（种子未列，小程序间跳转后支付用）：order_no。未支付的本人订单返回 sdk_config 与 out_trade_no（同 mp.order.buy，未过期的支付单复用）。"),
-        pay,
-    );
-    add(
-        r,
-        Method::new("mp.order.cancel", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .write()
-            .req_token(false)
-            .refuses(MP_ORDER.refusals("cancel"))
-            .summary("取消订单（种子的状态 2 已取消）：order_no。未支付（1）→ 已取消（2），库存退回。data：status。"),
-        cancel,
-    );
-}
 
 /// A redemption code (核销码).
 #[derive(Debug, Serialize)]
@@ -185,11 +127,11 @@ async fn orders(ctx: &Ctx, rows: &[tokio_postgres::Row]) -> ApiResult<Vec<Order>
                 goods_name: r.get(9),
                 goods_pic: r.get(10),
                 goods_thumb_url: r.get(11),
-                price: money(r.get::<_, Decimal>(12))?,
+                price: Money::stored(r.get::<_, Decimal>(12))?,
                 buy_number: r.get(13),
-                pay_price: money(r.get::<_, Decimal>(14))?,
+                pay_price: Money::stored(r.get::<_, Decimal>(14))?,
                 pay_time: time(r.get(15)),
-                refund_price: money(r.get::<_, Decimal>(16))?,
+                refund_price: Money::stored(r.get::<_, Decimal>(16))?,
                 refund_time: time(r.get(17)),
                 status,
                 items: (status >= machines::PAID).then(|| items.remove(&id).unwrap_or_default()),
@@ -209,14 +151,14 @@ pub(super) struct ListParams {
     page: Option<Int>,
 }
 
-async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let status = match p.status.map(|s| s.0) {
         None | Some(0) => None,
         Some(s) if MP_ORDER.states.iter().any(|(k, _)| i64::from(*k) == s) => Some(s as i16),
-        Some(_) => return Err(invalid("参数 status 须为 1、2、3、4、6、7")),
+        Some(_) => return Err(DIALECT.invalid("参数 status 须为 1、2、3、4、6、7")),
     };
-    let (_, offset) = page_of(p.page.map(|i| i.0), PAGE_SIZE)?;
+    let offset = DIALECT.page(p.page.map(|i| i.0), None)?.offset();
     let total: i64 = one_row(ctx.stores().pg_rows(COUNT, &[&user, &status]).await?)?.get(0);
     let rows = ctx
         .stores()
@@ -244,7 +186,7 @@ pub(super) async fn one(ctx: &Ctx, user: i64, order_no: &str) -> ApiResult<Order
         .ok_or_else(|| MP_ORDER.not_found.error())
 }
 
-async fn detail(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
+pub(super) async fn detail(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     Reply::data("success", &one(&ctx, user, p.order_no.as_str()).await?)
 }
@@ -275,16 +217,16 @@ async fn openid(ctx: &Ctx, user: i64) -> ApiResult<String> {
         .ok_or_else(|| ApiError::new(NO_OPENID, "openId不存在，请重新调用 wx.login 登录"))
 }
 
-async fn buy(ctx: Ctx, p: BuyParams) -> ApiResult<Reply> {
+pub(super) async fn buy(ctx: Ctx, p: BuyParams) -> ApiResult<Reply> {
     let user = member(&ctx)?;
     let (id, number) = (user.id, p.number.0);
     if !(1..=MAX_UNITS).contains(&number) {
-        return Err(invalid("参数 number 须为 1-99"));
+        return Err(DIALECT.invalid("参数 number 须为 1-99"));
     }
     let notify = match p.notify_mobile.as_str().trim() {
         "" => user.profile.mobile.clone(),
         _ => Mobile::parse(&p.notify_mobile)
-            .map_err(|e| invalid(e.public_msg().to_string()))?
+            .map_err(|e| DIALECT.invalid(e.public_msg().to_string()))?
             .as_str()
             .to_string(),
     };
@@ -327,7 +269,7 @@ async fn place(
         return Err(why_not(&tx, goods, ctx).await);
     };
     let price: Decimal = g.get(6);
-    let amount = money(price * Decimal::from(number))?;
+    let amount = Money::stored(price * Decimal::from(number))?;
     let order_no = format!("M{now}{}", &nonce()[..12]);
     let (oper, name): (i32, String) = (g.get(0), g.get(3));
     let id: i64 = tx
@@ -407,7 +349,7 @@ fn sdk_config(data: &mut Value, opened: Opened) {
     data["out_trade_no"] = json!(opened.out_trade_no);
 }
 
-async fn pay(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
+pub(super) async fn pay(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let order = one(&ctx, user, p.order_no.as_str()).await?;
     if order.status != UNPAID {
@@ -431,7 +373,7 @@ async fn pay(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
     Reply::data("success", &data)
 }
 
-async fn cancel(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
+pub(super) async fn cancel(ctx: Ctx, p: OrderNoParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let mut db = ctx.stores().pg().await?;
     let tx = db.transaction().await?;

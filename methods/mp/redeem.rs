@@ -6,23 +6,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::add;
 use super::machines::{CODE_UNUSED, MP_CODE, MP_ORDER};
 use crate::config::apps::AppKind;
-use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text, code};
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text, code};
 use crate::shared::machine::{Actor, Key, transition};
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.merchant.redeem", "1.0.0")
-            .write()
-            .req_token(false)
-            .refuses(MP_CODE.refusals("redeem"))
-            .summary("核销（商家端，种子未列）：仅 admin 类型的 appid（商家终端或后台，其他 403）。merchant_id、verify_code。核销码须属于该商家的订单（否则 404 核销码不存在）；未核销（1）→ 已核销（2），只能一次。订单的最后一个未核销码核销后订单变为已完成（7）。返回 id、order_id、order_no、verify_code、status 与订单状态 order_status。"),
-        redeem,
-    );
-}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RedeemParams {
@@ -32,7 +19,7 @@ pub(super) struct RedeemParams {
     verify_code: Text,
 }
 
-async fn redeem(ctx: Ctx, p: RedeemParams) -> ApiResult<Reply> {
+pub(super) async fn redeem(ctx: Ctx, p: RedeemParams) -> ApiResult<Reply> {
     let appid = ctx.caller.appid.clone();
     if ctx.config.apps.get(&appid).map(|a| a.kind) != Some(AppKind::Admin) {
         return Err(ApiError::new(code::FORBIDDEN, "您没有权限访问该接口"));

@@ -9,28 +9,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::machines::{CODE_USED, MP_CODE, MP_ORDER, PAID};
+use super::member;
 use super::order::SUBJECT;
-use super::{add, member};
 use crate::domain::Money;
-use crate::handler::{ApiResult, Ctx, Method, Registry, Reply, Text};
+use crate::handler::{ApiResult, Ctx, Reply, Text};
 use crate::shared::machine::{Actor, Key, transition};
 use crate::shared::pay::refund::Started;
 use crate::stores::one_row;
-
-pub(super) fn register(r: &mut Registry) {
-    add(
-        r,
-        Method::new("mp.order.refund", "1.0.0")
-            .user()
-            .refuses([super::UNBOUND])
-            .write()
-            .req_token(false)
-            .refuses(MP_ORDER.refusals("refund"))
-            .refuses([(503, "退款失败，请稍后重试")])
-            .summary("退款（/order/refund）：order_no。只退已付款（4）订单中未核销的核销码：金额 = 单价 × 未核销数，经支付渠道退款（沙箱立即回调），这些核销码变为已退款（3），库存退回、销量扣回。没有核销过的订单变为已退款（6），核销过的变为已完成（7，不可再退）。返回退款记录：id、order_id、order_no、amount、created_at、updated_at、refund_id、status（1 退款中、2 已退款）。"),
-        refund,
-    );
-}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct RefundParams {
@@ -45,7 +30,7 @@ struct Moved {
     started: Started,
 }
 
-async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
+pub(super) async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
     let user = member(&ctx)?.id;
     let no = p.order_no.as_str().trim();
     let moved = start(&ctx, user, no).await?;
@@ -97,7 +82,7 @@ async fn start(ctx: &Ctx, user: i64, no: &str) -> ApiResult<Moved> {
         transition(&tx, &MP_CODE, Key::Id(*code), "refund", &actor, now).await?;
     }
     let units = i32::try_from(unused.len()).map_err(anyhow::Error::from)?;
-    let amount = super::money(price * Decimal::from(units))?;
+    let amount = Money::stored(price * Decimal::from(units))?;
     give_back(&tx, order, units, amount).await?;
     let started = ctx
         .payments()
@@ -176,7 +161,7 @@ async fn answer(ctx: &Ctx, order: i64, no: &str, out_refund_no: &str) -> ApiResu
         "退款成功",
         &json!({
             "id": r.get::<_, i64>(0), "order_id": order, "order_no": no,
-            "amount": super::money(r.get(1))?,
+            "amount": Money::stored(r.get(1))?,
             "updated_at": ctx.time_string(r.get(5)), "created_at": ctx.time_string(r.get(4)),
             "refund_id": r.get::<_, String>(3),
             "status": if status == "success" { 2 } else { 1 },

@@ -14,7 +14,8 @@ use crate::config::apps::AppKind;
 use crate::domain::Money;
 use crate::handler::Ctx;
 use crate::handler::Reply;
-use crate::handler::paging::{PageNo, Paged};
+use crate::handler::dialect::GATEWAY;
+use crate::handler::paging::Paged;
 use crate::handler::{ApiError, ApiResult};
 use crate::handler::{DateTimeText, Int, Text};
 use crate::handler::{Method, Registry};
@@ -190,7 +191,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         .filter(|s| (-1..=4).contains(s))
         .ok_or_else(|| ApiError::business("参数 order_status 不正确（-1 全部，0-4）"))?;
     let (start, end) = (bound(&ctx, p.start_time), bound(&ctx, p.end_time));
-    let page = PageNo::new(p.page);
+    let page = GATEWAY.page(Some(p.page.0), None)?;
     let sn = p.order_sn.as_str().trim();
     let (limit, offset) = (page.limit(), page.offset());
     let paged: [&(dyn ToSql + Sync); 7] = [&user, &sn, &status, &start, &end, &limit, &offset];

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::machine::{PAID, SUPPLIER_ORDER, TO_CONFIRM};
 use super::{FAILED, PRODUCT, ROLE, back_office};
 use crate::domain::Money;
-use crate::handler::{ApiError, ApiResult, Ctx, Int, Method, Registry, Reply, Text};
+use crate::handler::{ApiError, ApiResult, Ctx, Int, Reply, Text};
 use crate::shared::machine::{Actor, Key, transition};
 
 /// The back office's order steps: method, machine action, message, summary.
-const STEPS: &[(&str, &str, &str, &str)] = &[
+pub(super) const STEPS: &[(&str, &str, &str, &str)] = &[
     (
         "supplier.delivery.pick",
         "pick",
@@ -52,61 +52,15 @@ const STEPS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Register the back-office methods.
-pub(super) fn register(r: &mut Registry) {
-    r.add(
-        Method::new("supplier.admin.add", "1.0.0")
-            .write()
-            .req_token(false)
-            .refuses([(404, "用户不存在"), (FAILED, "该账号已是供应商")])
-            .summary("设为供应商（后台，仅 admin 类型的 appid，其他 400）：user_id、title。授予 supplier.supplier 身份，未认证（登录 101），直到 supplier.admin.certify。"),
-        add,
-    );
-    r.add(
-        Method::new("supplier.admin.certify", "1.0.0")
-            .write()
-            .req_token(false)
-            .refuses([(404, "供应商不存在"), (FAILED, "该供应商已认证")])
-            .summary("认证供应商（后台）：user_id。之后可以登录与操作。"),
-        certify,
-    );
-    r.add(
-        Method::new("supplier.admin.spec.add", "1.0.0")
-            .write()
-            .req_token(false)
-            .refuses([(404, "供应商不存在")])
-            .summary("添加规格（后台）：supplier_id、good_id、good_title、good_litpic、name（单位）、price（\"0.01\"）。返回 id。"),
-        spec_add,
-    );
-    r.add(
-        Method::new("supplier.admin.order.add", "1.0.0")
-            .write()
-            .req_token(false)
-            .refuses([(404, "规格不存在")])
-            .summary("下单（后台；买家端在种子之外）：spec_id、buy_number、advance（1 预付款订单，进入待确认 2；0 普通订单，进入已付款 1；默认 1）。订单已付款。返回 order_sn、status。"),
-        order_add,
-    );
-    for &(name, action, msg, summary) in STEPS {
-        r.add(
-            Method::new(name, "1.0.0")
-                .write()
-                .req_token(false)
-                .refuses(SUPPLIER_ORDER.refusals(action))
-                .summary(summary),
-            move |ctx: Ctx, p: StepParams| step(ctx, p, action, msg),
-        );
-    }
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
-struct AddParams {
+pub(super) struct AddParams {
     /// 账号 id
     user_id: Int,
     /// 供应商名称
     title: Text,
 }
 
-async fn add(ctx: Ctx, p: AddParams) -> ApiResult<Reply> {
+pub(super) async fn add(ctx: Ctx, p: AddParams) -> ApiResult<Reply> {
     back_office(&ctx)?;
     let title = p.title.as_str().trim();
     if title.is_empty() || title.chars().count() > 100 {
@@ -143,12 +97,12 @@ async fn add(ctx: Ctx, p: AddParams) -> ApiResult<Reply> {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-struct CertifyParams {
+pub(super) struct CertifyParams {
     /// 供应商的账号 id
     user_id: Int,
 }
 
-async fn certify(ctx: Ctx, p: CertifyParams) -> ApiResult<Reply> {
+pub(super) async fn certify(ctx: Ctx, p: CertifyParams) -> ApiResult<Reply> {
     back_office(&ctx)?;
     let db = ctx.stores().pg().await?;
     let row = db
@@ -168,7 +122,7 @@ async fn certify(ctx: Ctx, p: CertifyParams) -> ApiResult<Reply> {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-struct SpecParams {
+pub(super) struct SpecParams {
     /// 供应商的账号 id
     supplier_id: Int,
     /// 商品 ID
@@ -189,7 +143,7 @@ struct Created {
     id: i64,
 }
 
-async fn spec_add(ctx: Ctx, p: SpecParams) -> ApiResult<Reply> {
+pub(super) async fn spec_add(ctx: Ctx, p: SpecParams) -> ApiResult<Reply> {
     back_office(&ctx)?;
     let price = Money::parse_str("price", p.price.as_str().trim())?;
     let (title, name) = (p.good_title.as_str().trim(), p.name.as_str().trim());
@@ -218,7 +172,7 @@ async fn spec_add(ctx: Ctx, p: SpecParams) -> ApiResult<Reply> {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-struct OrderParams {
+pub(super) struct OrderParams {
     /// 规格 id（supplier.admin.spec.add 返回的 id）
     spec_id: Int,
     /// 购买数量（1-9999）
@@ -238,7 +192,7 @@ struct Placed {
     status: i16,
 }
 
-async fn order_add(ctx: Ctx, p: OrderParams) -> ApiResult<Reply> {
+pub(super) async fn order_add(ctx: Ctx, p: OrderParams) -> ApiResult<Reply> {
     back_office(&ctx)?;
     let number = i32::try_from(p.buy_number.0)
         .ok()
@@ -284,7 +238,7 @@ async fn order_add(ctx: Ctx, p: OrderParams) -> ApiResult<Reply> {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-struct StepParams {
+pub(super) struct StepParams {
     /// 订单号
     order_sn: Text,
 }
@@ -296,7 +250,7 @@ struct Moved {
     status_string: &'static str,
 }
 
-async fn step(
+pub(super) async fn step(
     ctx: Ctx,
     p: StepParams,
     action: &'static str,

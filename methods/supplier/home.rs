@@ -12,7 +12,7 @@ use crate::handler::{ApiResult, Ctx, Int, Reply};
 use crate::stores::one_row;
 
 /// Rows on a page of the supplier's lists.
-pub(super) const PAGESIZE: i64 = 10;
+pub(super) const PAGESIZE: i64 = super::DIALECT.paging.size;
 
 /// The seed's paginate block, in its key order.
 #[derive(Serialize)]
@@ -37,9 +37,12 @@ impl<T> Paginate<T> {
 }
 
 /// The requested page (at least 1) and its SQL offset.
-pub(super) fn page_of(page: Option<Int>) -> (i64, i64) {
-    let page = page.map_or(1, |p| p.0).clamp(1, i64::MAX / PAGESIZE);
-    (page, (page - 1) * PAGESIZE)
+///
+/// # Errors
+/// None by supplier's rule (a page below 1 is the first).
+pub(super) fn page_of(page: Option<Int>) -> ApiResult<(i64, i64)> {
+    let page = super::DIALECT.page(page.map(|p| p.0), None)?;
+    Ok((page.number, page.offset()))
 }
 
 /// A NUMERIC(12,2) amount as the seed's string ("0.01").
@@ -101,7 +104,7 @@ const SPECS: &str = concat!(
 pub(super) async fn home(ctx: Ctx, p: HomeParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     let title = certified(&ctx, user).await?;
-    let (page, offset) = page_of(p.page);
+    let (page, offset) = page_of(p.page)?;
     let one: [&(dyn ToSql + Sync); 1] = [&user];
     let paged: [&(dyn ToSql + Sync); 3] = [&user, &PAGESIZE, &offset];
     let stores = ctx.stores();

@@ -11,7 +11,7 @@ mod orders;
 
 use self::machine::SUPPLIER_ORDER;
 use crate::config::apps::AppKind;
-use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry};
+use crate::handler::{ApiError, ApiResult, Ctx, Dialect, Envelope, Method, PageRule, Registry};
 use crate::stores::opt_row;
 
 pub use self::machine::FAILED;
@@ -22,8 +22,30 @@ pub const NOT_CERTIFIED: u32 = 101;
 const PRODUCT: &str = "supplier";
 const ROLE: &str = "supplier";
 
+/// How supplier.* speaks (seed 002): 400 操作失败 with the seed's
+/// messages for whatever it refuses, pages of ten, `{code: 200, msg,
+/// data}` with its own session codes (100, 600) to its own clients.
+pub const DIALECT: Dialect = Dialect {
+    namespace: "supplier",
+    invalid: FAILED,
+    invalid_prefix: "",
+    ill_typed_is_invalid: false,
+    invalid_doc: "",
+    not_found: FAILED,
+    forbidden: FAILED,
+    ok: "请求成功",
+    paging: PageRule {
+        size: 10,
+        max_size: 10,
+        max_page: None,
+        refuse_below_first: false,
+    },
+    envelope: Envelope::Supplier,
+};
+
 /// Register the supplier namespace.
 pub fn register(r: &mut Registry) {
+    r.dialect(&DIALECT);
     r.add(
         Method::new("supplier.login", "1.0.0")
             .no_replay()
@@ -55,8 +77,8 @@ pub fn register(r: &mut Registry) {
             .summary("首页（/navigation/index）：page（默认 1）。spec_paginate 为本供应商的规格分页（每页 10 条；payed_buy_number 为已付款且未关闭订单中的购买数量），count_order_all 为全部订单数，user_info.title 为供应商名称。"),
         home::home,
     );
-    orders::register(r);
-    admin::register(r);
+    order_cards(r);
+    admin_cards(r);
 }
 
 /// The supplier row of `user`: its title and whether it is certified.
@@ -95,5 +117,84 @@ fn back_office(ctx: &Ctx) -> ApiResult<()> {
         Ok(())
     } else {
         Err(SUPPLIER_ORDER.not_allowed.error())
+    }
+}
+
+fn order_cards(r: &mut Registry) {
+    r.add(
+        Method::new("supplier.order.list", "1.0.0")
+            .role(PRODUCT, ROLE)
+            .refuses([(NOT_CERTIFIED, "未认证"), (FAILED, "请求失败，status_choice 不正确~")])
+            .summary("订单列表（/navigation/order_list）：page（默认 1，每页 10 条）、status_choice（默认全部；pay_success 待发货 = 1、2、3、4，send_success 待收货 = 11、12、13，finish 已完成 = 21、22）。status 为种子的全部状态：0 未付款、1 已付款、2 待确认、3 待修改、4 已修改、11 拣货完成、12 配送员接单、13 配送员取货、21 待评价、22 已评价、30 交易关闭（10、20 是分组，不单独出现）。advance_son_total_amount 为补款子订单金额（未修改为 0，可为负），final_total_amount = total_amount + 补款，二者为数字，同种子。"),
+        orders::list,
+    );
+    r.add(
+        Method::new("supplier.order.accept", "1.0.0")
+            .role(PRODUCT, ROLE)
+            .write()
+            .req_token(false)
+            .refuses(SUPPLIER_ORDER.refusals("accept"))
+            .refuses([(NOT_CERTIFIED, "未认证")])
+            .summary("确认订单（/order/accept_order）：order_sn。只有待确认（2）订单可以接单，变为待修改（3）；其他状态 400 \"请求失败，只有待确认订单有权限~\"，不写任何东西。"),
+        orders::accept,
+    );
+    r.add(
+        Method::new("supplier.order.edit", "1.0.0")
+            .role(PRODUCT, ROLE)
+            .write()
+            .req_token(false)
+            .refuses(SUPPLIER_ORDER.refusals("edit"))
+            .refuses([
+                (NOT_CERTIFIED, "未认证"),
+                (FAILED, "程序罢工，缺少订单金额 total_amount~"),
+                (FAILED, "请求失败，订单金额须为不小于 0、至多两位小数的数字~"),
+            ])
+            .summary("修改订单（/order/edit_order）：order_sn、total_amount（修改后的订单金额，数字或数字字符串，至多两位小数）。只有待修改（3）订单可以修改，变为已修改（4），同一事务中生成补款子订单（金额 = total_amount − 原订单金额，可为负），列表中显示为 advance_son_total_amount 与 final_total_amount。"),
+        orders::edit,
+    );
+}
+
+fn admin_cards(r: &mut Registry) {
+    r.add(
+        Method::new("supplier.admin.add", "1.0.0")
+            .write()
+            .req_token(false)
+            .refuses([(404, "用户不存在"), (FAILED, "该账号已是供应商")])
+            .summary("设为供应商（后台，仅 admin 类型的 appid，其他 400）：user_id、title。授予 supplier.supplier 身份，未认证（登录 101），直到 supplier.admin.certify。"),
+        admin::add,
+    );
+    r.add(
+        Method::new("supplier.admin.certify", "1.0.0")
+            .write()
+            .req_token(false)
+            .refuses([(404, "供应商不存在"), (FAILED, "该供应商已认证")])
+            .summary("认证供应商（后台）：user_id。之后可以登录与操作。"),
+        admin::certify,
+    );
+    r.add(
+        Method::new("supplier.admin.spec.add", "1.0.0")
+            .write()
+            .req_token(false)
+            .refuses([(404, "供应商不存在")])
+            .summary("添加规格（后台）：supplier_id、good_id、good_title、good_litpic、name（单位）、price（\"0.01\"）。返回 id。"),
+        admin::spec_add,
+    );
+    r.add(
+        Method::new("supplier.admin.order.add", "1.0.0")
+            .write()
+            .req_token(false)
+            .refuses([(404, "规格不存在")])
+            .summary("下单（后台；买家端在种子之外）：spec_id、buy_number、advance（1 预付款订单，进入待确认 2；0 普通订单，进入已付款 1；默认 1）。订单已付款。返回 order_sn、status。"),
+        admin::order_add,
+    );
+    for &(name, action, msg, summary) in admin::STEPS {
+        r.add(
+            Method::new(name, "1.0.0")
+                .write()
+                .req_token(false)
+                .refuses(SUPPLIER_ORDER.refusals(action))
+                .summary(summary),
+            move |ctx: Ctx, p: admin::StepParams| admin::step(ctx, p, action, msg),
+        );
     }
 }

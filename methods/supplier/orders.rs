@@ -15,44 +15,9 @@ use tokio_postgres::types::ToSql;
 use super::home::{PAGESIZE, Paginate, page_of, price};
 use super::machine::{SUPPLIER_ORDER, choice};
 use super::{FAILED, certified};
-use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Method, Registry, Reply, Text};
+use crate::handler::{ApiError, ApiResult, Ctx, Float, Int, Reply, Text};
 use crate::shared::machine::{Actor, Key, transition};
 use crate::stores::one_row;
-
-/// Register the supplier's order methods.
-pub(super) fn register(r: &mut Registry) {
-    r.add(
-        Method::new("supplier.order.list", "1.0.0")
-            .role(super::PRODUCT, super::ROLE)
-            .refuses([(super::NOT_CERTIFIED, "未认证"), (FAILED, "请求失败，status_choice 不正确~")])
-            .summary("订单列表（/navigation/order_list）：page（默认 1，每页 10 条）、status_choice（默认全部；pay_success 待发货 = 1、2、3、4，send_success 待收货 = 11、12、13，finish 已完成 = 21、22）。status 为种子的全部状态：0 未付款、1 已付款、2 待确认、3 待修改、4 已修改、11 拣货完成、12 配送员接单、13 配送员取货、21 待评价、22 已评价、30 交易关闭（10、20 是分组，不单独出现）。advance_son_total_amount 为补款子订单金额（未修改为 0，可为负），final_total_amount = total_amount + 补款，二者为数字，同种子。"),
-        list,
-    );
-    r.add(
-        Method::new("supplier.order.accept", "1.0.0")
-            .role(super::PRODUCT, super::ROLE)
-            .write()
-            .req_token(false)
-            .refuses(SUPPLIER_ORDER.refusals("accept"))
-            .refuses([(super::NOT_CERTIFIED, "未认证")])
-            .summary("确认订单（/order/accept_order）：order_sn。只有待确认（2）订单可以接单，变为待修改（3）；其他状态 400 \"请求失败，只有待确认订单有权限~\"，不写任何东西。"),
-        accept,
-    );
-    r.add(
-        Method::new("supplier.order.edit", "1.0.0")
-            .role(super::PRODUCT, super::ROLE)
-            .write()
-            .req_token(false)
-            .refuses(SUPPLIER_ORDER.refusals("edit"))
-            .refuses([
-                (super::NOT_CERTIFIED, "未认证"),
-                (FAILED, "程序罢工，缺少订单金额 total_amount~"),
-                (FAILED, "请求失败，订单金额须为不小于 0、至多两位小数的数字~"),
-            ])
-            .summary("修改订单（/order/edit_order）：order_sn、total_amount（修改后的订单金额，数字或数字字符串，至多两位小数）。只有待修改（3）订单可以修改，变为已修改（4），同一事务中生成补款子订单（金额 = total_amount − 原订单金额，可为负），列表中显示为 advance_son_total_amount 与 final_total_amount。"),
-        edit,
-    );
-}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(super) struct ListParams {
@@ -148,7 +113,7 @@ const PAGE: &str = concat!(
     " ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4"
 );
 
-async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
+pub(super) async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     certified(&ctx, user).await?;
     let wanted = match p.status_choice.as_ref().map(|t| t.as_str().trim()) {
@@ -158,7 +123,7 @@ async fn list(ctx: Ctx, p: ListParams) -> ApiResult<Reply> {
         ),
     };
     let statuses: Vec<i16> = wanted.map(<[i16]>::to_vec).unwrap_or_default();
-    let (page, offset) = page_of(p.page);
+    let (page, offset) = page_of(p.page)?;
     // Three reads, none of them needing a transaction: the shared
     // connections (docs/protocol.md §24.3), not a pooled one.
     let stores = ctx.stores();
@@ -220,7 +185,7 @@ pub(super) struct AcceptParams {
     order_sn: Text,
 }
 
-async fn accept(ctx: Ctx, p: AcceptParams) -> ApiResult<Reply> {
+pub(super) async fn accept(ctx: Ctx, p: AcceptParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     certified(&ctx, user).await?;
     let mut db = ctx.stores().pg().await?;
@@ -264,7 +229,7 @@ fn edited_cents(total: Option<Float>) -> ApiResult<i64> {
     Ok(whole as i64)
 }
 
-async fn edit(ctx: Ctx, p: EditParams) -> ApiResult<Reply> {
+pub(super) async fn edit(ctx: Ctx, p: EditParams) -> ApiResult<Reply> {
     let user = ctx.user()?.id;
     certified(&ctx, user).await?;
     let new_total = edited_cents(p.total_amount)?;

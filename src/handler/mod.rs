@@ -9,6 +9,7 @@
 pub mod cached;
 pub mod catalogue;
 pub mod context;
+pub mod dialect;
 pub mod guess;
 mod markdown;
 pub mod paging;
@@ -17,6 +18,8 @@ pub mod refusals;
 pub mod registry;
 
 pub use context::{AppState, Caller, Ctx};
+pub use dialect::{Dialect, Envelope};
+pub use paging::{Page, PageRule, Paged};
 pub use registry::{Access, Entry, Lookup, Method, Registry};
 
 pub use crate::protocol::Reply;

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::handler::context::Ctx;
+use crate::handler::dialect::{self, Dialect};
 use crate::handler::refusals;
 use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
@@ -174,6 +175,8 @@ type Invoke = dyn Fn(Ctx, Arc<Value>) -> BoxFuture<'static, ApiResult<Reply>> + 
 /// One registered handler.
 pub struct Entry {
     pub method: Method,
+    /// Its namespace's dialect (the gateway's when it declared none).
+    pub dialect: &'static Dialect,
     invoke: Arc<Invoke>,
     schema: fn() -> Schema,
 }
@@ -206,6 +209,8 @@ pub struct Registry {
     pay_subjects: Subjects,
     /// The timed jobs the products declared, in registration order.
     jobs: Vec<Job>,
+    /// The dialects the product namespaces declared, by namespace.
+    dialects: HashMap<&'static str, &'static Dialect>,
 }
 
 impl Registry {
@@ -219,21 +224,26 @@ impl Registry {
     ///
     /// # Panics
     /// The same name and version registered twice (a programming error).
-    pub fn add<P, F, Fut>(&mut self, method: Method, handler: F)
+    pub fn add<P, F, Fut>(&mut self, mut method: Method, handler: F)
     where
         P: DeserializeOwned + JsonSchema + Send + 'static,
         F: Fn(Ctx, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ApiResult<Reply>> + Send + 'static,
     {
+        let dialect = self.dialect_of(method.namespace());
+        if dialect.ill_typed_is_invalid {
+            method.refusals.push((dialect.invalid, dialect.invalid_doc));
+        }
         let handler = Arc::new(handler);
         let invoke: Arc<Invoke> = Arc::new(move |ctx: Ctx, data: Arc<Value>| {
             let handler = handler.clone();
             Box::pin(async move {
-                let params = parse_params::<P>(&data)?;
+                let params = parse_params::<P>(&data).map_err(|e| dialect.ill_typed(e))?;
                 handler(ctx, params).await
             })
         });
         let entry = Arc::new(Entry {
+            dialect,
             method: method.clone(),
             invoke,
             schema: || schemars::schema_for!(P),
@@ -248,6 +258,34 @@ impl Registry {
             list.push(entry.clone());
             list.sort_by(|a, b| b.method.since.cmp(&a.method.since));
         }
+    }
+
+    /// Make `d` the dialect of its namespace's methods. Declared before the
+    /// namespace's first method.
+    ///
+    /// # Panics
+    /// A namespace given two dialects, or one after its first method (a
+    /// programming error caught by every test run).
+    pub fn dialect(&mut self, d: &'static Dialect) {
+        let prefix = format!("{}.", d.namespace);
+        assert!(
+            !self.methods.keys().any(|n| n.starts_with(&prefix)),
+            "the dialect of {} declared after its methods",
+            d.namespace
+        );
+        assert!(
+            self.dialects.insert(d.namespace, d).is_none(),
+            "{} has two dialects",
+            d.namespace
+        );
+    }
+
+    /// The dialect of `namespace`: its own, else the gateway's.
+    pub fn dialect_of(&self, namespace: &str) -> &'static Dialect {
+        self.dialects
+            .get(namespace)
+            .copied()
+            .unwrap_or(&dialect::GATEWAY)
     }
 
     /// Register a kind of payable subject: a payment for one moves it by
