@@ -47,9 +47,10 @@ test-cluster: services
 
 # PostgreSQL at scale (docs/protocol.md §24): the PostgreSQL-touching
 # tests once more with the gateways' pools behind PgBouncer in transaction
-# mode (with the PgBouncer test, which skips outside this pass), then the
-# replica test on its own: while tests create and drop their databases the
-# replica's replay trails by seconds, which is not the staleness it shows.
+# mode, with the PgBouncer tests (ignored by a plain cargo test: they need
+# the engine this target starts), then the replica test on its own: while
+# tests create and drop their databases the replica's replay trails by
+# seconds, which is not the staleness it shows.
 PG_SCALE_TESTS ?= pooler accounts payments machines jobs notice news goods \
 	user_catalogue system_catalogue identity shared_reads mp:: home:: consult:: supplier::
 
@@ -57,9 +58,9 @@ test-pg-scale: services
 	$(SERVICES) pgbouncer start
 	$(SERVICES) replica start
 	eval "$$($(SERVICES) pgbouncer env)" && \
-	  cargo test --locked --test api -- --test-threads=$(TEST_THREADS) $(PG_SCALE_TESTS)
+	  cargo test --locked --test api -- --include-ignored --test-threads=$(TEST_THREADS) $(PG_SCALE_TESTS)
 	eval "$$($(SERVICES) pgbouncer env)" && eval "$$($(SERVICES) replica env)" && \
-	  cargo test --locked --test api -- replica::
+	  cargo test --locked --test api -- --include-ignored replica::
 
 services:
 	$(SERVICES) start

@@ -1,10 +1,10 @@
 //! PostgreSQL through PgBouncer in transaction mode (docs/protocol.md
 //! §24.1): named statements break there, the gateway's unnamed ones do
 //! not, and a silent connection to the pooler leaves the pool (§24.4).
-//! Runs when `YAFGATE_TEST_PGBOUNCER` names the PgBouncer of
-//! `scripts/services pgbouncer start` (the PgBouncer pass of `make test`
-//! also runs the PostgreSQL-touching tests through it); otherwise it says
-//! so and passes.
+//! These tests need PgBouncer: they are ignored by a plain `cargo test`,
+//! and `make test-pg-scale` (part of `make test`) starts PgBouncer and runs
+//! them with `--include-ignored`; run without `YAFGATE_TEST_PGBOUNCER` they
+//! fail, saying how to run them.
 
 use std::sync::Arc;
 
@@ -25,12 +25,17 @@ const ROUNDS: usize = 20;
 /// test is about statement names; §24.4's deadline has its own below).
 const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
-fn bouncer() -> Option<String> {
-    let url = std::env::var("YAFGATE_TEST_PGBOUNCER").ok();
-    if url.is_none() {
-        eprintln!("YAFGATE_TEST_PGBOUNCER unset: PgBouncer test skipped (make test runs it)");
-    }
-    url
+/// The PgBouncer of `scripts/services pgbouncer start`.
+///
+/// # Panics
+/// Without `YAFGATE_TEST_PGBOUNCER`: the test cannot run, and says how to.
+fn bouncer() -> String {
+    std::env::var("YAFGATE_TEST_PGBOUNCER").unwrap_or_else(|_| {
+        panic!(
+            "YAFGATE_TEST_PGBOUNCER is unset: this test needs PgBouncer; run `make test-pg-scale` \
+             (or `eval \"$(scripts/services pgbouncer env)\"` after `scripts/services pgbouncer start`)"
+        )
+    })
 }
 
 fn pool(url: &str) -> Pool {
@@ -79,8 +84,9 @@ async fn hammer(pool: &Pool, mode: Mode) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "needs PgBouncer: make test-pg-scale runs it"]
 async fn named_statements_break_through_pgbouncer_and_unnamed_ones_do_not() {
-    let Some(bouncer) = bouncer() else { return };
+    let bouncer = bouncer();
     let db = TestDb::create().await;
     let pool = pool(&url_with_db(&bouncer, &db.name));
 
@@ -96,10 +102,9 @@ async fn named_statements_break_through_pgbouncer_and_unnamed_ones_do_not() {
 }
 
 #[tokio::test]
+#[ignore = "needs PgBouncer: make test-pg-scale runs it"]
 async fn a_gateway_behind_pgbouncer_serves_parallel_writes_and_reads() {
-    if bouncer().is_none() {
-        return;
-    }
+    bouncer();
     // test_settings sends the pool through PgBouncer (helpers/config.rs).
     let app = spawn_app().await;
     let token = app.register_token("13900000043", "secret_123").await;
@@ -136,8 +141,9 @@ async fn db_count(app: &TestApp, sql: &str) -> i64 {
 /// call fails with the plain 500 a second past `statement_timeout_ms` and
 /// it is closed, as on a direct connection; the pool serves again at once.
 #[tokio::test]
+#[ignore = "needs PgBouncer: make test-pg-scale runs it"]
 async fn a_silent_connection_to_pgbouncer_fails_one_call_and_leaves_the_pool() {
-    let Some(bouncer) = bouncer() else { return };
+    let bouncer = bouncer();
     let db = TestDb::create().await;
     let freezer = Freezer::start_to(Freezer::POOL, &bouncer).await;
     let pool_url = freezer.url(&db.name);

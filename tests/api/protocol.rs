@@ -467,15 +467,28 @@ async fn business_parameters_are_typed_and_named() {
         .call("test.echo", json!({"word": "ok", "unknown_extra": [1, 2]}))
         .await;
     assert_code(&env, 200);
+    // The handler read its own parameter from the data; the unknown one
+    // was left out, not refused.
+    assert_eq!(env["data"], json!({"handler": "1.0.0", "word": "ok"}));
 }
 
 #[tokio::test]
 async fn json_bodies_work_like_forms() {
-    let app = spawn_app().await;
-    let data = app.data("system.ping", "ios_app_id", json!({}));
+    let app = app_with_test_methods().await;
+    let data = app.data("test.echo", "ios_app_id", json!({"word": "中文 + /"}));
     let (_, body) = wire::signed_body(data.as_bytes(), IOS_SECRET, wire::Encoding::Json);
     let env = envelope(app.post("application/json; charset=utf-8", body).await).await;
     assert_code(&env, 200);
+    // The signed data was read from the JSON body, its parameters included.
+    assert_eq!(env["data"], json!({"handler": "1.0.0", "word": "中文 + /"}));
+    // A JSON body whose sign does not match is refused like a form's.
+    let (_, body) = wire::signed_body(
+        data.as_bytes(),
+        "another-secret-0123456",
+        wire::Encoding::Json,
+    );
+    let env = envelope(app.post("application/json; charset=utf-8", body).await).await;
+    assert_code(&env, 403);
 }
 
 #[tokio::test]

@@ -191,6 +191,13 @@ async fn a_broken_gateway_file_is_refused_too() {
     })
     .await;
     assert_eq!(ping_code(&app, IOS_SECRET).await, 200);
+    // The window in force is still the default 600 s: a request an hour
+    // old, inside the refused file's window, is refused.
+    let hour_old = (app.state.clock.now() - 3_600).to_string();
+    let env = app
+        .call("system.ping", json!({"timestamp": hour_old}))
+        .await;
+    assert_code(&env, 507);
 }
 
 #[tokio::test]

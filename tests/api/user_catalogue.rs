@@ -77,7 +77,11 @@ async fn system_init_refreshes_a_live_session() {
     let app = spawn_app().await;
     let token = demo_user(&app, 1).await;
     app.expire_session_in(&token, 5).await;
-    app.call_with_token("system.init", &token, json!({})).await;
+    let env = app.call_with_token("system.init", &token, json!({})).await;
+    assert_code(&env, 200);
+    // The session was seen as live: the answer is the user's (token_status
+    // 1), not an anonymous caller's.
+    assert_eq!(env["data"]["token_status"], 1, "{env}");
     let ttl = app.session_ttl(&token).await;
     assert!(ttl > 86_400, "{ttl}");
 }
