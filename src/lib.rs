@@ -6,17 +6,21 @@
 //!
 //! 1. [`protocol`]: the wire format (bodies, signatures, envelope, codes).
 //! 2. [`domain`]: plain values with rules (mobile numbers, passwords, SMS
-//!    codes, local days); no I/O.
+//!    codes, money, local days); no I/O.
 //! 3. [`config`]: the typed settings and appids, loaded and validated.
-//! 4. [`services`]: stores and what lives in them (sessions, SMS codes,
-//!    request tokens, guards, the answer cache, uploads, metrics); each
-//!    takes `&Stores` and its own settings.
-//! 5. [`handler`]: the handler API: the context a method sees and the
-//!    registry it is added to. `methods/` (the handlers) builds on it.
-//! 6. [`pipeline`]: the protocol's checks in their order, then the handler.
-//! 7. [`http`]: the listener, routes, CORS, body reading, ops endpoints,
+//! 4. [`stores`]: the plumbing: PostgreSQL, Redis, migrations, the answer
+//!    cache, metrics, the clock.
+//! 5. [`gate`]: what a signed call passes through: the one Redis round
+//!    trip, sessions, guards and bans, request tokens, guesses.
+//! 6. [`shared`]: what products share: accounts, payments, machines, jobs,
+//!    SMS codes, roles, pushes, uploads.
+//! 7. [`handler`]: the handler API: the context a method sees, the registry
+//!    it is added to, dialects and paging. `methods/` builds on it, one
+//!    folder or file per namespace, each naming no other.
+//! 8. [`pipeline`]: the protocol's checks in their order, then the handler.
+//! 9. [`http`]: the listener, routes, CORS, body reading, ops endpoints,
 //!    the request log line.
-//! 8. [`app`]: start-up, reload, the command line.
+//! 10. [`app`]: start-up, reload, the command line.
 //!
 //! [`client`] (fill the fixed parameters, sign, post) stands beside them
 //! and uses only `protocol`.

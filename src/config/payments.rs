@@ -83,7 +83,7 @@ impl Default for PaySettings {
 }
 
 /// Check the rules of `[payments]`; `Err((key, reason))`. Key files are
-/// read and parsed where the driver is built (`services::pay`).
+/// read and parsed where the driver is built (`shared::pay`).
 pub fn validate(env: RunEnv, p: &PaySettings) -> Result<(), (&'static str, String)> {
     if p.driver == PayDriver::Sandbox && env == RunEnv::Pro {
         return Err((

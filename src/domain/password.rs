@@ -1,5 +1,5 @@
 //! The password rule users choose under (hashing is a service:
-//! `services::password`).
+//! `gate::password`).
 
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Text;

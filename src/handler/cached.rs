@@ -1,4 +1,4 @@
-//! Handlers' access to the answer cache (`services::cache`): a whole
+//! Handlers' access to the answer cache (`stores::cache`): a whole
 //! public answer keyed by method, version and parameters, or a shared
 //! piece (upgrade rules, the ads of a position). docs/protocol.md §13 says
 //! which answers are cached and how stale they may be.

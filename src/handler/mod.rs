@@ -1,10 +1,11 @@
-//! The handler API: everything a method in `methods/` needs from the core,
-//! and the only part of `src/` a handler should name besides `domain` and
-//! `services`. A handler is `async fn(Ctx, Params) -> ApiResult<Reply>`,
-//! added to the [`Registry`] with its [`Method`] card; `Params` is a
-//! `Deserialize + JsonSchema` struct of the parameter types below.
-//! docs/architecture.md shows how to add one. May use `services`, `config`,
-//! `domain` and `protocol`.
+//! The handler API: everything a method in `methods/` needs from the core
+//! besides the `shared` services and the `domain` values. A handler is
+//! `async fn(Ctx, Params) -> ApiResult<Reply>`, added to the [`Registry`]
+//! with its [`Method`] card in its namespace's `register`; `Params` is a
+//! `Deserialize + JsonSchema` struct of the parameter types below, and a
+//! product's [`Dialect`] says how it refuses and pages.
+//! docs/architecture.md shows how to add one. May use `shared`, `gate`,
+//! `stores`, `config`, `domain` and `protocol`.
 
 pub mod cached;
 pub mod catalogue;

@@ -1,6 +1,6 @@
 //! `POST /notify/pay/<driver>`: payment notifications (docs/protocol.md,
 //! "Payments"). Not signed by our protocol and without an appid: the
-//! driver's own signature scheme verifies it (`services::pay::notify`).
+//! driver's own signature scheme verifies it (`shared::pay::notify`).
 //! Answers as WeChat Pay expects: 204 on success, 4xx/5xx with
 //! `{"code":"FAIL","message":…}` otherwise.
 

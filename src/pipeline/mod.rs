@@ -1,8 +1,8 @@
 //! The request pipeline of docs/protocol.md §6: from a parsed body to a
 //! handler's answer, each check in its order with its code. It returns the
 //! answer together with what the log line needs ([`Outcome`]); it knows
-//! nothing of HTTP. May use `handler`, `services`, `config`, `domain` and
-//! `protocol`.
+//! nothing of HTTP. May use `handler`, `shared`, `gate`, `stores`,
+//! `config`, `domain` and `protocol`.
 
 mod checks;
 pub mod diagnose;

@@ -1,4 +1,4 @@
-//! The PostgreSQL handle services and handlers use ([`Db`], [`Tx`]): the
+//! The PostgreSQL handle every layer above uses ([`Db`], [`Tx`]): the
 //! calls of a pooled tokio-postgres client, sent as named, cached statements
 //! on a direct connection and as unnamed ones through a transaction pooler
 //! such as PgBouncer (docs/protocol.md §24). Every call of the gateway's
