@@ -61,6 +61,20 @@ struct RawApp {
     method_rate_limits_per_device: BTreeMap<String, RateLimit>,
     #[serde(default)]
     method_rate_limits_per_user: BTreeMap<String, RateLimit>,
+    #[serde(default)]
+    answers: Answers,
+}
+
+/// Which envelope an appid's answers take (docs/protocol.md §4.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Answers {
+    /// The gateway's `{code, msg, data}` for every method.
+    #[default]
+    Gateway,
+    /// A product's methods answer in its seed's envelope, codes and
+    /// messages (its dialect's); the gateway's own methods as ever.
+    Product,
 }
 
 fn yes() -> bool {
@@ -109,6 +123,8 @@ pub struct App {
     pub platforms: Vec<Platform>,
     /// Whether `platforms` was written (then refusals name the list).
     pub platforms_narrowed: bool,
+    /// The envelope of its answers (docs/protocol.md §4.2).
+    pub answers: Answers,
 }
 
 impl App {
@@ -267,6 +283,7 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
         sign_responses: raw.sign_responses,
         limits,
         future_skew_secs: raw.future_skew_secs,
+        answers: raw.answers,
     })
 }
 

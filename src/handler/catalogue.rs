@@ -180,6 +180,7 @@ pub fn codes_markdown(registry: &Registry) -> String {
          pauses; `retry_later` show `msg`, the user may try again later; `fix_client` a client bug \
          to fix; `fix_clock` show `msg`, the device time is off.\n",
     );
+    out.push_str(&super::native::markdown());
     out
 }
 

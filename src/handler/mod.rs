@@ -13,6 +13,7 @@ pub mod context;
 pub mod dialect;
 pub mod guess;
 mod markdown;
+pub mod native;
 pub mod paging;
 pub mod params;
 pub mod refusals;

@@ -14,6 +14,8 @@ use super::body::{self, Held, Refusal};
 use super::reply::{self, JSON, Resp};
 use super::{Gateway, access_log, cors, signed};
 use crate::config::Config;
+use crate::handler::native;
+
 use crate::pipeline::{self, Outcome, Trace};
 use crate::protocol::error::{ApiError, code};
 use crate::protocol::{client_ip, envelope};
@@ -120,8 +122,21 @@ async fn post(gw: &Gateway, peer: SocketAddr, req: Request<Incoming>, request_id
         elapsed,
         result.as_ref().err(),
     );
-    let body = envelope::encode_with_debug(&result, debug.as_deref());
+    let (status, body) = match &trace.product {
+        Some((d, method)) => {
+            let n = native::render(d, &result, method);
+            (
+                StatusCode::from_u16(n.status).unwrap_or(StatusCode::OK),
+                n.body,
+            )
+        }
+        None => (
+            StatusCode::OK,
+            envelope::encode_with_debug(&result, debug.as_deref()),
+        ),
+    };
     let mut r = Response::new(Full::new(body.clone()));
+    *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
     signed::decorate(&config, &trace, &body, r.headers_mut());

@@ -22,11 +22,12 @@ use checks::{Wants, check_timestamp, future_skew, known_app, session_wanted, ver
 use trip::{Ended, Step, Trip};
 
 use crate::config::Config;
+use crate::config::apps::Answers;
 use crate::config::apps::App;
 use crate::gate::round_trip::Upto;
 use crate::gate::session::SessionUser;
 use crate::gate::{guards, replay, reqtoken, request_no};
-use crate::handler::{AppState, Caller, Ctx, Entry, Lookup, Registry};
+use crate::handler::{AppState, Caller, Ctx, Dialect, Entry, Envelope, Lookup, Registry};
 use crate::protocol::Reply;
 use crate::protocol::body::{FilePart, Submission};
 use crate::protocol::error::{ApiError, ApiResult, code};
@@ -80,6 +81,7 @@ pub async fn process(
     let mut trace = Trace {
         appid: Some(head.appid.to_string()),
         v: Some(head.v_text.to_string()),
+        product: product_answers(registry, config, &head),
         ..Trace::default()
     };
     let lookup = registry.find(head.method, &head.v);
@@ -267,6 +269,26 @@ fn finish(
         state.metrics.secret_slot(&app.appid, slot);
     }
     Outcome::with(Err(e), trace)
+}
+
+/// The dialect whose envelope answers the request (docs/protocol.md §4.2):
+/// the product's of the method asked for, when the appid answers in
+/// products' envelopes and the method's namespace has one of its own.
+fn product_answers(
+    registry: &Registry,
+    config: &Config,
+    head: &head::Head<'_>,
+) -> Option<(&'static Dialect, String)> {
+    let app = config.apps.get(head.appid)?;
+    if app.answers != Answers::Product {
+        return None;
+    }
+    let namespace = head
+        .method
+        .split_once('.')
+        .map_or(head.method, |(ns, _)| ns);
+    let d = registry.dialect_of(namespace);
+    (d.envelope != Envelope::Gateway).then(|| (d, head.method.to_string()))
 }
 
 /// Steps 12 and 13 and the bans held in memory (14): answered at once.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::domain::mask_mobile;
+use crate::handler::Dialect;
 
 /// Metrics label for requests that never named a registered method.
 pub const UNKNOWN_METHOD: &str = "_unknown";
@@ -30,6 +31,10 @@ pub struct Trace {
     /// The request's data object, unmasked: never log it directly, only
     /// through [`Trace::params`].
     pub data: Option<Arc<Value>>,
+    /// When the appid answers in products' envelopes and the method asked
+    /// for is a product's: its dialect and the method's name as asked
+    /// (docs/protocol.md §4.2).
+    pub product: Option<(&'static Dialect, String)>,
 }
 
 impl Default for Trace {
@@ -42,6 +47,7 @@ impl Default for Trace {
             request_no: None,
             slot: None,
             data: None,
+            product: None,
         }
     }
 }

@@ -31,6 +31,7 @@ mod notice;
 mod observability;
 mod payments;
 mod pooler;
+mod product_answers;
 mod protocol;
 mod reload;
 mod replica;
