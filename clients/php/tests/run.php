@@ -51,7 +51,7 @@ foreach ($vectors['percent_encoding']['cases'] as $case) {
     check('percent-encoding of ' . json_encode($case['text'], JSON_UNESCAPED_UNICODE), rawurlencode($case['text']) === $case['encoded'], rawurlencode($case['text']));
 }
 
-// The PHP snippet of docs/clients.md §7 prints the output stated for it.
+// The PHP snippet of docs/clients.md §10 prints the output stated for it.
 $doc = file_get_contents(__DIR__ . '/../../../docs/clients.md');
 if (preg_match('/<!-- snippet:php -->\n```php\n(.*?)```\n\nOutput: `([0-9A-F]{32})`/s', $doc, $m)) {
     $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($m[1]));
