@@ -45,6 +45,6 @@ if command -v kotlinc >/dev/null; then
     echo "kotlin example: compiled against the kit"
   fi
 else
-  echo "kotlin example: skipped (no kotlinc; KotlinMirror made the same calls)"
+  echo "kotlin example: skipped (no kotlinc; the live tests make its calls in KotlinMirror)"
 fi
 exit "$status"

@@ -52,7 +52,7 @@ final class RepoChecks {
         Map<String, Object> v = T.vectors();
         String tests = T.read("clients/swift/Tests/YafgateTests/YafgateTests.swift");
         String kit = T.read("clients/swift/Sources/Yafgate/Yafgate.swift");
-        Matcher sections = Pattern.compile("v\\.(list|section|cases)\\(\"([a-z_]+)\"\\)").matcher(tests);
+        Matcher sections = Pattern.compile("v\\.(list|section|cases)\\(\"([a-z0-9_]+)\"\\)").matcher(tests);
         int named = 0;
         while (sections.find()) {
             named++;
@@ -64,7 +64,7 @@ final class RepoChecks {
         check("Swift tests: they name the vectors they use", named >= 8, named);
         Set<String> keys = new HashSet<String>();
         collectKeys(v, keys);
-        Matcher fields = Pattern.compile("\\[\"([a-z_]+)\"\\]").matcher(tests);
+        Matcher fields = Pattern.compile("\\[\"([a-z0-9_]+)\"\\]").matcher(tests);
         while (fields.find()) check("Swift tests: field \"" + fields.group(1) + "\" is in clients/vectors.json", keys.contains(fields.group(1)));
         Matcher api = Pattern.compile("Yafgate\\.([a-zA-Z0-9]+)\\(").matcher(tests);
         while (api.find()) {
