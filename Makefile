@@ -30,6 +30,7 @@ test: services browser-deps
 	$(SERVICES) replica start
 	node --test --test-reporter=tap clients/js/test/*.test.mjs
 	php clients/php/tests/run.php
+	clients/java/run-tests.sh
 	cargo test --locked --all-targets -- --test-threads=$(TEST_THREADS)
 	$(MAKE) test-cluster
 	$(MAKE) test-pg-scale

@@ -1,6 +1,7 @@
 //! The client kits against a live gateway: `clients/js/` with Node's test
-//! runner and `clients/php/` with php-cli (docs/clients.md). `make test`
-//! installs php-cli when it is missing; node is the one of the machine.
+//! runner, `clients/php/` with php-cli and `clients/java/` with its own
+//! script (docs/clients.md). `make test` installs php-cli and a JDK when
+//! they are missing; node is the one of the machine.
 
 use std::path::Path;
 use std::process::Command;
@@ -85,6 +86,17 @@ async fn the_php_signer_passes_its_tests_against_a_live_gateway() {
     let out = run_kit(&app, "php", &["clients/php/tests/run.php"]).await;
     assert!(out.contains("live tests: ran"), "{out}");
     assert!(out.contains("0 failed"), "{out}");
+}
+
+#[tokio::test]
+async fn the_java_kit_passes_its_tests_against_a_live_gateway() {
+    let app = gateway().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/java/run-tests.sh");
+    let out = run_kit(&app, script, &[]).await;
+    assert!(out.contains("live tests: ran"), "{out}");
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+    // The Kotlin example compiles and runs only where kotlinc is installed.
+    assert!(!out.contains("kotlin example: FAILED"), "{out}");
 }
 
 /// The files of `dir` (relative to the crate) whose names end in `suffix`,

@@ -1,4 +1,4 @@
-// The JavaScript snippet of docs/clients.md §7 runs and prints the output
+// The JavaScript snippet of docs/clients.md §10 runs and prints the output
 // the document states for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

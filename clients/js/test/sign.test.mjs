@@ -1,18 +1,17 @@
 // Signing in clients/js/yafgate.mjs: the seed's golden vector, upstream's
-// two back-office vectors (docs/protocol.md §2), and the rule that the
+// two back-office vectors (docs/protocol.md §2), the serialisation and
+// form-encoding cases, all from clients/vectors.json, and the rule that the
 // bytes sent are the bytes signed, in every body encoding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, sign, verifyAnswer } from '../yafgate.mjs';
+import { vectors } from './vectors.mjs';
 
-const GOLDEN = {
-  data: '{"method":"user.login","v":"1.0.0","appid":"ios_app_id","timestamp":"1493898621","unique_id":"68f66b5b72b864dd389748bffe112f4f","username":"18575202691","password":"123456"}',
-  secret: '7512100214f62d7de8ba01b281d6da02',
-  sign: '01E62683A5D2B7CD901F5F98C08F10EF',
-};
+const GOLDEN = vectors.golden;
 
 test('the golden vector of the seed', () => {
   assert.equal(sign(GOLDEN.data, GOLDEN.secret), GOLDEN.sign);
+  assert.equal(GOLDEN.sign, '01E62683A5D2B7CD901F5F98C08F10EF', 'the sign docs/clients.md states');
 });
 
 test('JSON.stringify of the golden parameters gives the golden bytes', () => {
@@ -21,11 +20,24 @@ test('JSON.stringify of the golden parameters gives the golden bytes', () => {
 });
 
 test('the two vectors of upstream\'s back-office document', () => {
-  const secret = '16b36c2c513de50126144bb8085260ba';
-  const verify = { v: '1.0.0', appid: 'admin_api_call', platform: 5, request_no: 'Req-2019042311170000000002', timestamp: 1555989441, method: 'sms.verify', mobile: '13812345678', key: 'ADMIN_LOGIN_CODE', code: '123456' };
-  const send = { v: '1.0.0', appid: 'admin_api_call', platform: 5, request_no: 'Req-2019042311410000000001', timestamp: 1555990911, method: 'sms.send', mobile: '13812345678', key: 'ADMIN_LOGIN_CODE' };
-  assert.equal(sign(JSON.stringify(verify), secret), 'BBE3B17A0CD4DD1A42B24BB35F1BF95A');
-  assert.equal(sign(JSON.stringify(send), secret), '1939B1FC695C42025A87DB1661CF2FE3');
+  const { secret, cases } = vectors.back_office;
+  assert.deepEqual(cases.map((c) => c.name), ['sms.verify', 'sms.send']);
+  for (const c of cases) {
+    assert.equal(JSON.stringify(c.params), c.data, c.name);
+    assert.equal(sign(JSON.stringify(c.params), secret), c.sign, c.name);
+  }
+  assert.deepEqual(cases.map((c) => c.sign), ['BBE3B17A0CD4DD1A42B24BB35F1BF95A', '1939B1FC695C42025A87DB1661CF2FE3']);
+});
+
+test('JSON.stringify writes the bytes of every serialisation case', () => {
+  for (const c of vectors.serialisation.cases) assert.equal(JSON.stringify(c.value), c.json, c.name);
+});
+
+test('the percent-encoding cases decode, as a form field, to their text', () => {
+  for (const c of vectors.percent_encoding.cases) {
+    assert.equal(new URLSearchParams(`x=${c.encoded}`).get('x'), c.text, c.encoded);
+    assert.match(c.encoded, /^[A-Za-z0-9\-._~%]*$/);
+  }
 });
 
 /** A fetch that records the request and answers `answer`. */
@@ -50,7 +62,7 @@ async function carried(req) {
   return { data: form.get('data'), sign: form.get('sign') };
 }
 
-const tricky = { nickname: 'a+b c/d 中文 😀 "q" \\ &=%', n: 1.5, list: [1, 'x'] };
+const tricky = vectors.body_params.params;
 
 for (const encoding of ['form', 'json', 'multipart']) {
   test(`a ${encoding} body carries exactly the bytes it signed`, async () => {
@@ -63,7 +75,7 @@ for (const encoding of ['form', 'json', 'multipart']) {
     assert.equal(sent, sign(data, 's3cret-s3cret-s3cret'));
     assert.equal(r.request.length, new TextEncoder().encode(data).length);
     const parsed = JSON.parse(data);
-    assert.deepEqual({ nickname: parsed.nickname, n: parsed.n, list: parsed.list }, tricky);
+    assert.deepEqual(Object.fromEntries(Object.keys(tricky).map((k) => [k, parsed[k]])), tricky);
     assert.equal(parsed.method, 'user.edit');
     assert.equal(parsed.platform, 3);
     assert.equal(parsed.unique_id, 'dev-1');
@@ -108,21 +120,19 @@ test('transport refusals and unreachable gateways are typed results', async () =
 });
 
 test('signed answers: verified, changed, or missing their signature', async () => {
-  const secret = 'k'.repeat(16);
-  const body = '{"code":200,"msg":"success","data":{"server_time":1}}';
-  const cases = [
-    [{ 'x-yafgate-sign': sign(body, secret), 'x-yafgate-sign-slot': '0' }, body, 'ok', 'verified'],
-    [{ 'x-yafgate-sign': sign(body, secret).toLowerCase() }, body, 'ok', 'verified'],
-    [{ 'x-yafgate-sign': sign(body, secret) }, body.replace('1}', '2}'), 'tampered', 'tampered'],
-    [{}, body, 'tampered', 'tampered'],
-  ];
-  for (const [headers, sent, kind, verdict] of cases) {
-    const { fetch } = recorder(sent, headers);
+  const { secret, cases } = vectors.answers;
+  assert.equal(cases.length, 4);
+  for (const c of cases) {
+    const headers = c.sign === null ? {} : { 'x-yafgate-sign': c.sign, ...(c.slot ? { 'x-yafgate-sign-slot': c.slot } : {}) };
+    const { fetch } = recorder(c.body, headers);
     const client = new Client({ url: 'http://gateway.test/', appid: 'a', secret, fetch, verifyAnswers: true });
     const r = await client.call('system.ping');
-    assert.equal(r.kind, kind, JSON.stringify(headers));
-    assert.equal(r.answerSign.verdict, verdict);
+    assert.equal(r.kind, c.verifies ? 'ok' : 'tampered', c.name);
+    assert.equal(r.answerSign.verdict, c.verifies ? 'verified' : 'tampered', c.name);
+    assert.equal(r.answerSign.slot, c.slot ?? null, c.name);
+    assert.equal(verifyAnswer(new TextEncoder().encode(c.body), c.sign, secret), c.verifies, c.name);
   }
+  const body = cases[0].body;
   assert.equal(verifyAnswer(new TextEncoder().encode(body), sign(body, secret), secret), true);
   const { fetch } = recorder(body, {});
   const off = await new Client({ url: 'http://gateway.test/', appid: 'a', secret, fetch }).call('system.ping');

@@ -1,8 +1,9 @@
 <?php
-// Tests of clients/php/Yafgate.php: upstream's published vectors and the
-// seed's golden vector built with the signer's own json_encode, then, when
-// YAFGATE_URL is set (tests/api/clients.rs sets it), calls to a live
-// gateway. Exit status 1 when any check fails.
+// Tests of clients/php/Yafgate.php: upstream's published vectors, the seed's
+// golden vector and the serialisation cases of clients/vectors.json built
+// with the signer's own json_encode, then, when YAFGATE_URL is set
+// (tests/api/clients.rs sets it), calls to a live gateway. Exit status 1
+// when any check fails.
 require __DIR__ . '/../Yafgate.php';
 
 $passed = 0;
@@ -14,26 +15,43 @@ function check(string $what, bool $ok, $detail = ''): void
     echo ($ok ? 'ok   ' : 'FAIL ') . $what . ($ok ? '' : ': ' . json_encode($detail, JSON_UNESCAPED_UNICODE)) . "\n";
 }
 
+// The vectors shared by every kit.
+$vectors = json_decode(file_get_contents(__DIR__ . '/../../vectors.json'), true, 512, JSON_THROW_ON_ERROR);
+
+// MD5 itself: RFC 1321's suite and a UTF-8 text.
+foreach ($vectors['md5'] as $case) {
+    check('md5 of ' . json_encode($case['input'], JSON_UNESCAPED_UNICODE), md5($case['input']) === $case['md5']);
+}
+
 // Upstream's back-office document: secret 16b36c2c513de50126144bb8085260ba.
-$secret = '16b36c2c513de50126144bb8085260ba';
-$verify = ['v' => '1.0.0', 'appid' => 'admin_api_call', 'platform' => 5, 'request_no' => 'Req-2019042311170000000002',
-    'timestamp' => 1555989441, 'method' => 'sms.verify', 'mobile' => '13812345678', 'key' => 'ADMIN_LOGIN_CODE', 'code' => '123456'];
-$send = ['v' => '1.0.0', 'appid' => 'admin_api_call', 'platform' => 5, 'request_no' => 'Req-2019042311410000000001',
-    'timestamp' => 1555990911, 'method' => 'sms.send', 'mobile' => '13812345678', 'key' => 'ADMIN_LOGIN_CODE'];
-check('upstream vector sms.verify', Yafgate::sign(Yafgate::encode($verify), $secret) === 'BBE3B17A0CD4DD1A42B24BB35F1BF95A');
-check('upstream vector sms.send', Yafgate::sign(Yafgate::encode($send), $secret) === '1939B1FC695C42025A87DB1661CF2FE3');
+$office = $vectors['back_office'];
+check('upstream vectors are sms.verify and sms.send', array_column($office['cases'], 'name') === ['sms.verify', 'sms.send']);
+foreach ($office['cases'] as $case) {
+    check("upstream vector {$case['name']}", Yafgate::sign(Yafgate::encode($case['params']), $office['secret']) === $case['sign']
+        && Yafgate::encode($case['params']) === $case['data'], Yafgate::encode($case['params']));
+}
 
 // The seed's golden vector (docs/protocol.md §2).
-$golden = ['method' => 'user.login', 'v' => '1.0.0', 'appid' => 'ios_app_id', 'timestamp' => '1493898621',
-    'unique_id' => '68f66b5b72b864dd389748bffe112f4f', 'username' => '18575202691', 'password' => '123456'];
-$goldenData = '{"method":"user.login","v":"1.0.0","appid":"ios_app_id","timestamp":"1493898621","unique_id":"68f66b5b72b864dd389748bffe112f4f","username":"18575202691","password":"123456"}';
-check('golden data bytes', Yafgate::encode($golden) === $goldenData, Yafgate::encode($golden));
-check('golden sign', Yafgate::sign($goldenData, '7512100214f62d7de8ba01b281d6da02') === '01E62683A5D2B7CD901F5F98C08F10EF');
+$golden = $vectors['golden'];
+$goldenData = $golden['data'];
+check('golden data bytes', Yafgate::encode(json_decode($goldenData, true)) === $goldenData, Yafgate::encode(json_decode($goldenData, true)));
+check('golden sign', Yafgate::sign($goldenData, $golden['secret']) === $golden['sign'] && $golden['sign'] === '01E62683A5D2B7CD901F5F98C08F10EF');
 
-// What upstream's encoding does to text: `/` escaped, Chinese kept.
+// What upstream's encoding does to text: `/` escaped, Chinese kept, and the
+// other serialisation cases PHP writes in its own way.
+$phpCases = array_filter($vectors['serialisation']['cases'], function ($c) { return isset($c['php']); });
+check('serialisation cases for PHP', count($phpCases) >= 8, count($phpCases));
+foreach ($phpCases as $case) {
+    check("serialisation: {$case['name']}", Yafgate::encode($case['value']) === $case['php'], Yafgate::encode($case['value']));
+}
 check('slashes escaped, Unicode kept', Yafgate::encode(['u' => 'a/b', 'n' => '中文']) === '{"u":"a\/b","n":"中文"}');
 
-// The PHP snippet of docs/clients.md §7 prints the output stated for it.
+// The form encoding of the Java and Swift kits is PHP's rawurlencode.
+foreach ($vectors['percent_encoding']['cases'] as $case) {
+    check('percent-encoding of ' . json_encode($case['text'], JSON_UNESCAPED_UNICODE), rawurlencode($case['text']) === $case['encoded'], rawurlencode($case['text']));
+}
+
+// The PHP snippet of docs/clients.md §10 prints the output stated for it.
 $doc = file_get_contents(__DIR__ . '/../../../docs/clients.md');
 if (preg_match('/<!-- snippet:php -->\n```php\n(.*?)```\n\nOutput: `([0-9A-F]{32})`/s', $doc, $m)) {
     $out = shell_exec(escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($m[1]));
@@ -43,12 +61,13 @@ if (preg_match('/<!-- snippet:php -->\n```php\n(.*?)```\n\nOutput: `([0-9A-F]{32
 }
 
 // Answer signatures.
-$body = '{"code":200,"msg":"success","data":{"server_time":1}}';
-$sig = Yafgate::sign($body, 'k-secret');
-check('answer verifies', Yafgate::verifyAnswer($body, $sig, 'k-secret'));
-check('answer verifies in lower case', Yafgate::verifyAnswer($body, strtolower($sig), 'k-secret'));
-check('a changed answer does not', !Yafgate::verifyAnswer(str_replace('1}', '2}', $body), $sig, 'k-secret'));
-check('a missing signature does not', !Yafgate::verifyAnswer($body, null, 'k-secret'));
+$answers = $vectors['answers'];
+foreach ($answers['cases'] as $case) {
+    check("answer {$case['name']}: " . ($case['verifies'] ? 'verifies' : 'does not verify'),
+        Yafgate::verifyAnswer($case['body'], $case['sign'], $answers['secret']) === $case['verifies']);
+}
+check('answer cases cover a changed body and a missing signature', count($answers['cases']) === 4
+    && in_array(null, array_column($answers['cases'], 'sign'), true));
 
 /** `php -S` on a free port with tamper_proxy.php in front of $upstream: [process, url]. */
 function tamperProxy(string $upstream, string $change): array
