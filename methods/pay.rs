@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::apps::AppKind;
 use crate::config::payments::PayDriver;
 use crate::handler::{ApiError, ApiResult, Ctx, Method, Registry, Reply, Text, code};
-use crate::shared::pay::sandbox;
+use crate::shared::pay::{self, sandbox};
 
-/// Register the pay namespace.
+/// Register the pay namespace, and the close of expired payments.
 pub fn register(r: &mut Registry) {
+    r.sweep(pay::CLOSE_EXPIRED);
     r.add(
         Method::new("pay.settle", "1.0.0")
             .write()
@@ -24,7 +25,7 @@ pub fn register(r: &mut Registry) {
         Method::new("pay.refund", "1.0.0")
             .write()
             .req_token(false)
-            .summary("全额退款：已支付（paid）的支付单 out_trade_no 变为退款中（refunding）并向支付渠道发起退款；退款结果由退款通知确认（refunded）。沙箱立即通过 /notify/pay/sandbox 投递退款通知。仅 admin 类型的 appid（其他 403）。支付单不存在 404；状态不是已支付 503。"),
+            .summary("退款：已支付（paid）或已部分退款（partially_refunded）的支付单 out_trade_no 变为退款中（refunding）并向支付渠道发起退款，金额 amount（\"0.01\"，不传为剩余的全部）；退款结果由退款通知确认：全部退完为 refunded，否则 partially_refunded，可再次退款直到退完。沙箱立即通过 /notify/pay/sandbox 投递退款通知。仅 admin 类型的 appid（其他 403）。支付单不存在 404；状态不能退款、金额为 0 或超过可退金额 503。"),
         refund,
     );
 }
@@ -108,6 +109,9 @@ struct RefundParams {
     /// 退款原因，至多 80 字（可不传）
     #[serde(default)]
     reason: Text,
+    /// 退款金额（"0.01"，至多两位小数；不传为剩余的全部）
+    #[serde(default)]
+    amount: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -127,7 +131,11 @@ async fn refund(ctx: Ctx, p: RefundParams) -> ApiResult<Reply> {
     if reason.chars().count() > 80 {
         return Err(ApiError::business("参数 reason 不能超过 80 字"));
     }
-    let started = ctx.payments().refund(no, reason).await?;
+    let part = match &p.amount {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(crate::domain::Money::parse("amount", v)?),
+    };
+    let started = ctx.payments().refund(no, part, reason).await?;
     let notify_status = ctx.payments().refund_notice(&started).await?;
     let status = status_of(&ctx, no).await?;
     Reply::data(

@@ -16,7 +16,7 @@ use crate::protocol::body::FilePart;
 use crate::protocol::error::{ApiError, ApiResult, code};
 use crate::protocol::types::{Platform, Version};
 use crate::shared::accounts::{Accounts, Arrival};
-use crate::shared::jobs::Job;
+use crate::shared::jobs::Task;
 use crate::shared::pay::{PayKeys, Payments};
 use crate::shared::sms::SmsCodes;
 use crate::stores::cache::AnswerCache;
@@ -28,7 +28,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub clock: Clock,
     /// The timed jobs the registry declared (docs/protocol.md §17).
-    pub jobs: Vec<Job>,
+    pub jobs: Vec<Task>,
     /// Outbound HTTP (SMS webhook).
     pub http: reqwest::Client,
     /// Random per process; prefixes request ids so instances do not collide.

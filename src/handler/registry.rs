@@ -16,7 +16,7 @@ use crate::handler::refusals;
 use crate::protocol::Reply;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::protocol::types::Version;
-use crate::shared::jobs::Job;
+use crate::shared::jobs::{Job, Sweep, Task};
 use crate::shared::machine::Machine;
 use crate::shared::pay::{AfterPaid, Subjects};
 
@@ -208,7 +208,7 @@ pub struct Registry {
     /// (docs/protocol.md, "Payments").
     pay_subjects: Subjects,
     /// The timed jobs the products declared, in registration order.
-    jobs: Vec<Job>,
+    jobs: Vec<Task>,
     /// The dialects the product namespaces declared, by namespace.
     dialects: HashMap<&'static str, &'static Dialect>,
 }
@@ -312,19 +312,32 @@ impl Registry {
     /// query does not lock what it finds, or a name added twice (a
     /// programming error caught by every test run).
     pub fn job(&mut self, job: Job) {
-        if let Err(why) = job.check() {
+        self.task(Task::Move(job));
+    }
+
+    /// Add a timed statement over records without a machine (expired
+    /// payments close).
+    ///
+    /// # Panics
+    /// A statement that does not lock what it finds, or a name added twice.
+    pub fn sweep(&mut self, sweep: Sweep) {
+        self.task(Task::Sweep(sweep));
+    }
+
+    fn task(&mut self, task: Task) {
+        if let Err(why) = task.check() {
             panic!("{why}");
         }
         assert!(
-            self.jobs.iter().all(|j| j.name != job.name),
+            self.jobs.iter().all(|j| j.name() != task.name()),
             "job {} added twice",
-            job.name
+            task.name()
         );
-        self.jobs.push(job);
+        self.jobs.push(task);
     }
 
     /// The timed jobs, in the order they were added.
-    pub fn jobs(&self) -> &[Job] {
+    pub fn jobs(&self) -> &[Task] {
         &self.jobs
     }
 

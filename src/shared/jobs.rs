@@ -1,8 +1,10 @@
 //! The timed jobs (docs/protocol.md §17): what a job is (which records
-//! are due by the gateway's clock, and the machine action that moves them)
-//! and how one run goes. Each product declares its jobs beside its machines
-//! and adds them to the registry (`Registry::job`). A run locks its due rows with `FOR UPDATE SKIP LOCKED`, so
-//! instances running the same job at once never move a record twice.
+//! are due by the gateway's clock, and the machine action that moves them,
+//! or one set-based statement for records without a machine) and how one
+//! run goes. Each product declares its jobs beside its machines and adds
+//! them to the registry (`Registry::job`, `Registry::sweep`). A run locks
+//! its due rows with `FOR UPDATE SKIP LOCKED`, so instances running the
+//! same job at once never move a record twice.
 
 use std::time::Instant;
 
@@ -34,6 +36,57 @@ pub struct Job {
     pub then: Option<Then>,
 }
 
+/// A timed statement over records that have no machine (e.g. expired
+/// payments close): `sql` changes at most `$2` rows due by `$1` (the
+/// cutoff, Unix seconds), locking them with `FOR UPDATE SKIP LOCKED`, and
+/// answers how many it changed.
+#[derive(Clone, Copy, Debug)]
+pub struct Sweep {
+    pub name: &'static str,
+    pub sql: &'static str,
+    /// How long before a record is due, in seconds, under these settings.
+    pub after_secs: fn(&Settings) -> i64,
+}
+
+/// One thing the scheduler runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Task {
+    Move(Job),
+    Sweep(Sweep),
+}
+
+impl Task {
+    /// The job's name (its `job_runs` and metrics label).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Move(j) => j.name,
+            Self::Sweep(s) => s.name,
+        }
+    }
+
+    fn after_secs(&self, s: &Settings) -> i64 {
+        match self {
+            Self::Move(j) => (j.after_secs)(s),
+            Self::Sweep(w) => (w.after_secs)(s),
+        }
+    }
+
+    /// Whether the task is well declared.
+    ///
+    /// # Errors
+    /// What is wrong, naming the task.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Move(j) => j.check(),
+            Self::Sweep(s) if !s.sql.contains("FOR UPDATE SKIP LOCKED") => Err(format!(
+                "sweep {}: its statement must lock with FOR UPDATE SKIP LOCKED",
+                s.name
+            )),
+            Self::Sweep(_) => Ok(()),
+        }
+    }
+}
+
 /// What one run of a job did.
 #[derive(Debug)]
 pub struct Run {
@@ -50,10 +103,11 @@ pub async fn run(
     stores: &Stores,
     metrics: &Metrics,
     settings: &Settings,
-    job: &Job,
+    job: &Task,
     instance: u32,
     now: i64,
 ) -> Run {
+    let name = job.name();
     let started = Instant::now();
     let mut items = 0;
     let result = loop {
@@ -70,27 +124,37 @@ pub async fn run(
     let error = match &result {
         Ok(()) => String::new(),
         Err(e) => {
-            tracing::error!(job = job.name, error = ?e, "job run failed");
+            tracing::error!(job = name, error = ?e, "job run failed");
             format!("{e:#}")
         }
     };
     let ok = result.is_ok();
-    if let Err(e) = record(stores, job, instance, now, started, items, &error).await {
-        tracing::error!(job = job.name, error = ?e, "recording a job run failed");
+    if let Err(e) = record(stores, name, instance, now, started, items, &error).await {
+        tracing::error!(job = name, error = ?e, "recording a job run failed");
     }
-    metrics.job_run(job.name, ok, items, now);
+    metrics.job_run(name, ok, items, now);
     Run {
-        job: job.name,
+        job: name,
         items,
         ok,
     }
 }
 
 /// One transaction: lock up to `batch_size` due records and move each.
-async fn batch(stores: &Stores, job: &Job, settings: &Settings, now: i64) -> ApiResult<u64> {
-    let cutoff = (now - (job.after_secs)(settings)) as f64;
+async fn batch(stores: &Stores, task: &Task, settings: &Settings, now: i64) -> ApiResult<u64> {
+    let cutoff = (now - task.after_secs(settings)) as f64;
     let mut db = stores.pg().await?;
     let tx = db.transaction().await?;
+    let job = match task {
+        Task::Move(job) => job,
+        Task::Sweep(s) => {
+            let n = tx
+                .execute(s.sql, &[&cutoff, &settings.jobs.batch_size])
+                .await?;
+            tx.commit().await?;
+            return Ok(n);
+        }
+    };
     let due = tx.prepare_cached(job.due).await?;
     let rows = tx
         .query(&due, &[&cutoff, &settings.jobs.batch_size])
@@ -109,7 +173,7 @@ async fn batch(stores: &Stores, job: &Job, settings: &Settings, now: i64) -> Api
 
 async fn record(
     stores: &Stores,
-    job: &Job,
+    job: &str,
     instance: u32,
     now: i64,
     started: Instant,
@@ -127,7 +191,7 @@ async fn record(
     db.execute(
         &stmt,
         &[
-            &job.name,
+            &job,
             &format!("{instance:08x}"),
             &(now as f64),
             &started.elapsed().as_secs_f64(),

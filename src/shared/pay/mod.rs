@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::config::payments::{PayDriver, PaySettings};
 use crate::domain::Money;
 use crate::protocol::error::{ApiError, ApiResult};
+use crate::shared::jobs::Sweep;
 use crate::shared::machine::{Actor, By, Key, Machine, transition};
 use crate::stores::Stores;
 use crate::stores::db::Tx;
@@ -404,6 +405,19 @@ impl Payments<'_> {
         Ok(answer)
     }
 }
+
+/// The timed close of payments nobody paid before they expired
+/// (docs/protocol.md §17, §18.5): `created` past `expires_at` becomes
+/// `closed`, so no payment waits for money forever. A late notification
+/// for a closed payment still applies (the provider took the money), and a
+/// subject's next pay opens a new payment.
+pub const CLOSE_EXPIRED: Sweep = Sweep {
+    name: "payments.close_expired",
+    sql: "UPDATE payments SET status = 'closed', updated_at = now() WHERE id IN \
+          (SELECT id FROM payments WHERE status = 'created' AND expires_at <= to_timestamp($1) \
+          ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    after_secs: |_| 0,
+};
 
 /// 32 random hex characters.
 pub fn nonce() -> String {

@@ -274,8 +274,12 @@ async fn refunded(
             &[&refund, &r.refund_id, &pay.now],
         )
         .await?;
+    // Refunded when nothing of the payment remains, else partly.
     tx.execute(
-        "UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+        "UPDATE payments p SET status = CASE WHEN (SELECT sum(r.amount) FROM refunds r \
+         WHERE r.payment_id = p.id AND r.status = 'success') >= p.amount \
+         THEN 'refunded' ELSE 'partially_refunded' END, updated_at = now() \
+         WHERE id = $1 AND status = 'refunding'",
         &[&payment],
     )
     .await?;

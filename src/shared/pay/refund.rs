@@ -1,8 +1,10 @@
-//! Refunds (docs/protocol.md, "Payments"): a paid payment becomes
-//! `refunding` with a refund row in one transaction, then the driver is
-//! asked; the refund notification (through the same callback route) makes
-//! both `refunded`. A product may refund part of a payment once
-//! ([`Payments::start_partial_refund`]); the payment is `refunded` after it.
+//! Refunds (docs/protocol.md §18.5): a paid payment becomes `refunding`
+//! with a refund row in one transaction, then the driver is asked; the
+//! refund notification (through the same callback route) settles both: the
+//! payment is `refunded` when nothing of it remains, else
+//! `partially_refunded`, and can be refunded again up to what remains
+//! ([`Payments::start_partial_refund`]). One refund of a payment is in
+//! flight at a time.
 
 use anyhow::Context;
 use rust_decimal::Decimal;
@@ -29,16 +31,25 @@ pub struct Started {
 }
 
 impl Payments<'_> {
-    /// Start refunding the whole of the paid payment `out_trade_no`.
+    /// Start refunding `part` of the paid payment `out_trade_no` (what
+    /// remains of it when `None`).
     ///
     /// # Errors
-    /// 404 no such payment; 503 it is not paid (or already refunding);
-    /// the provider's refusal; store failures.
-    pub async fn refund(&self, out_trade_no: &str, reason: &str) -> ApiResult<Started> {
+    /// 404 no such payment; 503 it is not paid (or already refunding), or
+    /// `part` is zero or more than remains; the provider's refusal; store
+    /// failures.
+    pub async fn refund(
+        &self,
+        out_trade_no: &str,
+        part: Option<Money>,
+        reason: &str,
+    ) -> ApiResult<Started> {
         self.enabled()?;
         let mut db = self.stores.pg().await?;
         let tx = db.transaction().await?;
-        let started = self.start_refund(&tx, out_trade_no, reason).await?;
+        let started = self
+            .start_partial_refund(&tx, out_trade_no, part, reason)
+            .await?;
         tx.commit().await?;
         drop(db);
         self.ask_refund(&started).await?;
@@ -58,7 +69,7 @@ impl Payments<'_> {
         let row = tx
             .query_opt(
                 "SELECT out_trade_no FROM payments WHERE subject_kind = $1 AND subject_id = $2 \
-                 AND status = 'paid'",
+                 AND status IN ('paid', 'partially_refunded')",
                 &[&kind, &id],
             )
             .await?
@@ -159,8 +170,8 @@ impl Payments<'_> {
     /// `None`), e.g. the unused redemption codes of an order.
     ///
     /// # Errors
-    /// As [`Payments::start_refund`]; an internal error when `part` is
-    /// zero or more than the payment.
+    /// As [`Payments::start_refund`]; 503 when `part` is zero or more than
+    /// remains of the payment.
     pub async fn start_partial_refund(
         &self,
         tx: &crate::stores::db::Tx<'_>,
@@ -171,19 +182,32 @@ impl Payments<'_> {
         self.enabled()?;
         let row = tx
             .query_opt(
-                "SELECT id, amount, status FROM payments WHERE out_trade_no = $1 FOR UPDATE",
+                "SELECT id, amount, status, (SELECT COALESCE(sum(r.amount), 0) FROM refunds r \
+                 WHERE r.payment_id = p.id AND r.status IN ('processing', 'success')) \
+                 FROM payments p WHERE out_trade_no = $1 FOR UPDATE",
                 &[&out_trade_no],
             )
             .await?
             .ok_or_else(|| ApiError::not_found("支付单不存在"))?;
         let (id, amount, status): (i64, Decimal, String) = (row.get(0), row.get(1), row.get(2));
-        if status != "paid" {
+        if status != "paid" && status != "partially_refunded" {
             return Err(ApiError::business("支付单当前状态不能退款"));
         }
         let total = Money::from_decimal(amount).context("payment amount out of bounds")?;
-        let amount = part.unwrap_or(total);
-        if amount.cents() <= 0 || amount.cents() > total.cents() {
-            return Err(anyhow::anyhow!("refund of {amount} out of the payment's {total}").into());
+        let before = Money::from_decimal(row.get(3)).context("refunded amount out of bounds")?;
+        let left = total.cents() - before.cents();
+        let amount = match part {
+            Some(p) => p,
+            None => Money::from_cents(left).context("remaining amount out of bounds")?,
+        };
+        if amount.cents() <= 0 {
+            return Err(ApiError::business("退款金额须大于 0"));
+        }
+        if amount.cents() > left {
+            return Err(ApiError::business(format!(
+                "退款金额超过可退金额（{}）",
+                Money::from_cents(left).map_or_else(String::new, |m| m.to_string())
+            )));
         }
         let out_refund_no = format!("R{}{}", self.now, &nonce()[..12]);
         tx.execute(
@@ -232,7 +256,8 @@ impl Payments<'_> {
     }
 
     /// The provider did not take the refund: close the refund row and give
-    /// the payment back its `paid` status, so it can be refunded again.
+    /// the payment back its status before it (`paid`, or
+    /// `partially_refunded`), so it can be refunded again.
     async fn undo(&self, payment: i64, out_refund_no: &str) -> ApiResult<()> {
         let mut db = self.stores.pg().await?;
         let tx = db.transaction().await?;
@@ -242,7 +267,9 @@ impl Payments<'_> {
         )
         .await?;
         tx.execute(
-            "UPDATE payments SET status = 'paid', updated_at = now() WHERE id = $1 AND status = 'refunding'",
+            "UPDATE payments p SET status = CASE WHEN EXISTS (SELECT 1 FROM refunds r \
+             WHERE r.payment_id = p.id AND r.status = 'success') THEN 'partially_refunded' ELSE 'paid' END, \
+             updated_at = now() WHERE id = $1 AND status = 'refunding'",
             &[&payment],
         )
         .await?;

@@ -6,6 +6,7 @@
 
 mod notifications;
 mod orders;
+mod refunds;
 mod wechatpay;
 
 use serde_json::{Value, json};
