@@ -63,6 +63,19 @@ struct RawApp {
     method_rate_limits_per_user: BTreeMap<String, RateLimit>,
     #[serde(default)]
     answers: Answers,
+    session_scope: Option<SessionScope>,
+}
+
+/// Where a token an appid issues is good (docs/protocol.md §8.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionScope {
+    /// Only on the appid that issued it (the default of mini-programs:
+    /// one product's token reaches no other product).
+    Appid,
+    /// On every appid of its class that is class-scoped too (the default
+    /// of the others: an app's token works in its H5 pages' appid).
+    Class,
 }
 
 /// Which envelope an appid's answers take (docs/protocol.md §4.2).
@@ -125,6 +138,8 @@ pub struct App {
     pub platforms_narrowed: bool,
     /// The envelope of its answers (docs/protocol.md §4.2).
     pub answers: Answers,
+    /// Where the tokens it issues are good (docs/protocol.md §8.2).
+    pub session_scope: SessionScope,
 }
 
 impl App {
@@ -136,6 +151,12 @@ impl App {
     /// Whether this appid may call `method`.
     pub fn may_call(&self, method: &str) -> bool {
         self.methods.iter().any(|p| p.matches(method))
+    }
+
+    /// The appid its sessions are kept to, when they are
+    /// (`session_scope = "appid"`).
+    pub fn session_appid(&self) -> Option<&str> {
+        (self.session_scope == SessionScope::Appid).then_some(self.appid.as_str())
     }
 
     /// Whether a browser page at `origin` may call with this appid.
@@ -284,6 +305,10 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
         limits,
         future_skew_secs: raw.future_skew_secs,
         answers: raw.answers,
+        session_scope: raw.session_scope.unwrap_or(match raw.kind {
+            AppKind::MiniProgram => SessionScope::Appid,
+            _ => SessionScope::Class,
+        }),
     })
 }
 

@@ -84,6 +84,17 @@ impl Class {
     }
 }
 
+/// The class of a session as stored in its hash and in its live-token
+/// pointer: the class's tag, and the issuing appid after it when that appid
+/// keeps its tokens to itself (`session_scope = "appid"`, docs/protocol.md
+/// §8.2). A token answers only to callers whose tag is its own.
+pub fn tag(class: Class, appid: Option<&str>) -> std::borrow::Cow<'static, str> {
+    match appid {
+        None => class.tag().into(),
+        Some(a) => format!("{}:{a}", class.tag()).into(),
+    }
+}
+
 /// A fresh opaque token: 128 random bits as 32 hex digits.
 pub fn new_token() -> String {
     hex::encode(rand::random::<[u8; 16]>())
@@ -156,8 +167,9 @@ return v
     )
 });
 
-/// Issue a new session token of `class` for a user logging in on
-/// `platform`, keeping `profile` (just read from the account row) with it.
+/// Issue a new session token of `class` (kept to `appid` when it keeps its
+/// tokens to itself, [`tag`]) for a user logging in on `platform`, keeping
+/// `profile` (just read from the account row) with it.
 ///
 /// # Errors
 /// Redis failures (500).
@@ -165,16 +177,17 @@ pub async fn issue(
     stores: &Stores,
     s: &SessionSettings,
     (user_id, profile): (i64, &Profile),
-    class: Class,
+    (class, appid): (Class, Option<&str>),
     platform: Platform,
 ) -> ApiResult<String> {
     let token = new_token();
+    let tag = tag(class, appid);
     let mut c = stores.redis();
     if c.is_cluster() {
         let login = session_cluster::Login {
             token: &token,
             user_id,
-            class: class.tag(),
+            class: &tag,
             platform: platform.number(),
             ttl: class.ttl(s),
             profile_ttl: s.profile_ttl_secs.max(1),
@@ -187,7 +200,7 @@ pub async fn issue(
     inv.arg(stores.prefix())
         .arg(&token)
         .arg(user_id)
-        .arg(class.tag())
+        .arg(tag.as_ref())
         .arg(platform.number())
         .arg(class.ttl(s))
         .arg(s.profile_ttl_secs.max(1));

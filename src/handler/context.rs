@@ -152,9 +152,11 @@ impl Ctx {
     /// 503 for a `bare` method, which has no platform.
     pub fn arrival(&self) -> ApiResult<Arrival<'_>> {
         let c = &self.caller;
+        let app = self.config.apps.get(&c.appid);
         Ok(Arrival {
             appid: &c.appid,
             class: self.session_class()?,
+            scope: app.and_then(|a| a.session_appid()),
             platform: self.platform()?,
             channel: &c.channel,
             app_v: &c.app_v,

@@ -147,7 +147,7 @@ fn limited() -> ApiError {
 /// Step 21's part of the round trip.
 pub(super) fn session_ask<'a>(
     config: &'a Config,
-    app: &App,
+    app: &'a App,
     entry: &Entry,
     (token, class): (String, session::Class),
     now: i64,
@@ -155,6 +155,7 @@ pub(super) fn session_ask<'a>(
     SessionAsk {
         token,
         class,
+        scope: app.session_appid(),
         settings: &config.settings.session,
         user_limits: guards::user_limit_keys(app, entry.method.name, now),
     }

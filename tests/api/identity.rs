@@ -5,6 +5,7 @@
 
 mod bind;
 mod push;
+mod reach;
 mod roles;
 
 use futures_util::future::join_all;
@@ -126,7 +127,9 @@ async fn a_mini_program_login_creates_a_password_less_user_and_a_platform_6_sess
         .query_async(&mut c)
         .await
         .unwrap();
-    assert_eq!(session, ["6", "m"]);
+    // A mini-program's session is kept to its appid (session_scope
+    // "appid", docs/protocol.md §8.2).
+    assert_eq!(session, ["6", "m:mp_app_id"]);
     // The mini-program class lives as long as an app's session.
     let ttl = app.session_ttl(token).await;
     assert!(ttl > app.settings.session.web_ttl_secs as i64, "{ttl}");

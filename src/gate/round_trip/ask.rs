@@ -43,6 +43,9 @@ pub struct Ask<'a> {
 pub struct SessionAsk<'a> {
     pub token: String,
     pub class: Class,
+    /// The caller's appid when it keeps its tokens to itself: only tokens
+    /// it issued answer to it (docs/protocol.md §8.2).
+    pub scope: Option<&'a str>,
     pub settings: &'a SessionSettings,
     /// Step 21a's counters: the unprefixed key before and after the user
     /// id, and the limit.

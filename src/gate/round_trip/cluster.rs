@@ -125,7 +125,7 @@ async fn session(stores: &Stores, s: &super::SessionAsk<'_>) -> ApiResult<Verdic
     let (Some(uid), Some(class)) = (field(0), field(1)) else {
         return refused("601");
     };
-    if class != s.class.tag() {
+    if class != crate::gate::session::tag(s.class, s.scope) {
         return refused("601");
     }
     if field(3).as_deref() == Some("displaced") {

@@ -44,7 +44,8 @@ if s[4] == 'displaced' then return {'603'} end
 local pwdv = redis.call('GET', prefix .. 'pwdv:{' .. s[1] .. '}') or '0'
 if pwdv ~= s[3] then return {'606'} end
 local ttl = web_ttl
-if s[2] == 'a' or s[2] == 'm' then ttl = app_ttl end
+local c = string.sub(s[2], 1, 1)
+if c == 'a' or c == 'm' then ttl = app_ttl end
 redis.call('EXPIRE', key, ttl)
 redis.call('EXPIRE', prefix .. 'ucur:{' .. s[1] .. '}:' .. s[2], ttl)
 

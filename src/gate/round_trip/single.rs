@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use redis::Script;
 
 use super::ask::{Ask, verdict};
+use crate::gate::session;
 use crate::protocol::error::{ApiError, ApiResult};
 use crate::stores::Stores;
 
@@ -33,7 +34,7 @@ pub(super) async fn run(stores: &Stores, ask: &Ask<'_>) -> ApiResult<super::Verd
     match &ask.session {
         Some(s) => {
             inv.arg(&s.token)
-                .arg(s.class.tag())
+                .arg(session::tag(s.class, s.scope).as_ref())
                 .arg(s.settings.app_ttl_secs)
                 .arg(s.settings.web_ttl_secs)
                 .arg(s.user_limits.len());

@@ -77,6 +77,8 @@ impl Account {
 pub struct Arrival<'a> {
     pub appid: &'a str,
     pub class: Class,
+    /// The appid its session is kept to (`session_scope = "appid"`).
+    pub scope: Option<&'a str>,
     pub platform: Platform,
     pub channel: &'a str,
     pub app_v: &'a str,
@@ -178,7 +180,7 @@ impl Accounts<'_> {
             self.stores,
             self.sessions,
             (account.id, &account.profile),
-            at.class,
+            (at.class, at.scope),
             at.platform,
         )
         .await?;

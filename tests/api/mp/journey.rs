@@ -204,7 +204,11 @@ async fn a_user_buys_two_vouchers_redeems_one_and_refunds_the_other() {
         ),
         // The redeemed code's money stays paid: the payment is refunded in
         // part (docs/protocol.md §18.5).
-        ("partially_refunded".into(), "88.00".into(), "success".into())
+        (
+            "partially_refunded".into(),
+            "88.00".into(),
+            "success".into()
+        )
     );
     let env = app
         .mpc("mp.order.refund", &token, json!({"order_no": order_no}))
