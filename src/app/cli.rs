@@ -165,6 +165,9 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
     let config = load(path)?;
     // Held to the end of `serve`: its drop writes out the queued lines.
     let _log_writer = super::logging::init_tracing(&config.settings.log);
+    for why in config.exposures() {
+        tracing::warn!(%why, "appid without limits or with every method (refused in pro)");
+    }
     if config.settings.postgres.migrate_on_start {
         match crate::stores::migrate(&config.settings, false).await {
             Ok(r) => tracing::info!(applied = ?r.applied, "migrations checked"),
@@ -221,6 +224,9 @@ fn check_config(path: &Path) -> anyhow::Result<()> {
         .map(|a| format!("{}{}", a.appid, if a.enabled { "" } else { " (disabled)" }))
         .collect();
     apps.sort();
+    for why in config.exposures() {
+        println!("warning: {why}; env pro refuses it (docs/protocol.md §12.3)");
+    }
     println!(
         "ok: {} (env {:?}, listen {}) and {} ({} appids: {})",
         path.display(),

@@ -153,6 +153,32 @@ impl App {
         self.methods.iter().any(|p| p.matches(method))
     }
 
+    /// What a production deployment should not ship with for this appid
+    /// (docs/protocol.md §12.3): every method allowed (`methods = ["*"]`),
+    /// or a scope with no limit for all its methods: the appid's ceiling,
+    /// each client IP, and each device (for the types that have devices).
+    pub fn exposures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.methods.contains(&MethodPattern::Any) {
+            out.push("methods = [\"*\"]: list the namespaces it serves".to_string());
+        }
+        let scopes = [
+            (&self.limits.app, "rate_limit", true),
+            (&self.limits.ip, "rate_limit_per_ip", true),
+            (
+                &self.limits.device,
+                "rate_limit_per_device",
+                !self.kind.is_server(),
+            ),
+        ];
+        for (scope, key, needed) in scopes {
+            if needed && scope.all.is_none() {
+                out.push(format!("no {key}"));
+            }
+        }
+        out
+    }
+
     /// The appid its sessions are kept to, when they are
     /// (`session_scope = "appid"`).
     pub fn session_appid(&self) -> Option<&str> {

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use apps::AppTable;
 pub use settings::Settings;
+use values::RunEnv;
 
 /// A loaded, validated configuration.
 #[derive(Debug)]
@@ -105,7 +106,30 @@ impl Config {
         }
         // After the secrets: a demo secret is the graver refusal.
         wechat::check_apps(&self.settings.wechat, &self.apps).map_err(ConfigError::Rule)?;
+        if env == RunEnv::Pro {
+            if let Some(first) = self.exposures().first() {
+                return Err(ConfigError::Rule(format!(
+                    "{first}; env Pro refuses an appid without limits or with every method \
+                     (docs/protocol.md §12.3)"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// What the enabled appids expose (`App::exposures`), one line each,
+    /// by appid: warned by `check-config` and at start-up, refused in `pro`.
+    pub fn exposures(&self) -> Vec<String> {
+        let mut apps: Vec<_> = self.apps.iter().filter(|a| a.enabled).collect();
+        apps.sort_by(|a, b| a.appid.cmp(&b.appid));
+        apps.into_iter()
+            .flat_map(|a| {
+                let file = self.settings.apps_file.display().to_string();
+                a.exposures()
+                    .into_iter()
+                    .map(move |why| format!("{file}: apps.{}: {why}", a.appid))
+            })
+            .collect()
     }
 
     /// The settings that only take effect at start-up and differ between

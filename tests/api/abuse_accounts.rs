@@ -368,7 +368,9 @@ async fn shared_environments_refuse_demo_and_weak_secrets() {
     let strong = "Zq3v8Lk1Tn5Wc0Rb7Yh2Pm9Xs4Df6Gj8";
     let one_app = |secret: &str| {
         format!(
-            "[apps.shop_app]\nname = \"Shop\"\ntype = \"app\"\nsecrets = [\"{strong}\", {secret}]\n"
+            "[apps.shop_app]\nname = \"Shop\"\ntype = \"app\"\nsecrets = [\"{strong}\", {secret}]\n\
+             methods = [\"user.*\"]\nrate_limit = {{ requests = 100 }}\nrate_limit_per_ip = {{ requests = 10 }}\n\
+             rate_limit_per_device = {{ requests = 10 }}\n"
         )
     };
     for env in [RunEnv::Pre, RunEnv::Beta, RunEnv::Pro] {

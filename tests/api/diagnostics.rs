@@ -189,7 +189,10 @@ fn shared_env(env: RunEnv) -> impl FnOnce(&mut Settings) + Send + 'static {
 
 #[tokio::test]
 async fn diagnostics_are_off_in_pre_beta_and_pro() {
-    let strong = "[apps.kit_app_id]\nname = \"Kit\"\ntype = \"app\"\nsecrets = [\"Zq3v8Lk1Tn5Wc0Rb7Yh2Pm9Xs4Df6Gj8\"]\n";
+    // Pro refuses an appid without limits or with every method (§12.3).
+    let strong = "[apps.kit_app_id]\nname = \"Kit\"\ntype = \"app\"\nsecrets = [\"Zq3v8Lk1Tn5Wc0Rb7Yh2Pm9Xs4Df6Gj8\"]\n\
+        methods = [\"system.*\"]\nrate_limit = { requests = 1000 }\nrate_limit_per_ip = { requests = 1000 }\n\
+        rate_limit_per_device = { requests = 1000 }\n";
     for env in [RunEnv::Pre, RunEnv::Beta, RunEnv::Pro] {
         let app = spawn_app_with(Options {
             apps: strong.to_string(),

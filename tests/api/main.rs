@@ -17,6 +17,7 @@ mod faults;
 mod foundation;
 mod goods;
 mod guards;
+mod hardening;
 mod helpers;
 mod home;
 mod hostile;

@@ -1,0 +1,169 @@
+//! The shipped appids hardened (docs/protocol.md §11.3, §12.3): every
+//! appid has limits per appid, per client IP and per device, its SMS and
+//! login methods their own; the app appids list the namespaces they serve;
+//! `check-config` warns of an appid without limits or with every method,
+//! and `pro` refuses it; the shipped limits stop one client from flooding
+//! the merchant ranking.
+
+use serde_json::json;
+use yafgate::config::apps::{AppTable, Scope};
+use yafgate::config::settings::{RunEnv, WechatDriver};
+
+use crate::helpers::procs::{check_settings, process_settings};
+use crate::helpers::*;
+
+fn shipped_text() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/apps.toml")).unwrap()
+}
+
+fn shipped() -> AppTable {
+    AppTable::parse(&shipped_text(), |_| None).unwrap()
+}
+
+/// The SMS and login methods each product appid serves.
+const GUARDED: &[(&str, &[&str])] = &[
+    ("ios_app_id", &["sms.send", "user.login", "user.register"]),
+    (
+        "android_app_id",
+        &["sms.send", "user.login", "user.register"],
+    ),
+    ("h5_app_id", &["sms.send", "user.login", "user.register"]),
+    ("home_app_id", &["sms.send", "user.wx.login"]),
+    (
+        "mp_app_id",
+        &["sms.send", "mp.sms.code", "user.wx.login", "mp.wx.login"],
+    ),
+    (
+        "supplier_app_id",
+        &[
+            "sms.send",
+            "user.wx.login",
+            "supplier.login",
+            "supplier.login.sms",
+        ],
+    ),
+    (
+        "consult_app_id",
+        &["sms.send", "consult.user.login", "consult.user.signin"],
+    ),
+];
+
+#[test]
+fn every_shipped_appid_has_its_limits_and_lists_its_namespaces() {
+    let apps = shipped();
+    for app in apps.iter() {
+        assert_eq!(app.exposures(), Vec::<String>::new(), "apps.{}", app.appid);
+    }
+    for (appid, methods) in GUARDED {
+        let app = apps.get(appid).unwrap();
+        for m in *methods {
+            for scope in [Scope::Ip, Scope::Device] {
+                let limits = match scope {
+                    Scope::Ip => &app.limits.ip,
+                    _ => &app.limits.device,
+                };
+                assert!(
+                    limits.methods.contains_key(*m),
+                    "apps.{appid}: {m} has no {scope:?} limit of its own"
+                );
+            }
+        }
+    }
+    // The app appids serve the gateway's namespaces, not the products'.
+    for appid in ["ios_app_id", "android_app_id"] {
+        let app = apps.get(appid).unwrap();
+        assert!(
+            app.may_call("user.login") && app.may_call("order.list"),
+            "{appid}"
+        );
+        for product in [
+            "mp.merchant.list",
+            "home.category.list",
+            "supplier.home",
+            "consult.post.check",
+        ] {
+            assert!(!app.may_call(product), "{appid} may call {product}");
+        }
+    }
+    // The expensive ranking has a budget of its own per client.
+    let mp = apps.get("mp_app_id").unwrap();
+    assert!(mp.limits.ip.methods["mp.merchant.list"].requests <= 60);
+    assert!(mp.limits.device.methods["mp.merchant.list"].requests <= 30);
+}
+
+/// Settings of `env` that are otherwise fit for it.
+fn env_settings(env: RunEnv) -> Settings {
+    let mut s = process_settings("postgres://127.0.0.1:1/none");
+    s.env = env;
+    s.sms.echo_code = false;
+    s.wechat.driver = WechatDriver::Api;
+    s
+}
+
+#[test]
+fn check_config_warns_of_an_exposed_appid_and_pro_refuses_it() {
+    let strong = "Hn4Rt7Vb2Xc9Lm5Qs8Wd3Kf6Jp1Zg0Ya";
+    let open =
+        "[apps.shop]\nname = \"Shop\"\ntype = \"app\"\nsecrets = [{ env = \"SHOP_SECRET\" }]\n";
+    let env = [("SHOP_SECRET", strong)];
+    let (ok, out) = check_settings(&env_settings(RunEnv::Dev), open, &env);
+    assert!(ok, "{out}");
+    for why in [
+        "methods = [\"*\"]",
+        "no rate_limit;",
+        "no rate_limit_per_ip",
+        "no rate_limit_per_device",
+    ] {
+        assert!(out.contains(&format!("apps.shop: {why}")), "{why}: {out}");
+    }
+    assert!(out.contains("warning:"), "{out}");
+    let (ok, out) = check_settings(&env_settings(RunEnv::Pro), open, &env);
+    assert!(!ok, "pro accepted an appid without limits: {out}");
+    assert!(
+        out.contains("apps.shop") && out.contains("env Pro refuses"),
+        "{out}"
+    );
+
+    let closed = format!(
+        "{open}methods = [\"user.*\"]\nrate_limit = {{ requests = 100 }}\nrate_limit_per_ip = {{ requests = 10 }}\nrate_limit_per_device = {{ requests = 10 }}\n"
+    );
+    let (ok, out) = check_settings(&env_settings(RunEnv::Pro), &closed, &env);
+    assert!(ok && !out.contains("warning:"), "{out}");
+    // A server appid has no devices: its IP and appid limits suffice.
+    let server = "[apps.office]\nname = \"Office\"\ntype = \"admin\"\nsecrets = [{ env = \"SHOP_SECRET\" }]\n\
+         methods = [\"pay.*\"]\nrate_limit = { requests = 100 }\nrate_limit_per_ip = { requests = 10 }\n";
+    let (ok, out) = check_settings(&env_settings(RunEnv::Pro), server, &env);
+    assert!(ok, "{out}");
+}
+
+#[tokio::test]
+async fn the_shipped_limits_stop_one_client_flooding_the_merchant_ranking() {
+    let app = spawn_app_with(Options {
+        apps: shipped_text(),
+        ..Options::default()
+    })
+    .await;
+    // Start at the beginning of a limit window, so the burst is in one.
+    let now = app.state.clock.now();
+    app.state.clock.advance(60 - now.rem_euclid(60));
+    let secret = "d3m0m1n1p70g7am0a1b2c3d4e5f60718";
+    // Ten at a time: the test's own PostgreSQL is not the subject (the
+    // pool would time out under a busy test run), the limit is.
+    let mut answers = Vec::new();
+    for chunk in 0..30 {
+        let calls = (0..10).map(|i| {
+            let params = json!({
+                "platform": 6, "unique_id": format!("flood-{chunk}-{i}"),
+                "lng": 113.32, "lat": 23.13, "radius": 20_000_000.0
+            });
+            app.call_as("mp_app_id", secret, "mp.merchant.list", params)
+        });
+        answers.extend(futures_util::future::join_all(calls).await);
+    }
+    let code = |c: i64| answers.iter().filter(|e| e["code"] == c).count();
+    assert_eq!(
+        (code(200), code(511)),
+        (60, 240),
+        "fresh devices, one address"
+    );
+}
