@@ -12,22 +12,9 @@ use crate::config::limits::RawLimits;
 pub use crate::config::limits::{Limits, RateLimit, Scope, ScopeLimits};
 pub use crate::config::patterns::MethodPattern;
 pub use crate::config::platforms::AppKind;
-use crate::config::values::Secret;
+pub use crate::config::secrets::SecretSlot;
+use crate::config::secrets::{SecretSource, secret_slot};
 use crate::protocol::types::Platform;
-
-/// One secret as written in the file: a literal (demo and dev only) or the
-/// name of an environment variable that holds it.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-enum SecretSource {
-    Literal(String),
-    Table {
-        /// Label shown in metrics; defaults to the slot's position.
-        id: Option<String>,
-        value: Option<String>,
-        env: Option<String>,
-    },
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,14 +90,6 @@ fn all_methods() -> Vec<String> {
 struct RawApps {
     #[serde(default)]
     apps: BTreeMap<String, RawApp>,
-}
-
-/// One secret an appid's requests may be signed with.
-#[derive(Clone, Debug)]
-pub struct SecretSlot {
-    /// Stable label for metrics (`0`, `1`, or the configured id).
-    pub label: String,
-    pub value: Secret,
 }
 
 /// A validated appid, ready for the request path.
@@ -340,43 +319,6 @@ fn compile(appid: &str, raw: RawApp, env: &impl Fn(&str) -> Option<String>) -> R
 
 /// The largest `future_skew_secs`: a year.
 pub const MAX_FUTURE_SKEW_SECS: i64 = 31_536_000;
-
-fn secret_slot(
-    index: usize,
-    source: SecretSource,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<SecretSlot, String> {
-    let (label, value) = match source {
-        SecretSource::Literal(v) => (index.to_string(), v),
-        SecretSource::Table {
-            id,
-            value,
-            env: var,
-        } => {
-            let value = match (value, var) {
-                (Some(v), None) => v,
-                (None, Some(var)) => env(&var).ok_or_else(|| {
-                    format!("secret {index}: environment variable {var} is not set")
-                })?,
-                _ => {
-                    return Err(format!(
-                        "secret {index}: give exactly one of `value` or `env`"
-                    ));
-                }
-            };
-            (id.unwrap_or_else(|| index.to_string()), value)
-        }
-    };
-    if value.len() < 16 || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "secret {label}: must be at least 16 visible ASCII characters"
-        ));
-    }
-    Ok(SecretSlot {
-        label,
-        value: Secret::new(value),
-    })
-}
 
 /// Parse an address or a CIDR block (`10.0.0.1`, `10.0.0.0/8`, `::1`, `2001:db8::/32`).
 ///

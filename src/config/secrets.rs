@@ -1,6 +1,75 @@
-//! Rules for appid secrets in shared environments (docs/protocol.md §12.1):
-//! outside dev and test no secret may be a published demo value or too
-//! weak to resist guessing. May use nothing else in the crate.
+//! Appid secrets (docs/protocol.md §12.1): the slots an appid's requests
+//! may be signed with, read from apps.toml (a literal or an environment
+//! variable), and the rules for shared environments: outside dev and test
+//! no secret may be a published demo value or too weak to resist guessing.
+
+use serde::Deserialize;
+
+use crate::config::values::Secret;
+
+/// One secret as written in the file: a literal (demo and dev only) or the
+/// name of an environment variable that holds it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum SecretSource {
+    Literal(String),
+    Table {
+        /// Label shown in metrics; defaults to the slot's position.
+        id: Option<String>,
+        value: Option<String>,
+        env: Option<String>,
+    },
+}
+
+/// One secret an appid's requests may be signed with.
+#[derive(Clone, Debug)]
+pub struct SecretSlot {
+    /// Stable label for metrics (`0`, `1`, or the configured id).
+    pub label: String,
+    pub value: Secret,
+}
+
+/// The slot of secret `index` as written in the file.
+///
+/// # Errors
+/// Neither or both of `value` and `env`, an unset variable, or a secret
+/// shorter than 16 visible ASCII characters.
+pub(super) fn secret_slot(
+    index: usize,
+    source: SecretSource,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<SecretSlot, String> {
+    let (label, value) = match source {
+        SecretSource::Literal(v) => (index.to_string(), v),
+        SecretSource::Table {
+            id,
+            value,
+            env: var,
+        } => {
+            let value = match (value, var) {
+                (Some(v), None) => v,
+                (None, Some(var)) => env(&var).ok_or_else(|| {
+                    format!("secret {index}: environment variable {var} is not set")
+                })?,
+                _ => {
+                    return Err(format!(
+                        "secret {index}: give exactly one of `value` or `env`"
+                    ));
+                }
+            };
+            (id.unwrap_or_else(|| index.to_string()), value)
+        }
+    };
+    if value.len() < 16 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "secret {label}: must be at least 16 visible ASCII characters"
+        ));
+    }
+    Ok(SecretSlot {
+        label,
+        value: Secret::new(value),
+    })
+}
 
 /// Secrets published with the project (config/apps.toml, the test harness,
 /// the examples): anyone can sign with them.
