@@ -183,6 +183,7 @@ fn merchants(r: &mut Registry) {
     );
     r.add(
         Method::new("mp.merchant.list", "1.0.0")
+            .heavy()
             .summary("商家列表（/merchants）：city_id、keyword（商家名或品牌包含，至多 50 字）、merchant_category_id（含其子类）、lng 与 lat（须同时传）、radius（米，仅在有经纬度时有效）、page（每页 10 条）。只列状态正常的商家。传经纬度时每项有 distance（米，整数，PostgreSQL earthdistance 计算），按距离由近到远排序；传 radius 时只列范围内的商家。total 为总数。每项字段同种子：id、oper_id、merchant_category_id、merchantCategoryName、name、brand、region、address、province、province_id、city、city_id、area、area_id、lng、lat、business_time（[开始, 结束]）、logo、desc_pic、desc、contacter、contacter_phone、status、distance、lowestAmount（\"0.00\"）、isOperSelf（1 本小程序运营中心的商家，0 其他）。"),
         merchant::list,
     );

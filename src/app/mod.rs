@@ -72,6 +72,7 @@ impl Application {
             bans: Arc::new(BanTable::default()),
             cache,
             password_work: PasswordWork::new(config.settings.guards.password_workers),
+            heavy: tokio::sync::Semaphore::new(config.settings.postgres.heavy_reads),
             pay_keys,
             local_addr,
         });

@@ -145,6 +145,7 @@ impl Config {
         }
         if a.postgres.url != b.postgres.url
             || a.postgres.pool_size != b.postgres.pool_size
+            || a.postgres.heavy_reads != b.postgres.heavy_reads
             || a.postgres.pool_url != b.postgres.pool_url
             || a.postgres.read_url != b.postgres.read_url
         {

@@ -281,6 +281,12 @@ impl Settings {
         if s.max_header_bytes < 8192 {
             return bad("server.max_header_bytes", "must be at least 8192");
         }
+        if !(1..=self.postgres.pool_size).contains(&self.postgres.heavy_reads) {
+            return bad(
+                "postgres.heavy_reads",
+                "must be at least 1 and at most postgres.pool_size",
+            );
+        }
         if self.postgres.pool_size == 0 {
             return bad("postgres.pool_size", "must be at least 1");
         }

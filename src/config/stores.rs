@@ -37,6 +37,12 @@ pub struct PostgresSettings {
     /// A streaming replica for public read-mostly answers (docs/protocol.md
     /// §24); without it they read from the primary.
     pub read_url: Option<Secret>,
+    /// Expensive reads (methods marked heavy, docs/protocol.md §11.3) in
+    /// flight at once in this process; more wait `heavy_wait_ms`, then 511.
+    pub heavy_reads: usize,
+    /// How long a heavy read waits for its turn.
+    #[serde_as(as = "DurationMilliSeconds<u64>")]
+    pub heavy_wait_ms: Duration,
 }
 
 impl Default for PostgresSettings {
@@ -51,6 +57,8 @@ impl Default for PostgresSettings {
             migrate_on_start: false,
             pool_url: None,
             read_url: None,
+            heavy_reads: 4,
+            heavy_wait_ms: Duration::from_millis(200),
         }
     }
 }

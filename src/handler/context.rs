@@ -43,6 +43,8 @@ pub struct AppState {
     pub pay_keys: Arc<PayKeys>,
     /// Where this process listens (the sandbox's settle posts to it).
     pub local_addr: std::net::SocketAddr,
+    /// Turns of the heavy reads (`postgres.heavy_reads`).
+    pub heavy: tokio::sync::Semaphore,
 }
 
 impl AppState {

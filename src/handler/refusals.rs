@@ -58,6 +58,12 @@ pub const SMS_CODE: (u32, &str) = (
     "短信验证码不正确",
 );
 
+/// What a heavy read answers when no turn comes (docs/protocol.md §11.3).
+pub const HEAVY_BUSY: (u32, &str) = (
+    crate::protocol::error::code::RATE_LIMITED,
+    "系统繁忙，请稍后再试",
+);
+
 /// What a method registered with a role answers a user without it
 /// (docs/protocol.md §8.11); the role itself is named in the message.
 pub const ROLE_REQUIRED: (u32, &str) = (

@@ -65,6 +65,9 @@ pub struct Method {
     /// Refusals the method can answer beyond the protocol's common ones
     /// (docs/protocol.md §5): code and message, for the catalogue.
     pub refusals: Vec<(u32, &'static str)>,
+    /// An expensive read: at most `postgres.heavy_reads` of them run at
+    /// once in a process (docs/protocol.md §11.3).
+    pub heavy: bool,
 }
 
 impl Method {
@@ -86,7 +89,17 @@ impl Method {
             aliases: &[],
             role: None,
             refusals: Vec::new(),
+            heavy: false,
         }
+    }
+
+    /// An expensive read (a ranking over many rows): it waits its turn
+    /// among `postgres.heavy_reads` in flight, and answers 511 when none
+    /// comes within `postgres.heavy_wait_ms`.
+    pub fn heavy(mut self) -> Self {
+        self.heavy = true;
+        self.refusals.push(refusals::HEAVY_BUSY);
+        self
     }
 
     /// One line for the docs.

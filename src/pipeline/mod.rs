@@ -381,6 +381,17 @@ async fn serve(
     (user_id, guarded(ctx, entry, data).await)
 }
 
+async fn heavy_turn<'s>(
+    state: &'s AppState,
+    config: &Config,
+) -> ApiResult<tokio::sync::SemaphorePermit<'s>> {
+    let wait = config.settings.postgres.heavy_wait_ms;
+    match tokio::time::timeout(wait, state.heavy.acquire()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        _ => Err(ApiError::new(code::RATE_LIMITED, "系统繁忙，请稍后再试")),
+    }
+}
+
 async fn guarded(ctx: Ctx, entry: &Entry, data: Arc<Value>) -> ApiResult<Reply> {
     let user_id = ctx.user.as_ref().map(|u| u.id);
     guards::check_write(&ctx.config.settings.guards, entry.method.write, user_id)?;
@@ -394,6 +405,13 @@ async fn guarded(ctx: Ctx, entry: &Entry, data: Arc<Value>) -> ApiResult<Reply> 
         let token = data.get("req_token").and_then(Value::as_str);
         reqtoken::consume(ctx.stores(), &ctx.token_owner(), token).await?;
     }
+    // A heavy read waits its turn, so a flood of them cannot take every
+    // PostgreSQL backend (docs/protocol.md §11.3).
+    let state = Arc::clone(&ctx.state);
+    let _turn = match entry.method.heavy {
+        true => Some(heavy_turn(&state, &ctx.config).await?),
+        false => None,
+    };
     let deadline = ctx.config.settings.server.handler_timeout_ms;
     match tokio::time::timeout(deadline, run_handler(entry, ctx, data)).await {
         Ok(result) => result,

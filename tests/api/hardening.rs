@@ -167,3 +167,59 @@ async fn the_shipped_limits_stop_one_client_flooding_the_merchant_ranking() {
         "fresh devices, one address"
     );
 }
+
+/// Heavy reads of the test below wait here until the test lets them go.
+static RELEASE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(0);
+static ENTERED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct NoParams {}
+
+async fn held_ranking(
+    _: yafgate::handler::Ctx,
+    _: NoParams,
+) -> yafgate::handler::ApiResult<yafgate::handler::Reply> {
+    ENTERED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    RELEASE.acquire().await.unwrap().forget();
+    Ok(yafgate::handler::Reply::empty("ranked"))
+}
+
+#[tokio::test]
+async fn heavy_reads_take_turns_and_those_without_one_answer_511() {
+    use yafgate::handler::{Method, Registry};
+    let app = spawn_app_with(Options {
+        extend: Some(Box::new(|r: &mut Registry| {
+            r.add(Method::new("test.ranking", "1.0.0").heavy(), held_ranking);
+        })),
+        ..Options::configure(|s| {
+            s.postgres.heavy_reads = 2;
+            s.postgres.heavy_wait_ms = std::time::Duration::from_millis(100);
+        })
+    })
+    .await;
+    let app = std::sync::Arc::new(app);
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.call("test.ranking", json!({})).await["code"].clone() })
+        })
+        .collect();
+    // Two take the turns and hold them; the other three wait their 100 ms
+    // and are refused, while the two are still running.
+    wait_until("two heavy reads run", 10, || async {
+        ENTERED.load(std::sync::atomic::Ordering::SeqCst) == 2
+    })
+    .await;
+    wait_until("three are refused", 10, || async {
+        calls.iter().filter(|c| c.is_finished()).count() == 3
+    })
+    .await;
+    assert_eq!(ENTERED.load(std::sync::atomic::Ordering::SeqCst), 2);
+    RELEASE.add_permits(2);
+    let mut codes = Vec::new();
+    for c in calls {
+        codes.push(c.await.unwrap().as_i64().unwrap());
+    }
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 200, 511, 511, 511]);
+}
